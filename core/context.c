@@ -1,0 +1,291 @@
+#include <errno.h>
+#include <event2/event.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* A queued event owns copies of everything it reports, because the objects
+ * it names may be gone by the time the loop delivers it. */
+struct l2tp_evq_item {
+	struct l2tp_evq_item *next;
+	enum l2tp_event_type type;
+	char *tunnel_name;
+	uint64_t tunnel_handle;
+	enum l2tp_tunnel_kind kind;
+	struct l2tp_tunnel_config tcfg;
+	char local[L2TP_ADDR_STRLEN], peer[L2TP_ADDR_STRLEN];
+	char *session_name;
+	uint64_t session_handle;
+	struct l2tp_session_config scfg;
+	char ifname[L2TP_IFNAME_MAX];
+	char *reason;
+	bool has_result;
+	struct l2tp_result result;
+};
+
+static void evq_item_free(struct l2tp_evq_item *it)
+{
+	free(it->tunnel_name);
+	free(it->session_name);
+	free(it->reason);
+	free(it);
+}
+
+static void deliver(struct l2tp_context *ctx)
+{
+	/* Take the whole queue first: callbacks may post more events, which
+	 * go to the next round instead of growing this one without end. */
+	struct l2tp_evq_item *it = ctx->evq_head;
+	ctx->evq_head = ctx->evq_tail = NULL;
+	while (it) {
+		struct l2tp_evq_item *next = it->next;
+		if (ctx->event_fn) {
+			struct l2tp_event ev = {
+				.type = it->type,
+				.tunnel_name = it->tunnel_name,
+				.tunnel_handle = it->tunnel_handle,
+				.tunnel_kind = it->kind,
+				.tunnel_config = &it->tcfg,
+				.local = it->local,
+				.peer = it->peer,
+				.session_name = it->session_name,
+				.session_handle = it->session_handle,
+				.session_config = it->session_name ? &it->scfg : NULL,
+				.interface_name = it->ifname[0] ? it->ifname : NULL,
+				.reason = it->reason,
+				.result = it->has_result ? &it->result : NULL,
+			};
+			ctx->event_fn(ctx->event_arg, &ev);
+		}
+		evq_item_free(it);
+		it = next;
+	}
+}
+
+static void evq_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	deliver(arg);
+}
+
+void l2tp_context_flush_events(struct l2tp_context *ctx)
+{
+	while (ctx->evq_head)
+		deliver(ctx);
+}
+
+void l2tp_context_post(struct l2tp_context *ctx, enum l2tp_event_type type, const struct l2tp_tunnel *t,
+		       const struct l2tp_session *s, const char *reason, const struct l2tp_result *result)
+{
+	struct l2tp_evq_item *it = calloc(1, sizeof(*it));
+	if (!it)
+		goto oom;
+	it->type = type;
+	it->tunnel_name = strdup(t->name);
+	it->tunnel_handle = t->obj.handle;
+	it->kind = t->kind;
+	it->tcfg = t->cfg;
+	memcpy(it->local, t->local_str, sizeof(it->local));
+	memcpy(it->peer, t->peer_str, sizeof(it->peer));
+	if (!it->tunnel_name)
+		goto oom;
+	if (s) {
+		it->session_name = strdup(s->name);
+		if (!it->session_name)
+			goto oom;
+		it->session_handle = s->obj.handle;
+		it->scfg = s->cfg;
+		memcpy(it->ifname, s->ifname, sizeof(it->ifname));
+	}
+	if (type == L2TP_EVENT_TUNNEL_DOWN || type == L2TP_EVENT_SESSION_DOWN) {
+		it->reason = strdup(reason ? reason : "closed");
+		if (!it->reason)
+			goto oom;
+	}
+	if (result) {
+		it->has_result = true;
+		it->result = *result;
+	}
+	if (ctx->evq_tail)
+		ctx->evq_tail->next = it;
+	else
+		ctx->evq_head = it;
+	ctx->evq_tail = it;
+	event_active(ctx->evq_ev, EV_TIMEOUT, 0);
+	return;
+oom:
+	l2tp_log(ctx, L2TP_LOG_ERROR, "out of memory: %s event for tunnel '%s' lost", l2tp_event_type_name(type),
+		 t->name);
+	if (it)
+		evq_item_free(it);
+}
+
+const char *l2tp_event_type_name(enum l2tp_event_type type)
+{
+	switch (type) {
+	case L2TP_EVENT_TUNNEL_UP: return "tunnel_up";
+	case L2TP_EVENT_TUNNEL_DOWN: return "tunnel_down";
+	case L2TP_EVENT_SESSION_UP: return "session_up";
+	case L2TP_EVENT_SESSION_DOWN: return "session_down";
+	}
+	return "?";
+}
+
+int l2tp_context_new(struct event_base *base, const struct l2tp_context_config *cfg,
+		     struct l2tp_context **out, char *err, size_t errlen)
+{
+	struct l2tp_context *ctx;
+	int rc;
+
+	*out = NULL;
+	if (!base)
+		return l2tp_errf(err, errlen, -EINVAL, "no event base");
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		return l2tp_errf(err, errlen, -ENOMEM, "out of memory");
+	ctx->base = base;
+	ctx->dp = cfg && cfg->dataplane ? cfg->dataplane : &l2tp_dataplane_null;
+	ctx->log_level = cfg ? cfg->log_level : L2TP_LOG_INFO;
+	if (cfg) {
+		ctx->log_fn = cfg->log_fn;
+		ctx->log_arg = cfg->log_arg;
+		ctx->event_fn = cfg->event_fn;
+		ctx->event_arg = cfg->event_arg;
+	}
+	ctx->next_handle = 1;
+	l2tp_htable_init(&ctx->objs_by_handle);
+	l2tp_htable_init(&ctx->tunnels_by_name);
+	l2tp_htable_init(&ctx->tunnels_by_id);
+	l2tp_htable_init(&ctx->v3_sessions_by_id);
+
+	ctx->evq_ev = event_new(base, -1, 0, evq_cb, ctx);
+	if (!ctx->evq_ev) {
+		free(ctx);
+		return l2tp_errf(err, errlen, -ENOMEM, "out of memory");
+	}
+	rc = ctx->dp->open(&ctx->dp_state, err, errlen);
+	if (rc) {
+		event_free(ctx->evq_ev);
+		free(ctx);
+		return rc;
+	}
+	l2tp_log(ctx, L2TP_LOG_DEBUG, "context open, data plane '%s'", ctx->dp->name);
+	*out = ctx;
+	return 0;
+}
+
+void l2tp_context_close(struct l2tp_context *ctx)
+{
+	if (!ctx || ctx->closed)
+		return;
+	/* Newest first, as a stack unwinds what it built. */
+	while (ctx->tunnels_tail)
+		l2tp_tunnel_close(ctx->tunnels_tail, "context closed");
+	ctx->closed = true;
+	ctx->dp->close(ctx->dp_state);
+	ctx->dp_state = NULL;
+	l2tp_log(ctx, L2TP_LOG_DEBUG, "context closed");
+}
+
+bool l2tp_context_is_closed(const struct l2tp_context *ctx)
+{
+	return ctx->closed;
+}
+
+bool l2tp_context_busy(const struct l2tp_context *ctx)
+{
+	return !ctx->closed || ctx->evq_head != NULL;
+}
+
+void l2tp_context_free(struct l2tp_context *ctx)
+{
+	if (!ctx)
+		return;
+	l2tp_context_close(ctx);
+	while (ctx->evq_head) {
+		struct l2tp_evq_item *it = ctx->evq_head;
+		ctx->evq_head = it->next;
+		evq_item_free(it);
+	}
+	event_free(ctx->evq_ev);
+	l2tp_htable_fini(&ctx->objs_by_handle);
+	l2tp_htable_fini(&ctx->tunnels_by_name);
+	l2tp_htable_fini(&ctx->tunnels_by_id);
+	l2tp_htable_fini(&ctx->v3_sessions_by_id);
+	free(ctx);
+}
+
+void l2tp_context_set_log_level(struct l2tp_context *ctx, enum l2tp_log_level level)
+{
+	ctx->log_level = level;
+}
+
+enum l2tp_log_level l2tp_context_log_level(const struct l2tp_context *ctx)
+{
+	return ctx->log_level;
+}
+
+const char *l2tp_context_dataplane_name(const struct l2tp_context *ctx)
+{
+	return ctx->dp->name;
+}
+
+struct event_base *l2tp_context_base(const struct l2tp_context *ctx)
+{
+	return ctx->base;
+}
+
+uint64_t l2tp_context_new_handle(struct l2tp_context *ctx)
+{
+	return ctx->next_handle++;
+}
+
+static bool handle_eq(const struct l2tp_hnode *n, const void *key)
+{
+	return l2tp_container_of(n, struct l2tp_obj, by_handle)->handle == *(const uint64_t *)key;
+}
+
+int l2tp_context_register(struct l2tp_context *ctx, struct l2tp_obj *obj)
+{
+	return l2tp_htable_insert(&ctx->objs_by_handle, &obj->by_handle, l2tp_hash_u64(obj->handle));
+}
+
+void l2tp_context_unregister(struct l2tp_context *ctx, struct l2tp_obj *obj)
+{
+	l2tp_htable_remove(&ctx->objs_by_handle, &obj->by_handle);
+}
+
+static struct l2tp_obj *obj_lookup(struct l2tp_context *ctx, uint64_t handle, enum l2tp_obj_type type)
+{
+	struct l2tp_hnode *n = l2tp_htable_find(&ctx->objs_by_handle, l2tp_hash_u64(handle), handle_eq, &handle);
+	if (!n)
+		return NULL;
+	struct l2tp_obj *obj = l2tp_container_of(n, struct l2tp_obj, by_handle);
+	return obj->type == type ? obj : NULL;
+}
+
+struct l2tp_tunnel *l2tp_tunnel_lookup(struct l2tp_context *ctx, uint64_t handle)
+{
+	struct l2tp_obj *obj = obj_lookup(ctx, handle, L2TP_OBJ_TUNNEL);
+	return obj ? l2tp_container_of(obj, struct l2tp_tunnel, obj) : NULL;
+}
+
+struct l2tp_session *l2tp_session_lookup(struct l2tp_context *ctx, uint64_t handle)
+{
+	struct l2tp_obj *obj = obj_lookup(ctx, handle, L2TP_OBJ_SESSION);
+	return obj ? l2tp_container_of(obj, struct l2tp_session, obj) : NULL;
+}
+
+void l2tp_context_foreach_tunnel(struct l2tp_context *ctx, void (*fn)(struct l2tp_tunnel *t, void *arg),
+				 void *arg)
+{
+	for (struct l2tp_tunnel *t = ctx->tunnels_head; t; t = t->next)
+		fn(t, arg);
+}
+
+size_t l2tp_context_tunnel_count(const struct l2tp_context *ctx)
+{
+	return ctx->ntunnels;
+}

@@ -1,0 +1,103 @@
+/* Tunnel and session configuration: plain data, validated as a whole
+ * before anything is created. Key names follow go-l2tp's TOML keys. */
+#ifndef L2TP_CONFIG_H
+#define L2TP_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum l2tp_version { L2TP_V2 = 2, L2TP_V3 = 3 };
+enum l2tp_encap { L2TP_ENCAP_UDP = 0, L2TP_ENCAP_IP = 1 };
+
+/* Values are the RFC 3931/IANA pseudowire types, which the kernel uses too. */
+enum l2tp_pseudowire {
+	L2TP_PW_NONE = 0,
+	L2TP_PW_ETH = 5,
+	L2TP_PW_PPP = 7,
+	L2TP_PW_PPP_AC = 8,
+};
+
+enum l2tp_l2spec { L2TP_L2SPEC_NONE = 0, L2TP_L2SPEC_DEFAULT = 1 };
+
+/* Framing Capabilities AVP bits (RFC 2661 section 4.4.3). */
+#define L2TP_FRAMING_SYNC 0x1u
+#define L2TP_FRAMING_ASYNC 0x2u
+
+enum l2tp_tunnel_kind {
+	L2TP_TUNNEL_STATIC = 0,
+	L2TP_TUNNEL_QUIESCENT,
+	L2TP_TUNNEL_DYNAMIC,
+	L2TP_TUNNEL_ACCEPTED,
+};
+
+#define L2TP_ADDR_STRLEN 64
+#define L2TP_HOSTNAME_MAX 256
+#define L2TP_IFNAME_MAX 16 /* IFNAMSIZ, terminator included */
+#define L2TP_COOKIE_MAX 8
+
+struct l2tp_tunnel_config {
+	enum l2tp_version version;
+	enum l2tp_encap encap;
+	char local[L2TP_ADDR_STRLEN]; /* as written by the user; "" = unset */
+	char peer[L2TP_ADDR_STRLEN];
+	uint32_t tid;
+	uint32_t ptid;
+	uint16_t window_size;
+	uint32_t hello_timeout_ms; /* 0: no HELLO */
+	uint32_t retry_timeout_ms;
+	uint16_t max_retries;
+	char host_name[L2TP_HOSTNAME_MAX];
+	uint32_t framing_caps;
+};
+
+struct l2tp_session_config {
+	uint32_t sid;
+	uint32_t psid;
+	enum l2tp_pseudowire pseudowire;
+	bool seqnum;
+	uint32_t reorder_timeout_ms;
+	uint8_t cookie[L2TP_COOKIE_MAX];
+	uint8_t cookie_len;
+	uint8_t peer_cookie[L2TP_COOKIE_MAX];
+	uint8_t peer_cookie_len;
+	char interface_name[L2TP_IFNAME_MAX];
+	enum l2tp_l2spec l2spec_type;
+};
+
+/* go-l2tp's defaults. The version default depends on the kind of tunnel:
+ * static tunnels exist only for L2TPv3. */
+void l2tp_tunnel_config_defaults(struct l2tp_tunnel_config *cfg, enum l2tp_tunnel_kind kind);
+void l2tp_session_config_defaults(struct l2tp_session_config *cfg, enum l2tp_version version);
+
+/* Semantic checks of one config on its own (ranges, combinations,
+ * addresses). Returns 0 or -EINVAL with a message naming the key, the value
+ * and what is accepted. Uniqueness against existing objects is checked by
+ * the context when the object is created. */
+int l2tp_tunnel_config_check(const struct l2tp_tunnel_config *cfg, enum l2tp_tunnel_kind kind,
+			     char *err, size_t errlen);
+int l2tp_session_config_check(const struct l2tp_session_config *cfg, enum l2tp_version version,
+			      enum l2tp_tunnel_kind kind, char *err, size_t errlen);
+
+/* Address strings: "host:port", "[v6]:port", or for IP encapsulation a bare
+ * address. Numeric addresses only: resolving names would block the loop. */
+int l2tp_addr_parse(const char *text, enum l2tp_encap encap, struct sockaddr_storage *out,
+		    socklen_t *outlen, char *err, size_t errlen);
+/* Formats as "a.b.c.d:port" or "[v6]:port" (no port for port 0). */
+void l2tp_addr_format(const struct sockaddr *sa, char *buf, size_t buflen);
+
+const char *l2tp_version_name(enum l2tp_version v);
+const char *l2tp_encap_name(enum l2tp_encap e);
+const char *l2tp_pseudowire_name(enum l2tp_pseudowire pw);
+const char *l2tp_l2spec_name(enum l2tp_l2spec t);
+const char *l2tp_tunnel_kind_name(enum l2tp_tunnel_kind k);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

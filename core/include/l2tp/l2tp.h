@@ -1,0 +1,152 @@
+/* libl2tp: the L2TP control plane as a C library (no Lua in it).
+ *
+ * A context owns tunnels, tunnels own sessions. Objects are named (names are
+ * unique in their parent) and carry a handle: a 64-bit number that is never
+ * reused, so a caller holding a handle can always ask whether the object
+ * still exists instead of holding a pointer the library may free. */
+#ifndef L2TP_L2TP_H
+#define L2TP_L2TP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "l2tp/config.h"
+#include "l2tp/dataplane.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct event_base;
+struct l2tp_context;
+struct l2tp_tunnel;
+struct l2tp_session;
+
+#define L2TP_VERSION_STRING "0.1.0"
+
+enum l2tp_log_level {
+	L2TP_LOG_ERROR = 0,
+	L2TP_LOG_WARN = 1,
+	L2TP_LOG_INFO = 2,
+	L2TP_LOG_DEBUG = 3,
+};
+
+/* A log sink gets one finished line (no trailing newline). */
+typedef void (*l2tp_log_fn)(void *arg, enum l2tp_log_level level, const char *line);
+
+const char *l2tp_log_level_name(enum l2tp_log_level level);
+/* Returns 0 and sets *out, or -EINVAL for an unknown name. */
+int l2tp_log_level_parse(const char *name, enum l2tp_log_level *out);
+
+enum l2tp_event_type {
+	L2TP_EVENT_TUNNEL_UP = 0,
+	L2TP_EVENT_TUNNEL_DOWN,
+	L2TP_EVENT_SESSION_UP,
+	L2TP_EVENT_SESSION_DOWN,
+};
+
+const char *l2tp_event_type_name(enum l2tp_event_type type);
+
+/* Why something went down, as the protocol said it (Result Code AVP) where
+ * it did; result_code 0 means the protocol gave none. */
+struct l2tp_result {
+	uint16_t result_code;
+	uint16_t error_code;
+	bool has_error_code;
+	char message[256];
+};
+
+/* Events are queued and delivered from the event loop, never from inside an
+ * API call, so a callback may create or close objects freely. Everything in
+ * the event is a copy that lives as long as the callback runs. */
+struct l2tp_event {
+	enum l2tp_event_type type;
+	const char *tunnel_name;
+	uint64_t tunnel_handle;
+	enum l2tp_tunnel_kind tunnel_kind;
+	const struct l2tp_tunnel_config *tunnel_config;
+	const char *local; /* formatted addresses */
+	const char *peer;
+	const char *session_name; /* NULL for tunnel events */
+	uint64_t session_handle;
+	const struct l2tp_session_config *session_config;
+	const char *interface_name; /* NULL where there is none */
+	const char *reason;	    /* down events: always set */
+	const struct l2tp_result *result; /* down events: where the protocol gave one */
+};
+
+typedef void (*l2tp_event_fn)(void *arg, const struct l2tp_event *ev);
+
+struct l2tp_context_config {
+	const struct l2tp_dataplane_ops *dataplane; /* NULL: the null data plane */
+	enum l2tp_log_level log_level;
+	l2tp_log_fn log_fn; /* NULL: stderr */
+	void *log_arg;
+	l2tp_event_fn event_fn;
+	void *event_arg;
+};
+
+int l2tp_context_new(struct event_base *base, const struct l2tp_context_config *cfg,
+		     struct l2tp_context **out, char *err, size_t errlen);
+/* Closes every tunnel (down events are queued); idempotent. */
+void l2tp_context_close(struct l2tp_context *ctx);
+bool l2tp_context_is_closed(const struct l2tp_context *ctx);
+/* True while the context is open or has events not yet delivered. */
+bool l2tp_context_busy(const struct l2tp_context *ctx);
+/* Delivers queued events now. */
+void l2tp_context_flush_events(struct l2tp_context *ctx);
+/* Closes, drops undelivered events, frees. Accepts NULL. */
+void l2tp_context_free(struct l2tp_context *ctx);
+void l2tp_context_set_log_level(struct l2tp_context *ctx, enum l2tp_log_level level);
+enum l2tp_log_level l2tp_context_log_level(const struct l2tp_context *ctx);
+const char *l2tp_context_dataplane_name(const struct l2tp_context *ctx);
+struct event_base *l2tp_context_base(const struct l2tp_context *ctx);
+
+/* Logs through the context's sink; a NULL context logs to stderr. */
+void l2tp_log(struct l2tp_context *ctx, enum l2tp_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Tunnels. */
+int l2tp_tunnel_create(struct l2tp_context *ctx, enum l2tp_tunnel_kind kind, const char *name,
+		       const struct l2tp_tunnel_config *cfg, struct l2tp_tunnel **out, char *err,
+		       size_t errlen);
+struct l2tp_tunnel *l2tp_tunnel_find(struct l2tp_context *ctx, const char *name);
+struct l2tp_tunnel *l2tp_tunnel_lookup(struct l2tp_context *ctx, uint64_t handle);
+/* Calls fn for each tunnel in creation order; fn must not close tunnels. */
+void l2tp_context_foreach_tunnel(struct l2tp_context *ctx,
+				 void (*fn)(struct l2tp_tunnel *t, void *arg), void *arg);
+size_t l2tp_context_tunnel_count(const struct l2tp_context *ctx);
+/* Tears the tunnel and its sessions down; reason is logged and reported. */
+void l2tp_tunnel_close(struct l2tp_tunnel *t, const char *reason);
+
+const char *l2tp_tunnel_name(const struct l2tp_tunnel *t);
+uint64_t l2tp_tunnel_handle(const struct l2tp_tunnel *t);
+enum l2tp_tunnel_kind l2tp_tunnel_kind(const struct l2tp_tunnel *t);
+const struct l2tp_tunnel_config *l2tp_tunnel_config(const struct l2tp_tunnel *t);
+bool l2tp_tunnel_is_up(const struct l2tp_tunnel *t);
+size_t l2tp_tunnel_session_count(const struct l2tp_tunnel *t);
+
+/* Sessions. */
+int l2tp_session_create(struct l2tp_tunnel *t, const char *name, const struct l2tp_session_config *cfg,
+			struct l2tp_session **out, char *err, size_t errlen);
+struct l2tp_session *l2tp_session_find(struct l2tp_tunnel *t, const char *name);
+struct l2tp_session *l2tp_session_lookup(struct l2tp_context *ctx, uint64_t handle);
+void l2tp_tunnel_foreach_session(struct l2tp_tunnel *t,
+				 void (*fn)(struct l2tp_session *s, void *arg), void *arg);
+void l2tp_session_close(struct l2tp_session *s, const char *reason);
+
+const char *l2tp_session_name(const struct l2tp_session *s);
+uint64_t l2tp_session_handle(const struct l2tp_session *s);
+struct l2tp_tunnel *l2tp_session_tunnel(const struct l2tp_session *s);
+const struct l2tp_session_config *l2tp_session_config(const struct l2tp_session *s);
+/* The data plane's interface for the session, or NULL if it has none. */
+const char *l2tp_session_interface_name(const struct l2tp_session *s);
+bool l2tp_session_is_up(const struct l2tp_session *s);
+int l2tp_session_stats(struct l2tp_session *s, struct l2tp_session_stats *out, char *err,
+		       size_t errlen);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

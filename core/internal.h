@@ -1,0 +1,105 @@
+/* The core's private view of its objects. Only core/ includes this. */
+#ifndef L2TP_INTERNAL_H
+#define L2TP_INTERNAL_H
+
+#include <netinet/in.h>
+#include <stdarg.h>
+
+#include "hash.h"
+#include "l2tp/l2tp.h"
+#include "util.h"
+
+struct event;
+struct l2tp_evq_item;
+
+enum l2tp_obj_type { L2TP_OBJ_TUNNEL = 1, L2TP_OBJ_SESSION = 2 };
+
+/* Common head of tunnels and sessions: what the handle table indexes. */
+struct l2tp_obj {
+	struct l2tp_hnode by_handle;
+	uint64_t handle;
+	enum l2tp_obj_type type;
+};
+
+struct l2tp_context {
+	struct event_base *base;
+	const struct l2tp_dataplane_ops *dp;
+	void *dp_state;
+	enum l2tp_log_level log_level;
+	l2tp_log_fn log_fn;
+	void *log_arg;
+	l2tp_event_fn event_fn;
+	void *event_arg;
+
+	struct l2tp_htable objs_by_handle;
+	struct l2tp_htable tunnels_by_name;
+	struct l2tp_htable tunnels_by_id;
+	struct l2tp_htable v3_sessions_by_id; /* L2TPv3 session IDs are unique per host */
+	struct l2tp_tunnel *tunnels_head, *tunnels_tail;
+	size_t ntunnels;
+	uint64_t next_handle;
+	bool closed;
+
+	struct event *evq_ev;
+	struct l2tp_evq_item *evq_head, *evq_tail;
+};
+
+struct l2tp_tunnel {
+	struct l2tp_obj obj;
+	struct l2tp_context *ctx;
+	char *name;
+	enum l2tp_tunnel_kind kind;
+	struct l2tp_tunnel_config cfg;
+	struct sockaddr_storage local, peer;
+	socklen_t local_len, peer_len;
+	char local_str[L2TP_ADDR_STRLEN], peer_str[L2TP_ADDR_STRLEN];
+
+	struct l2tp_hnode by_name, by_id;
+	struct l2tp_tunnel *prev, *next;
+
+	struct l2tp_htable sessions_by_name;
+	struct l2tp_htable sessions_by_id;
+	struct l2tp_session *sessions_head, *sessions_tail;
+	size_t nsessions;
+
+	bool dp_created;
+	bool up;
+	bool closing;
+};
+
+struct l2tp_session {
+	struct l2tp_obj obj;
+	struct l2tp_tunnel *tunnel;
+	char *name;
+	struct l2tp_session_config cfg;
+	char ifname[L2TP_IFNAME_MAX];
+
+	struct l2tp_hnode by_name, by_id, by_v3_id;
+	struct l2tp_session *prev, *next;
+
+	bool dp_created;
+	bool up;
+	bool closing;
+};
+
+/* context.c */
+uint64_t l2tp_context_new_handle(struct l2tp_context *ctx);
+int l2tp_context_register(struct l2tp_context *ctx, struct l2tp_obj *obj);
+void l2tp_context_unregister(struct l2tp_context *ctx, struct l2tp_obj *obj);
+/* Queues an event about t (and s, if not NULL). */
+void l2tp_context_post(struct l2tp_context *ctx, enum l2tp_event_type type, const struct l2tp_tunnel *t,
+		       const struct l2tp_session *s, const char *reason, const struct l2tp_result *result);
+void l2tp_dp_tunnel_fill(const struct l2tp_tunnel *t, struct l2tp_dp_tunnel *out);
+void l2tp_dp_session_fill(const struct l2tp_session *s, struct l2tp_dp_session *out);
+
+/* log.c */
+void l2tp_vlog(struct l2tp_context *ctx, enum l2tp_log_level level, const char *fmt, va_list ap);
+void l2tp_tlog(const struct l2tp_tunnel *t, enum l2tp_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void l2tp_slog(const struct l2tp_session *s, enum l2tp_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* session.c */
+void l2tp_session_destroy(struct l2tp_session *s, const char *reason, const struct l2tp_result *result);
+
+#endif

@@ -1,0 +1,241 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static bool name_eq(const struct l2tp_hnode *n, const void *key)
+{
+	return strcmp(l2tp_container_of(n, struct l2tp_session, by_name)->name, key) == 0;
+}
+
+static bool id_eq(const struct l2tp_hnode *n, const void *key)
+{
+	return l2tp_container_of(n, struct l2tp_session, by_id)->cfg.sid == *(const uint32_t *)key;
+}
+
+static bool v3_id_eq(const struct l2tp_hnode *n, const void *key)
+{
+	return l2tp_container_of(n, struct l2tp_session, by_v3_id)->cfg.sid == *(const uint32_t *)key;
+}
+
+struct l2tp_session *l2tp_session_find(struct l2tp_tunnel *t, const char *name)
+{
+	struct l2tp_hnode *n = l2tp_htable_find(&t->sessions_by_name, l2tp_hash_str(name), name_eq, name);
+	return n ? l2tp_container_of(n, struct l2tp_session, by_name) : NULL;
+}
+
+/* L2TPv2 session IDs are scoped by their tunnel; L2TPv3 ones by the host
+ * (RFC 3931 section 4.1, and the kernel looks them up that way). */
+static struct l2tp_session *find_by_id(struct l2tp_tunnel *t, uint32_t sid)
+{
+	struct l2tp_hnode *n;
+	if (t->cfg.version == L2TP_V3) {
+		n = l2tp_htable_find(&t->ctx->v3_sessions_by_id, l2tp_hash_u64(sid), v3_id_eq, &sid);
+		return n ? l2tp_container_of(n, struct l2tp_session, by_v3_id) : NULL;
+	}
+	n = l2tp_htable_find(&t->sessions_by_id, l2tp_hash_u64(sid), id_eq, &sid);
+	return n ? l2tp_container_of(n, struct l2tp_session, by_id) : NULL;
+}
+
+void l2tp_dp_session_fill(const struct l2tp_session *s, struct l2tp_dp_session *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->tid = s->tunnel->cfg.tid;
+	out->ptid = s->tunnel->cfg.ptid;
+	out->cfg = &s->cfg;
+	out->lns_mode = s->tunnel->kind == L2TP_TUNNEL_ACCEPTED;
+}
+
+static int link_session(struct l2tp_tunnel *t, struct l2tp_session *s)
+{
+	struct l2tp_context *ctx = t->ctx;
+	if (l2tp_context_register(ctx, &s->obj) != 0)
+		return -ENOMEM;
+	if (l2tp_htable_insert(&t->sessions_by_name, &s->by_name, l2tp_hash_str(s->name)) != 0)
+		goto undo_handle;
+	if (s->cfg.sid) {
+		if (l2tp_htable_insert(&t->sessions_by_id, &s->by_id, l2tp_hash_u64(s->cfg.sid)) != 0)
+			goto undo_name;
+		if (t->cfg.version == L2TP_V3 &&
+		    l2tp_htable_insert(&ctx->v3_sessions_by_id, &s->by_v3_id, l2tp_hash_u64(s->cfg.sid)) != 0)
+			goto undo_id;
+	}
+	s->prev = t->sessions_tail;
+	if (t->sessions_tail)
+		t->sessions_tail->next = s;
+	else
+		t->sessions_head = s;
+	t->sessions_tail = s;
+	t->nsessions++;
+	return 0;
+undo_id:
+	l2tp_htable_remove(&t->sessions_by_id, &s->by_id);
+undo_name:
+	l2tp_htable_remove(&t->sessions_by_name, &s->by_name);
+undo_handle:
+	l2tp_context_unregister(ctx, &s->obj);
+	return -ENOMEM;
+}
+
+static void unlink_session(struct l2tp_session *s)
+{
+	struct l2tp_tunnel *t = s->tunnel;
+	l2tp_context_unregister(t->ctx, &s->obj);
+	l2tp_htable_remove(&t->sessions_by_name, &s->by_name);
+	if (s->cfg.sid) {
+		l2tp_htable_remove(&t->sessions_by_id, &s->by_id);
+		if (t->cfg.version == L2TP_V3)
+			l2tp_htable_remove(&t->ctx->v3_sessions_by_id, &s->by_v3_id);
+	}
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		t->sessions_head = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	else
+		t->sessions_tail = s->prev;
+	t->nsessions--;
+}
+
+int l2tp_session_create(struct l2tp_tunnel *t, const char *name, const struct l2tp_session_config *cfg,
+			struct l2tp_session **out, char *err, size_t errlen)
+{
+	struct l2tp_context *ctx = t->ctx;
+	struct l2tp_session *s = NULL, *other;
+	struct l2tp_dp_session dps;
+	char prefix[300];
+	int rc;
+
+	*out = NULL;
+	if (!name || !*name)
+		return l2tp_errf(err, errlen, -EINVAL, "tunnel '%s': session name must be a non-empty string",
+				 t->name);
+	snprintf(prefix, sizeof(prefix), "session '%s/%s':", t->name, name);
+	if (t->closing)
+		return l2tp_errprefix(err, errlen, l2tp_errf(err, errlen, -ESHUTDOWN, "tunnel is closing"), prefix);
+	if (l2tp_session_find(t, name))
+		return l2tp_errf(err, errlen, -EEXIST,
+				 "session '%s' already exists in tunnel '%s' (names are unique in a tunnel)", name,
+				 t->name);
+	rc = l2tp_session_config_check(cfg, t->cfg.version, t->kind, err, errlen);
+	if (rc)
+		return l2tp_errprefix(err, errlen, rc, prefix);
+	if (cfg->sid && (other = find_by_id(t, cfg->sid)) != NULL) {
+		if (other->tunnel == t)
+			rc = l2tp_errf(err, errlen, -EEXIST, "sid %u is already used by session '%s' in this tunnel",
+				       cfg->sid, other->name);
+		else
+			rc = l2tp_errf(err, errlen, -EEXIST,
+				       "sid %u is already used by session '%s/%s' (l2tpv3 session IDs are unique per host)",
+				       cfg->sid, other->tunnel->name, other->name);
+		return l2tp_errprefix(err, errlen, rc, prefix);
+	}
+
+	s = calloc(1, sizeof(*s));
+	if (!s || !(s->name = strdup(name))) {
+		free(s);
+		return l2tp_errprefix(err, errlen, l2tp_errf(err, errlen, -ENOMEM, "out of memory"), prefix);
+	}
+	s->tunnel = t;
+	s->cfg = *cfg;
+	s->obj.type = L2TP_OBJ_SESSION;
+
+	l2tp_dp_session_fill(s, &dps);
+	rc = ctx->dp->session_create(ctx->dp_state, &dps, s->ifname, err, errlen);
+	if (rc) {
+		free(s->name);
+		free(s);
+		return l2tp_errprefix(err, errlen, rc, prefix);
+	}
+	s->dp_created = true;
+	s->obj.handle = l2tp_context_new_handle(ctx);
+	if (link_session(t, s) != 0) {
+		char ignored[128];
+		ctx->dp->session_delete(ctx->dp_state, &dps, ignored, sizeof(ignored));
+		free(s->name);
+		free(s);
+		return l2tp_errprefix(err, errlen, l2tp_errf(err, errlen, -ENOMEM, "out of memory"), prefix);
+	}
+	l2tp_slog(s, L2TP_LOG_INFO, "created %s session, sid %u psid %u%s%s", l2tp_pseudowire_name(cfg->pseudowire),
+		  cfg->sid, cfg->psid, s->ifname[0] ? ", interface " : "", s->ifname);
+	if (t->up) {
+		s->up = true;
+		l2tp_context_post(ctx, L2TP_EVENT_SESSION_UP, t, s, NULL, NULL);
+	}
+	*out = s;
+	return 0;
+}
+
+void l2tp_session_destroy(struct l2tp_session *s, const char *reason, const struct l2tp_result *result)
+{
+	struct l2tp_tunnel *t = s->tunnel;
+	struct l2tp_context *ctx = t->ctx;
+
+	if (s->closing)
+		return;
+	s->closing = true;
+	if (!reason)
+		reason = "closed";
+	if (s->dp_created) {
+		char err[256];
+		struct l2tp_dp_session dps;
+		l2tp_dp_session_fill(s, &dps);
+		if (ctx->dp->session_delete(ctx->dp_state, &dps, err, sizeof(err)) != 0)
+			l2tp_slog(s, L2TP_LOG_ERROR, "data plane delete failed: %s", err);
+		s->dp_created = false;
+	}
+	unlink_session(s);
+	l2tp_slog(s, L2TP_LOG_INFO, "closed: %s", reason);
+	if (s->up)
+		l2tp_context_post(ctx, L2TP_EVENT_SESSION_DOWN, t, s, reason, result);
+	free(s->name);
+	free(s);
+}
+
+void l2tp_session_close(struct l2tp_session *s, const char *reason)
+{
+	if (s)
+		l2tp_session_destroy(s, reason, NULL);
+}
+
+const char *l2tp_session_name(const struct l2tp_session *s)
+{
+	return s->name;
+}
+
+uint64_t l2tp_session_handle(const struct l2tp_session *s)
+{
+	return s->obj.handle;
+}
+
+struct l2tp_tunnel *l2tp_session_tunnel(const struct l2tp_session *s)
+{
+	return s->tunnel;
+}
+
+const struct l2tp_session_config *l2tp_session_config(const struct l2tp_session *s)
+{
+	return &s->cfg;
+}
+
+const char *l2tp_session_interface_name(const struct l2tp_session *s)
+{
+	return s->ifname[0] ? s->ifname : NULL;
+}
+
+bool l2tp_session_is_up(const struct l2tp_session *s)
+{
+	return s->up;
+}
+
+int l2tp_session_stats(struct l2tp_session *s, struct l2tp_session_stats *out, char *err, size_t errlen)
+{
+	struct l2tp_context *ctx = s->tunnel->ctx;
+	struct l2tp_dp_session dps;
+	memset(out, 0, sizeof(*out));
+	l2tp_dp_session_fill(s, &dps);
+	return ctx->dp->session_stats(ctx->dp_state, &dps, out, err, errlen);
+}

@@ -1,0 +1,154 @@
+#include <arpa/inet.h>
+#include <errno.h>
+
+#include "check.h"
+#include "l2tp/config.h"
+
+static struct l2tp_tunnel_config static_v3(void)
+{
+	struct l2tp_tunnel_config c;
+	l2tp_tunnel_config_defaults(&c, L2TP_TUNNEL_STATIC);
+	snprintf(c.local, sizeof(c.local), "127.0.0.1:5000");
+	snprintf(c.peer, sizeof(c.peer), "127.0.0.1:5001");
+	c.tid = 1;
+	c.ptid = 2;
+	return c;
+}
+
+static void defaults_follow_go_l2tp(void)
+{
+	struct l2tp_tunnel_config c;
+	l2tp_tunnel_config_defaults(&c, L2TP_TUNNEL_DYNAMIC);
+	CHECK_EQ(c.version, L2TP_V2);
+	CHECK_EQ(c.encap, L2TP_ENCAP_UDP);
+	CHECK_EQ(c.window_size, 4);
+	CHECK_EQ(c.hello_timeout_ms, 0);
+	CHECK_EQ(c.retry_timeout_ms, 1000);
+	CHECK_EQ(c.max_retries, 3);
+	CHECK_EQ(c.framing_caps, L2TP_FRAMING_SYNC | L2TP_FRAMING_ASYNC);
+	CHECK(c.host_name[0] != '\0');
+	l2tp_tunnel_config_defaults(&c, L2TP_TUNNEL_STATIC);
+	CHECK_EQ(c.version, L2TP_V3);
+}
+
+static void tunnel_checks_name_key_value_and_accepted(void)
+{
+	char err[256];
+	struct l2tp_tunnel_config c = static_v3();
+	CHECK_EQ(l2tp_tunnel_config_check(&c, L2TP_TUNNEL_STATIC, err, sizeof(err)), 0);
+
+	c.version = L2TP_V2;
+	CHECK_EQ(l2tp_tunnel_config_check(&c, L2TP_TUNNEL_STATIC, err, sizeof(err)), -EINVAL);
+	CHECK_STR(err, "version 'l2tpv2' is not allowed for a static tunnel (accepted: l2tpv3)");
+
+	CHECK_EQ(l2tp_tunnel_config_check(&c, L2TP_TUNNEL_QUIESCENT, err, sizeof(err)), 0);
+	c.tid = 70000;
+	CHECK_EQ(l2tp_tunnel_config_check(&c, L2TP_TUNNEL_QUIESCENT, err, sizeof(err)), -EINVAL);
+	CHECK_STR(err, "tid 70000 is out of range for l2tpv2 (accepted: 1-65535)");
+
+	c = static_v3();
+	c.ptid = 0;
+	CHECK_EQ(l2tp_tunnel_config_check(&c, L2TP_TUNNEL_STATIC, err, sizeof(err)), -EINVAL);
+	CHECK_STR(err, "ptid is missing or 0 (accepted: 1-4294967295 for a static tunnel)");
+
+	c = static_v3();
+	c.version = L2TP_V2;
+	c.encap = L2TP_ENCAP_IP;
+	CHECK_EQ(l2tp_tunnel_config_check(&c, L2TP_TUNNEL_QUIESCENT, err, sizeof(err)), -EINVAL);
+	CHECK_STR(err, "encap 'ip' is not allowed with l2tpv2 (accepted: udp)");
+
+	c = static_v3();
+	c.encap = L2TP_ENCAP_IP;
+	CHECK_EQ(l2tp_tunnel_config_check(&c, L2TP_TUNNEL_STATIC, err, sizeof(err)), -EINVAL);
+	CHECK_STR(err, "local '127.0.0.1:5000' has a port (accepted: an IPv4 or IPv6 address without a port, as ip encap has none)");
+
+	c = static_v3();
+	c.window_size = 0;
+	CHECK_EQ(l2tp_tunnel_config_check(&c, L2TP_TUNNEL_STATIC, err, sizeof(err)), -EINVAL);
+	CHECK_STR(err, "window_size 0 is out of range (accepted: 1-65535)");
+
+	c = static_v3();
+	snprintf(c.peer, sizeof(c.peer), "[::1]:5001");
+	CHECK_EQ(l2tp_tunnel_config_check(&c, L2TP_TUNNEL_STATIC, err, sizeof(err)), -EINVAL);
+	CHECK_STR(err, "local '127.0.0.1:5000' and peer '[::1]:5001' are of different address families");
+
+	c = static_v3();
+	c.peer[0] = '\0';
+	CHECK_EQ(l2tp_tunnel_config_check(&c, L2TP_TUNNEL_STATIC, err, sizeof(err)), -EINVAL);
+	CHECK_STR(err, "peer is missing (accepted: \"host:port\")");
+}
+
+static void session_checks(void)
+{
+	char err[256];
+	struct l2tp_session_config s;
+	l2tp_session_config_defaults(&s, L2TP_V3);
+	s.sid = 10;
+	s.psid = 20;
+	CHECK_EQ(s.pseudowire, L2TP_PW_ETH);
+	CHECK_EQ(l2tp_session_config_check(&s, L2TP_V3, L2TP_TUNNEL_STATIC, err, sizeof(err)), 0);
+
+	s.cookie_len = 5;
+	CHECK_EQ(l2tp_session_config_check(&s, L2TP_V3, L2TP_TUNNEL_STATIC, err, sizeof(err)), -EINVAL);
+	CHECK_STR(err, "cookie has 5 bytes (accepted: 4 or 8 bytes)");
+	s.cookie_len = 8;
+	s.peer_cookie_len = 3;
+	CHECK_EQ(l2tp_session_config_check(&s, L2TP_V3, L2TP_TUNNEL_STATIC, err, sizeof(err)), -EINVAL);
+	CHECK_STR(err, "peer_cookie has 3 bytes (accepted: 4 or 8 bytes)");
+	s.peer_cookie_len = 4;
+	CHECK_EQ(l2tp_session_config_check(&s, L2TP_V3, L2TP_TUNNEL_STATIC, err, sizeof(err)), 0);
+
+	l2tp_session_config_defaults(&s, L2TP_V2);
+	s.sid = 1;
+	s.psid = 2;
+	s.pseudowire = L2TP_PW_ETH;
+	CHECK_EQ(l2tp_session_config_check(&s, L2TP_V2, L2TP_TUNNEL_QUIESCENT, err, sizeof(err)), -EINVAL);
+	CHECK_STR(err, "pseudowire 'eth' is not allowed with l2tpv2 (accepted: ppp, pppac)");
+	s.pseudowire = L2TP_PW_PPP;
+	s.sid = 65536;
+	CHECK_EQ(l2tp_session_config_check(&s, L2TP_V2, L2TP_TUNNEL_QUIESCENT, err, sizeof(err)), -EINVAL);
+	CHECK_STR(err, "sid 65536 is out of range for l2tpv2 (accepted: 1-65535)");
+	s.sid = 0;
+	CHECK_EQ(l2tp_session_config_check(&s, L2TP_V2, L2TP_TUNNEL_QUIESCENT, err, sizeof(err)), -EINVAL);
+	CHECK_STR(err, "sid is missing or 0 (accepted: 1-65535 for a session in a quiescent tunnel)");
+	/* Dynamic tunnels allocate IDs themselves. */
+	CHECK_EQ(l2tp_session_config_check(&s, L2TP_V2, L2TP_TUNNEL_DYNAMIC, err, sizeof(err)), 0);
+}
+
+static void addresses(void)
+{
+	char err[256], buf[64];
+	struct sockaddr_storage ss;
+	socklen_t len;
+	CHECK_EQ(l2tp_addr_parse("192.0.2.1:1701", L2TP_ENCAP_UDP, &ss, &len, err, sizeof(err)), 0);
+	CHECK_EQ(ss.ss_family, AF_INET);
+	l2tp_addr_format((struct sockaddr *)&ss, buf, sizeof(buf));
+	CHECK_STR(buf, "192.0.2.1:1701");
+	CHECK_EQ(l2tp_addr_parse("[2001:db8::1]:1701", L2TP_ENCAP_UDP, &ss, &len, err, sizeof(err)), 0);
+	CHECK_EQ(ss.ss_family, AF_INET6);
+	CHECK_EQ(len, sizeof(struct sockaddr_in6));
+	l2tp_addr_format((struct sockaddr *)&ss, buf, sizeof(buf));
+	CHECK_STR(buf, "[2001:db8::1]:1701");
+	CHECK_EQ(l2tp_addr_parse("2001:db8::1", L2TP_ENCAP_IP, &ss, &len, err, sizeof(err)), 0);
+	l2tp_addr_format((struct sockaddr *)&ss, buf, sizeof(buf));
+	CHECK_STR(buf, "2001:db8::1");
+
+	CHECK_EQ(l2tp_addr_parse("192.0.2.1", L2TP_ENCAP_UDP, &ss, &len, err, sizeof(err)), -EINVAL);
+	CHECK_STR(err, "'192.0.2.1' has no port (accepted: \"a.b.c.d:port\" or \"[v6addr]:port\")");
+	CHECK_EQ(l2tp_addr_parse("192.0.2.1:70000", L2TP_ENCAP_UDP, &ss, &len, err, sizeof(err)), -EINVAL);
+	CHECK_STR(err, "'192.0.2.1:70000' has port 70000 out of range (accepted: 0-65535)");
+	CHECK_EQ(l2tp_addr_parse("lns.example:1701", L2TP_ENCAP_UDP, &ss, &len, err, sizeof(err)), -EINVAL);
+	CHECK_STR(err, "'lns.example:1701' is not a numeric IPv4 or IPv6 address (accepted: \"a.b.c.d:port\" or \"[v6addr]:port\"; names are not resolved)");
+	CHECK_EQ(l2tp_addr_parse("[::1:1701", L2TP_ENCAP_UDP, &ss, &len, err, sizeof(err)), -EINVAL);
+	CHECK_EQ(l2tp_addr_parse("1.2.3.4:x", L2TP_ENCAP_UDP, &ss, &len, err, sizeof(err)), -EINVAL);
+	CHECK_EQ(l2tp_addr_parse("[1.2.3.4]:5", L2TP_ENCAP_UDP, &ss, &len, err, sizeof(err)), -EINVAL);
+}
+
+int main(void)
+{
+	RUN(defaults_follow_go_l2tp);
+	RUN(tunnel_checks_name_key_value_and_accepted);
+	RUN(session_checks);
+	RUN(addresses);
+	return check_report();
+}
