@@ -1,0 +1,175 @@
+/* l2tp-run: runs a Lua script with the `l2tp` module inside one libevent
+ * loop. */
+#include <errno.h>
+#include <event2/event.h>
+#include <getopt.h>
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+#include <luajit.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime.h"
+
+#define EXIT_SCRIPT_ERROR 1
+#define EXIT_USAGE 2
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: l2tp-run [options] SCRIPT [ARGS...]\n"
+		"\n"
+		"Runs SCRIPT (Lua, with the l2tp module preloaded; ARGS in `arg` and `...`),\n"
+		"then runs the event loop until l2tp.stop(), until nothing is left to run\n"
+		"(no open context, no pending timer, no child process), or SIGINT/SIGTERM,\n"
+		"which close every context (tunnels, sessions and the kernel objects the\n"
+		"runtime made) before exiting.\n"
+		"\n"
+		"options:\n"
+		"  -l, --log-level LEVEL  error, warn, info (default) or debug\n"
+		"  -h, --help             this text\n"
+		"  -V, --version          print the version\n"
+		"\n"
+		"exit status:\n"
+		"  0  the loop ended, l2tp.stop() was called, or SIGINT/SIGTERM was handled\n"
+		"  1  the script failed to load or raised an error (message on stderr\n"
+		"     as file:line: message)\n"
+		"  2  bad command line\n"
+		"  N  l2tp.stop(N) was called with an exit code\n");
+}
+
+struct host {
+	lua_State *L;
+	struct l2tp_lua_rt *rt;
+	bool signalled;
+};
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct host *h = arg;
+	(void)what;
+	l2tp_lua_logf(h->rt, L2TP_LOG_INFO, "%s received: closing every context", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	h->signalled = true;
+	l2tp_lua_rt_close_all(h->L, h->rt);
+	h->rt->stop = true;
+	event_base_loopbreak(h->rt->base);
+}
+
+static int traceback(lua_State *L)
+{
+	/* Keep the first line as file:line: message; the stack follows. */
+	const char *msg = lua_tostring(L, 1);
+	if (!msg)
+		msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+	lua_getglobal(L, "debug");
+	lua_getfield(L, -1, "traceback");
+	lua_pushstring(L, msg);
+	lua_pushinteger(L, 2);
+	lua_call(L, 2, 1);
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"log-level", required_argument, NULL, 'l'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	enum l2tp_log_level level = L2TP_LOG_INFO;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+l:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			if (l2tp_log_level_parse(optarg, &level) != 0) {
+				fprintf(stderr, "l2tp-run: log level '%s' is not valid (accepted: error, warn, info, debug)\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("l2tp-run %s (%s)\n", L2TP_VERSION_STRING, LUAJIT_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "l2tp-run: no script given\n");
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	signal(SIGPIPE, SIG_IGN);
+
+	struct host h = {0};
+	h.L = luaL_newstate();
+	if (!h.L) {
+		fprintf(stderr, "l2tp-run: cannot create the Lua state\n");
+		return EXIT_SCRIPT_ERROR;
+	}
+	lua_State *L = h.L;
+	luaL_openlibs(L);
+	lua_getglobal(L, "package");
+	lua_getfield(L, -1, "preload");
+	lua_pushcfunction(L, luaopen_l2tp);
+	lua_setfield(L, -2, "l2tp");
+	lua_pop(L, 2);
+	h.rt = l2tp_lua_rt(L);
+	h.rt->log_level = level;
+
+	/* arg as luajit builds it: arg[0] the script, arg[1..] its arguments,
+	 * negative indices the interpreter and its options. */
+	int script = optind;
+	lua_createtable(L, argc - script - 1, script + 1);
+	for (int i = 0; i < argc; i++) {
+		lua_pushstring(L, argv[i]);
+		lua_rawseti(L, -2, i - script);
+	}
+	lua_setglobal(L, "arg");
+
+	struct event *sigint = evsignal_new(h.rt->base, SIGINT, on_signal, &h);
+	struct event *sigterm = evsignal_new(h.rt->base, SIGTERM, on_signal, &h);
+	evsignal_add(sigint, NULL);
+	evsignal_add(sigterm, NULL);
+
+	int rc = 0;
+	lua_pushcfunction(L, traceback);
+	int tb = lua_gettop(L);
+	if (luaL_loadfile(L, argv[script]) != 0) {
+		fprintf(stderr, "l2tp-run: %s\n", lua_tostring(L, -1));
+		rc = EXIT_SCRIPT_ERROR;
+		goto out;
+	}
+	for (int i = script + 1; i < argc; i++)
+		lua_pushstring(L, argv[i]);
+	if (lua_pcall(L, argc - script - 1, 0, tb) != 0) {
+		const char *msg = lua_tostring(L, -1);
+		const char *nl = msg ? strchr(msg, '\n') : NULL;
+		/* file:line: message first; the traceback only when debugging. */
+		if (nl && level < L2TP_LOG_DEBUG)
+			fprintf(stderr, "%.*s\n", (int)(nl - msg), msg);
+		else
+			fprintf(stderr, "%s\n", msg ? msg : "(error)");
+		rc = EXIT_SCRIPT_ERROR;
+		goto out;
+	}
+	if (!h.rt->stop)
+		l2tp_lua_rt_loop(L, h.rt, -1);
+	rc = h.rt->exit_code;
+out:
+	/* Whatever happened, leave nothing behind in the kernel. */
+	l2tp_lua_rt_close_all(L, h.rt);
+	event_free(sigint);
+	event_free(sigterm);
+	lua_close(L);
+	return rc;
+}

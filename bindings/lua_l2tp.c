@@ -1,0 +1,114 @@
+/* The `l2tp` module: require "l2tp" under l2tp-run or a plain luajit. */
+#include <event2/event.h>
+#include <lauxlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "runtime.h"
+
+static int l_context(lua_State *L)
+{
+	return l2tp_lua_context_new(L);
+}
+
+static int l_stop(lua_State *L)
+{
+	struct l2tp_lua_rt *rt = l2tp_lua_rt(L);
+	if (!lua_isnoneornil(L, 1)) {
+		lua_Number code = lua_tonumber(L, 1);
+		if (lua_type(L, 1) != LUA_TNUMBER || code != (int)code || code < 0 || code > 255)
+			return l2tp_lua_error(L, "l2tp.stop([exit_code]): exit_code must be an integer 0-255, got %s",
+					      luaL_typename(L, 1));
+		rt->exit_code = (int)code;
+	}
+	rt->stop = true;
+	event_base_loopbreak(rt->base);
+	return 0;
+}
+
+/* l2tp.run([timeout]): for scripts and tests outside l2tp-run. Returns
+ * true when the loop ended by itself or by l2tp.stop(), nil, "timeout"
+ * otherwise. */
+static int l_run(lua_State *L)
+{
+	struct l2tp_lua_rt *rt = l2tp_lua_rt(L);
+	double timeout = -1;
+	if (!lua_isnoneornil(L, 1)) {
+		if (lua_type(L, 1) != LUA_TNUMBER || lua_tonumber(L, 1) < 0)
+			return l2tp_lua_error(L, "l2tp.run([timeout]): timeout must be a number of seconds >= 0, got %s",
+					      luaL_typename(L, 1));
+		timeout = lua_tonumber(L, 1);
+	}
+	if (l2tp_lua_rt_loop(L, rt, timeout)) {
+		lua_pushnil(L);
+		lua_pushliteral(L, "timeout");
+		return 2;
+	}
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+static int l_log(lua_State *L)
+{
+	struct l2tp_lua_rt *rt = l2tp_lua_rt(L);
+	enum l2tp_log_level level;
+	const char *name = luaL_checkstring(L, 1);
+	if (l2tp_log_level_parse(name, &level) != 0)
+		return l2tp_lua_error(L, "l2tp.log: level '%s' is not valid (accepted: error, warn, info, debug)", name);
+	if (level > rt->log_level)
+		return 0;
+	int nargs = lua_gettop(L) - 1;
+	lua_getglobal(L, "string");
+	lua_getfield(L, -1, "format");
+	lua_remove(L, -2);
+	lua_insert(L, 2);
+	lua_call(L, nargs, 1);
+	l2tp_lua_log_sink(rt, level, lua_tostring(L, -1));
+	return 0;
+}
+
+static int l_log_level(lua_State *L)
+{
+	struct l2tp_lua_rt *rt = l2tp_lua_rt(L);
+	if (!lua_isnoneornil(L, 1)) {
+		enum l2tp_log_level level;
+		const char *name = luaL_checkstring(L, 1);
+		if (l2tp_log_level_parse(name, &level) != 0)
+			return l2tp_lua_error(L, "l2tp.log_level: '%s' is not valid (accepted: error, warn, info, debug)",
+					      name);
+		rt->log_level = level;
+	}
+	lua_pushstring(L, l2tp_log_level_name(rt->log_level));
+	return 1;
+}
+
+static int l_now(lua_State *L)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	lua_pushnumber(L, (double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
+	return 1;
+}
+
+static const luaL_Reg funcs[] = {
+	{"context", l_context},
+	{"stop", l_stop},
+	{"run", l_run},
+	{"log", l_log},
+	{"log_level", l_log_level},
+	{"now", l_now},
+	{NULL, NULL},
+};
+
+int luaopen_l2tp(lua_State *L)
+{
+	l2tp_lua_rt(L);
+	lua_newtable(L);
+	int mod = lua_gettop(L);
+	luaL_register(L, NULL, funcs);
+	lua_pushliteral(L, L2TP_VERSION_STRING);
+	lua_setfield(L, mod, "version");
+	l2tp_lua_open_context(L);
+	l2tp_lua_open_timer(L, mod);
+	return 1;
+}

@@ -1,0 +1,54 @@
+/* What the context, tunnel and session bindings share. Lua objects hold
+ * handles, never core pointers: every method looks its object up again and
+ * answers nil, "closed" once the core has let it go. */
+#ifndef L2TP_LUA_OBJECTS_H
+#define L2TP_LUA_OBJECTS_H
+
+#include <lua.h>
+#include <stdint.h>
+
+#include "l2tp/l2tp.h"
+#include "runtime.h"
+
+#define L2TP_CTX_MT "l2tp.context"
+#define L2TP_TUNNEL_MT "l2tp.tunnel"
+#define L2TP_SESSION_MT "l2tp.session"
+
+struct lctx {
+	struct l2tp_context *ctx;
+	struct l2tp_lua_rt *rt;
+	int next_handler;
+};
+
+struct lobj {
+	struct lctx *lc;
+	uint64_t handle;
+	char name[]; /* kept so obj.name works after close */
+};
+
+/* Pushes the context userdata of lc (nil if it is gone). */
+void l2tp_lua_push_ctx(lua_State *L, struct lctx *lc);
+struct lctx *l2tp_lua_check_ctx(lua_State *L, int idx);
+
+/* Pushes the one Lua object for a handle (the same object every time while
+ * Lua holds it, so objects compare equal and can key tables). */
+void l2tp_lua_push_obj(lua_State *L, struct lctx *lc, const char *mt, uint64_t handle, const char *name);
+
+/* Returns the live core object, or NULL if it is closed. */
+struct l2tp_tunnel *l2tp_lua_tunnel_arg(lua_State *L, int idx, struct lobj **out);
+struct l2tp_session *l2tp_lua_session_arg(lua_State *L, int idx, struct lobj **out);
+
+/* Returns nil, "closed". */
+int l2tp_lua_closed(lua_State *L);
+/* Returns nil, msg for runtime failures; raises for bad input (-EINVAL,
+ * -EEXIST). */
+int l2tp_lua_fail(lua_State *L, int rc, const char *msg);
+
+void l2tp_lua_open_tunnel(lua_State *L);
+void l2tp_lua_open_session(lua_State *L);
+/* Sets the metatable mt on the userdata at the top, creating mt with the
+ * given methods and an __index that serves .name. */
+void l2tp_lua_obj_metatable(lua_State *L, const char *mt, const luaL_Reg *methods, lua_CFunction tostring);
+void l2tp_lua_map_ctx(lua_State *L, int idx, struct lctx *lc);
+
+#endif

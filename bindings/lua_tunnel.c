@@ -1,0 +1,133 @@
+/* l2tp.tunnel objects: a handle plus the context; looked up on every call. */
+#include <lauxlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lua_config.h"
+#include "lua_objects.h"
+
+static int tunnel_session(lua_State *L)
+{
+	struct lobj *o;
+	struct l2tp_tunnel *t = l2tp_lua_tunnel_arg(L, 1, &o);
+	const char *name = luaL_checkstring(L, 2);
+	struct l2tp_session_config cfg;
+	struct l2tp_session *s;
+	char err[512], what[300];
+
+	if (!t)
+		return l2tp_lua_closed(L);
+	snprintf(what, sizeof(what), "session '%s/%s'", o->name, name);
+	l2tp_lua_session_config(L, 3, l2tp_tunnel_config(t)->version, l2tp_tunnel_kind(t), what, &cfg);
+	int rc = l2tp_session_create(t, name, &cfg, &s, err, sizeof(err));
+	if (rc)
+		return l2tp_lua_fail(L, rc, err);
+	l2tp_lua_push_obj(L, o->lc, L2TP_SESSION_MT, l2tp_session_handle(s), l2tp_session_name(s));
+	return 1;
+}
+
+static int tunnel_close(lua_State *L)
+{
+	struct l2tp_tunnel *t = l2tp_lua_tunnel_arg(L, 1, NULL);
+	if (!t)
+		return l2tp_lua_closed(L);
+	l2tp_tunnel_close(t, luaL_optstring(L, 2, "closed by script"));
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+struct push_arg {
+	lua_State *L;
+	struct lctx *lc;
+	int n;
+};
+
+static void push_session_cb(struct l2tp_session *s, void *arg)
+{
+	struct push_arg *pa = arg;
+	l2tp_lua_push_obj(pa->L, pa->lc, L2TP_SESSION_MT, l2tp_session_handle(s), l2tp_session_name(s));
+	lua_rawseti(pa->L, -2, ++pa->n);
+}
+
+static int tunnel_sessions(lua_State *L)
+{
+	struct lobj *o;
+	struct l2tp_tunnel *t = l2tp_lua_tunnel_arg(L, 1, &o);
+	if (!t) {
+		lua_newtable(L);
+		return 1;
+	}
+	struct push_arg pa = {L, o->lc, 0};
+	lua_createtable(L, (int)l2tp_tunnel_session_count(t), 0);
+	l2tp_tunnel_foreach_session(t, push_session_cb, &pa);
+	return 1;
+}
+
+static int tunnel_find_session(lua_State *L)
+{
+	struct lobj *o;
+	struct l2tp_tunnel *t = l2tp_lua_tunnel_arg(L, 1, &o);
+	struct l2tp_session *s = t ? l2tp_session_find(t, luaL_checkstring(L, 2)) : NULL;
+	if (!s) {
+		lua_pushnil(L);
+		return 1;
+	}
+	l2tp_lua_push_obj(L, o->lc, L2TP_SESSION_MT, l2tp_session_handle(s), l2tp_session_name(s));
+	return 1;
+}
+
+static int tunnel_config(lua_State *L)
+{
+	struct l2tp_tunnel *t = l2tp_lua_tunnel_arg(L, 1, NULL);
+	if (!t)
+		return l2tp_lua_closed(L);
+	l2tp_lua_push_tunnel_config(L, l2tp_tunnel_config(t));
+	return 1;
+}
+
+static int tunnel_kind(lua_State *L)
+{
+	struct l2tp_tunnel *t = l2tp_lua_tunnel_arg(L, 1, NULL);
+	if (!t)
+		return l2tp_lua_closed(L);
+	lua_pushstring(L, l2tp_tunnel_kind_name(l2tp_tunnel_kind(t)));
+	return 1;
+}
+
+static int tunnel_is_up(lua_State *L)
+{
+	struct l2tp_tunnel *t = l2tp_lua_tunnel_arg(L, 1, NULL);
+	lua_pushboolean(L, t && l2tp_tunnel_is_up(t));
+	return 1;
+}
+
+static int tunnel_is_closed(lua_State *L)
+{
+	lua_pushboolean(L, l2tp_lua_tunnel_arg(L, 1, NULL) == NULL);
+	return 1;
+}
+
+static int tunnel_tostring(lua_State *L)
+{
+	struct lobj *o;
+	struct l2tp_tunnel *t = l2tp_lua_tunnel_arg(L, 1, &o);
+	lua_pushfstring(L, "l2tp.tunnel '%s'%s", o->name, t ? "" : " (closed)");
+	return 1;
+}
+
+static const luaL_Reg methods[] = {
+	{"session", tunnel_session},
+	{"close", tunnel_close},
+	{"sessions", tunnel_sessions},
+	{"find_session", tunnel_find_session},
+	{"config", tunnel_config},
+	{"kind", tunnel_kind},
+	{"is_up", tunnel_is_up},
+	{"is_closed", tunnel_is_closed},
+	{NULL, NULL},
+};
+
+void l2tp_lua_open_tunnel(lua_State *L)
+{
+	l2tp_lua_obj_metatable(L, L2TP_TUNNEL_MT, methods, tunnel_tostring);
+}

@@ -1,0 +1,66 @@
+/* The bindings' shared runtime: one per Lua state. It owns (or borrows) the
+ * libevent base, counts what keeps the loop alive, and is the one door
+ * through which C calls into Lua. Private to bindings/. */
+#ifndef L2TP_LUA_RUNTIME_H
+#define L2TP_LUA_RUNTIME_H
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <stdbool.h>
+
+#include "l2tp/l2tp.h"
+
+struct event_base;
+
+struct l2tp_lua_rt {
+	struct event_base *base;
+	lua_State *L;	  /* the thread that runs the loop; callbacks run on it */
+	bool stop;	  /* l2tp.stop() was called */
+	int exit_code;	  /* l2tp.stop(code): what l2tp-run exits with */
+	int timers;	  /* pending timers: they keep the loop alive */
+	int children;	  /* watched child processes: they keep the loop alive */
+	enum l2tp_log_level log_level; /* for l2tp.log and new contexts without one */
+	int contexts_ref; /* registry: table of context userdata kept alive while busy */
+};
+
+/* Returns the runtime for L, creating it (and an event base) on first use. */
+struct l2tp_lua_rt *l2tp_lua_rt(lua_State *L);
+
+/* Runs the loop until l2tp.stop(), nothing is left to run, or timeout
+ * seconds (timeout < 0: none) have passed. Returns 1 if it stopped on the
+ * timeout, 0 otherwise. */
+int l2tp_lua_rt_loop(lua_State *L, struct l2tp_lua_rt *rt, double timeout);
+/* True while timers, children or open contexts remain. */
+bool l2tp_lua_rt_alive(lua_State *L, struct l2tp_lua_rt *rt);
+/* Closes every context (as on SIGTERM) and delivers their last events. */
+void l2tp_lua_rt_close_all(lua_State *L, struct l2tp_lua_rt *rt);
+
+/* The one door into Lua: calls the function below nargs arguments on the
+ * runtime's thread with a traceback handler. On error it logs "what: error"
+ * and traceback, leaves the stack as it was before the function was pushed,
+ * and returns the pcall status. On success nresults values are left. */
+int l2tp_lua_call(struct l2tp_lua_rt *rt, lua_State *L, int nargs, int nresults, const char *what);
+
+/* Logging sink shared by contexts and l2tp.log. */
+void l2tp_lua_log_sink(void *arg, enum l2tp_log_level level, const char *line);
+void l2tp_lua_logf(struct l2tp_lua_rt *rt, enum l2tp_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Registers a context userdata (at index idx) as busy: kept alive by the
+ * runtime until it is closed and its events are delivered. */
+void l2tp_lua_rt_track_context(lua_State *L, struct l2tp_lua_rt *rt, int idx);
+
+/* Pushes a Lua error "msg" with the caller's file:line. */
+int l2tp_lua_error(lua_State *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Object registration, one per file. */
+void l2tp_lua_open_context(lua_State *L);
+void l2tp_lua_open_timer(lua_State *L, int module_idx);
+int l2tp_lua_context_new(lua_State *L);
+int l2tp_lua_context_close_udata(lua_State *L, int idx);
+bool l2tp_lua_context_busy_udata(lua_State *L, int idx);
+void l2tp_lua_context_flush_udata(lua_State *L, int idx);
+
+int luaopen_l2tp(lua_State *L);
+
+#endif
