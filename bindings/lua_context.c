@@ -145,14 +145,14 @@ static struct l2tp_context *open_ctx(lua_State *L, struct lctx **out)
 	return lc->ctx && !l2tp_context_is_closed(lc->ctx) ? lc->ctx : NULL;
 }
 
-static int create_tunnel(lua_State *L, enum l2tp_tunnel_kind kind)
+static int create_tunnel(lua_State *L, enum l2tp_tunnel_kind kind, const char *call)
 {
 	struct lctx *lc;
 	struct l2tp_context *ctx = open_ctx(L, &lc);
 	struct l2tp_tunnel_config cfg;
 	struct l2tp_tunnel *t;
 	char err[512], what[300];
-	const char *name = luaL_checkstring(L, 2);
+	const char *name = l2tp_lua_name_arg(L, 2, call);
 
 	if (!ctx)
 		return l2tp_lua_closed(L);
@@ -167,7 +167,7 @@ static int create_tunnel(lua_State *L, enum l2tp_tunnel_kind kind)
 
 static int ctx_static_tunnel(lua_State *L)
 {
-	return create_tunnel(L, L2TP_TUNNEL_STATIC);
+	return create_tunnel(L, L2TP_TUNNEL_STATIC, "ctx:static_tunnel(name, cfg)");
 }
 
 struct push_arg {
@@ -222,7 +222,8 @@ static int ctx_on(lua_State *L)
 		return l2tp_lua_error(L, "unknown event '%s' (accepted: tunnel_up, tunnel_down, session_up, session_down)",
 				      ev);
 	if (lua_type(L, 3) != LUA_TFUNCTION)
-		return l2tp_lua_error(L, "ctx:on('%s', fn): fn must be a function, got %s", ev, luaL_typename(L, 3));
+		return l2tp_lua_error(L, "ctx:on('%s', fn): fn must be a function, got %s", ev,
+				      lua_isnone(L, 3) ? "no value" : luaL_typename(L, 3));
 	lua_getfenv(L, 1);
 	lua_getfield(L, -1, "handlers");
 	lua_getfield(L, -1, ev);

@@ -137,3 +137,11 @@ void l2tp_lua_obj_metatable(lua_State *L, const char *mt, const luaL_Reg *method
 	lua_setfield(L, -2, "__metatable");
 	lua_pop(L, 1);
 }
+
+const char *l2tp_lua_name_arg(lua_State *L, int idx, const char *call)
+{
+	if (lua_type(L, idx) != LUA_TSTRING)
+		l2tp_lua_error(L, "%s: name must be a string, got %s", call,
+			       lua_isnone(L, idx) ? "no value" : luaL_typename(L, idx));
+	return lua_tostring(L, idx);
+}

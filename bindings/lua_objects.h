@@ -44,6 +44,9 @@ int l2tp_lua_closed(lua_State *L);
  * -EEXIST). */
 int l2tp_lua_fail(lua_State *L, int rc, const char *msg);
 
+/* The name argument of a constructor: a string, or an error naming call. */
+const char *l2tp_lua_name_arg(lua_State *L, int idx, const char *call);
+
 void l2tp_lua_open_tunnel(lua_State *L);
 void l2tp_lua_open_session(lua_State *L);
 /* Sets the metatable mt on the userdata at the top, creating mt with the

@@ -58,7 +58,8 @@ static int new_timer(lua_State *L, bool periodic)
 		return l2tp_lua_error(L, "%s(seconds, fn): seconds %g is out of range (accepted: %s)", fname, secs,
 				      periodic ? "greater than 0" : "0 or more");
 	if (lua_type(L, 2) != LUA_TFUNCTION)
-		return l2tp_lua_error(L, "%s(seconds, fn): fn must be a function, got %s", fname, luaL_typename(L, 2));
+		return l2tp_lua_error(L, "%s(seconds, fn): fn must be a function, got %s", fname,
+				      lua_isnone(L, 2) ? "no value" : luaL_typename(L, 2));
 
 	struct ltimer *t = lua_newuserdata(L, sizeof(*t));
 	memset(t, 0, sizeof(*t));

@@ -10,7 +10,7 @@ static int tunnel_session(lua_State *L)
 {
 	struct lobj *o;
 	struct l2tp_tunnel *t = l2tp_lua_tunnel_arg(L, 1, &o);
-	const char *name = luaL_checkstring(L, 2);
+	const char *name = l2tp_lua_name_arg(L, 2, "tunnel:session(name, cfg)");
 	struct l2tp_session_config cfg;
 	struct l2tp_session *s;
 	char err[512], what[300];

@@ -1,0 +1,69 @@
+local h = require "spec.support.helpers"
+local l2tp = h.l2tp
+
+describe("l2tp.context", function()
+  it("defaults to the null data plane", function()
+    local ctx = l2tp.context()
+    assert.equal("null", ctx:dataplane())
+    assert.is_false(ctx:is_closed())
+    ctx:close()
+  end)
+
+  it("accepts dataplane and log_level", function()
+    local ctx = l2tp.context{ dataplane = "null", log_level = "error" }
+    assert.equal("null", ctx:dataplane())
+    ctx:close()
+  end)
+
+  it("rejects an unknown key, naming it and the accepted ones", function()
+    assert.equal("context: unknown key 'data_plane' (accepted: dataplane, log_level)",
+      h.raises(l2tp.context, { data_plane = "null" }))
+  end)
+
+  it("rejects an unknown data plane", function()
+    local msg = h.raises(l2tp.context, { dataplane = "dpdk" })
+    assert.matches("^context: dataplane 'dpdk' is not available %(accepted: null", msg)
+  end)
+
+  it("rejects an unknown log level", function()
+    assert.equal("context: log_level 'verbose' is not valid (accepted: error, warn, info, debug)",
+      h.raises(l2tp.context, { log_level = "verbose" }))
+  end)
+
+  it("rejects a config that is not a table", function()
+    assert.equal("context: config must be a table, got string 'null'", h.raises(l2tp.context, "null"))
+  end)
+
+  it("close is idempotent and makes the context refuse new tunnels", function()
+    local ctx = l2tp.context()
+    assert.is_true(ctx:close())
+    assert.is_true(ctx:is_closed())
+    local r, err = ctx:close()
+    assert.is_nil(r)
+    assert.equal("closed", err)
+    r, err = ctx:static_tunnel("t", h.tcfg())
+    assert.is_nil(r)
+    assert.equal("closed", err)
+    assert.same({}, ctx:tunnels())
+  end)
+
+  it("lists tunnels in creation order and finds them by name", function()
+    local ctx = l2tp.context()
+    local a = ctx:static_tunnel("a", h.tcfg{ tid = 1 })
+    local b = ctx:static_tunnel("b", h.tcfg{ tid = 2 })
+    local list = ctx:tunnels()
+    assert.equal(2, #list)
+    assert.equal(a, list[1])
+    assert.equal(b, list[2])
+    assert.equal(b, ctx:find_tunnel("b"))
+    assert.is_nil(ctx:find_tunnel("c"))
+    ctx:close()
+  end)
+
+  it("prints as l2tp.context", function()
+    local ctx = l2tp.context()
+    assert.equal("l2tp.context (null)", tostring(ctx))
+    ctx:close()
+    assert.equal("l2tp.context (null, closed)", tostring(ctx))
+  end)
+end)

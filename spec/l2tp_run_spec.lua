@@ -1,0 +1,139 @@
+local h = require "spec.support.helpers"
+
+local RUN = h.l2tp_run
+
+describe("l2tp-run", function()
+  it("--help documents usage and exit codes", function()
+    local code, out = h.sh(RUN .. " --help")
+    assert.equal(0, code)
+    assert.matches("usage: l2tp%-run %[options%] SCRIPT %[ARGS%.%.%.%]", out)
+    assert.matches("exit status:", out)
+    assert.matches("1  the script failed to load or raised an error", out)
+    assert.matches("%-%-log%-level", out)
+  end)
+
+  it("--version prints the version", function()
+    local code, out = h.sh(RUN .. " --version")
+    assert.equal(0, code)
+    assert.matches("^l2tp%-run %d+%.%d+%.%d+", out)
+  end)
+
+  it("exits 2 on a bad command line", function()
+    local code, _, err = h.sh(RUN)
+    assert.equal(2, code)
+    assert.matches("no script given", err)
+    code, _, err = h.sh(RUN .. " --log-level loud x.lua")
+    assert.equal(2, code)
+    assert.matches("log level 'loud' is not valid %(accepted: error, warn, info, debug%)", err)
+  end)
+
+  it("passes arguments in arg and ...", function()
+    local p = h.write_script([[print(arg[0] ~= nil, arg[1], arg[2], select('#', ...), (...))]])
+    local code, out = h.sh(RUN .. " " .. p .. " one two")
+    os.remove(p)
+    assert.equal(0, code)
+    assert.equal("true\tone\ttwo\t2\tone\n", out)
+  end)
+
+  it("exits 1 with file:line: message when the script raises", function()
+    local p = h.write_script("local x = 1\nerror('it broke')\n")
+    local code, _, err = h.sh(RUN .. " " .. p)
+    os.remove(p)
+    assert.equal(1, code)
+    assert.equal(p .. ":2: it broke\n", err)
+  end)
+
+  it("exits 1 when the script does not parse", function()
+    local p = h.write_script("local = 1\n")
+    local code, _, err = h.sh(RUN .. " " .. p)
+    os.remove(p)
+    assert.equal(1, code)
+    assert.matches(p:gsub("%p", "%%%0") .. ":1:", err)
+  end)
+
+  it("exits 1 naming the key when a config key has a typo", function()
+    local p = h.write_script([[
+local l2tp = require "l2tp"
+local ctx = l2tp.context()
+ctx:static_tunnel("t1", { ["local"] = "127.0.0.1:5000", peer = "127.0.0.1:5001",
+  tid = 1, ptid = 2, windw_size = 8 })
+]])
+    local code, _, err = h.sh(RUN .. " " .. p)
+    os.remove(p)
+    assert.equal(1, code)
+    assert.matches("^" .. p:gsub("%p", "%%%0") .. ":3: tunnel 't1': unknown key 'windw_size' %(accepted: ", err)
+  end)
+
+  it("runs the loop until nothing is left, then exits 0", function()
+    local p = h.write_script([[
+local l2tp = require "l2tp"
+l2tp.timer(0.05, function() print("timer") end)
+print("script done")
+]])
+    local code, out = h.sh(RUN .. " " .. p)
+    os.remove(p)
+    assert.equal(0, code)
+    assert.equal("script done\ntimer\n", out)
+  end)
+
+  it("l2tp.stop(code) ends the loop with that exit code", function()
+    local p = h.write_script([[
+local l2tp = require "l2tp"
+local ctx = l2tp.context()
+l2tp.timer(0.02, function() l2tp.stop(7) end)
+]])
+    local code = h.sh(RUN .. " " .. p)
+    os.remove(p)
+    assert.equal(7, code)
+  end)
+
+  it("l2tp.log writes formatted lines at or above the log level", function()
+    local p = h.write_script([[
+local l2tp = require "l2tp"
+l2tp.log("info", "%s=%d", "x", 1)
+l2tp.log("debug", "hidden")
+]])
+    local code, _, err = h.sh(RUN .. " " .. p)
+    assert.equal(0, code)
+    assert.equal("info: x=1\n", err)
+    code, _, err = h.sh(RUN .. " -l debug " .. p)
+    os.remove(p)
+    assert.equal("info: x=1\ndebug: hidden\n", err)
+  end)
+
+  it("on SIGTERM closes every context, delivers down events and exits 0", function()
+    local p = h.write_script([[
+local l2tp = require "l2tp"
+local ctx = l2tp.context{ log_level = "error" }
+ctx:on("tunnel_down", function(e) print("down " .. e.tunnel_name .. ": " .. e.reason) end)
+ctx:on("session_down", function(e) print("down " .. e.session_name .. ": " .. e.reason) end)
+local t = ctx:static_tunnel("t1", { ["local"] = "127.0.0.1:5000", peer = "127.0.0.1:5001", tid = 1, ptid = 2 })
+t:session("s1", { sid = 1, psid = 2 })
+ctx:on("tunnel_up", function() print("up"); io.stdout:flush() end)
+]])
+    -- The context keeps the runtime alive until the signal.
+    local code, out = h.sh("(" .. RUN .. " " .. p .. " & pid=$!; sleep 0.5; kill -TERM $pid; wait $pid)")
+    os.remove(p)
+    assert.equal(0, code)
+    assert.equal("up\ndown s1: tunnel closed: context closed\ndown t1: context closed\n", out)
+  end)
+
+  it("runs examples/lab.lua to completion with up and down events", function()
+    local code, out = h.sh(RUN .. " examples/lab.lua")
+    assert.equal(0, code)
+    assert.matches("tunnel_up +tunnel west", out)
+    assert.matches("session_up +session west/office", out)
+    assert.matches("session_down +session west/lab .*reason: lab session no longer needed", out)
+    assert.matches("tunnel_down +tunnel east .*reason: maintenance", out)
+    assert.matches("tunnel_down +tunnel west .*reason: context closed", out)
+    assert.matches("rejected: +session 'east/broken': cookie has 5 bytes", out)
+  end)
+
+  it("accepts examples/static.lua (a dry run on the null data plane until SIGTERM)", function()
+    local code, out, err = h.sh("(" .. RUN .. " examples/static.lua & pid=$!; sleep 0.3; kill -TERM $pid; wait $pid)")
+    assert.equal(0, code, err)
+    assert.matches("tunnel 'pw1': created static l2tpv3/udp tunnel 192.0.2.1:5000 %-> 192.0.2.2:5000", err)
+    assert.matches("l2tp%-pw1 is up", err)
+    assert.matches("tunnel pw1 down: context closed", err)
+  end)
+end)

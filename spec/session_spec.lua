@@ -1,0 +1,147 @@
+local h = require "spec.support.helpers"
+local l2tp = h.l2tp
+
+describe("tunnel:session", function()
+  local ctx, t
+  before_each(function()
+    ctx = l2tp.context{ log_level = "error" }
+    t = ctx:static_tunnel("t1", h.tcfg())
+  end)
+  after_each(function() ctx:close() end)
+
+  local function err(name, cfg) return h.raises(t.session, t, name, cfg) end
+
+  it("creates an Ethernet session with defaults", function()
+    local s = t:session("s1", { sid = 10, psid = 20 })
+    assert.equal("s1", s.name)
+    assert.is_true(s:is_up())
+    assert.equal(t, s:tunnel())
+    local c = s:config()
+    assert.equal("eth", c.pseudowire)
+    assert.equal("none", c.l2spec_type)
+    assert.is_false(c.seqnum)
+    assert.is_nil(c.cookie)
+    assert.equal("l2tp.session 't1/s1'", tostring(s))
+  end)
+
+  it("takes every go-l2tp session key; cookies as strings or byte arrays", function()
+    local s = t:session("s1", {
+      sid = 10, psid = 20, pseudowire = "eth", seqnum = true, reorder_timeout = 250,
+      cookie = { 0x12, 0xe9, 0x54, 0x0f, 0xe2, 0x68, 0x72, 0xbc }, peer_cookie = "\x74\x2e\x28\xa8",
+      interface_name = "l2tpeth42", l2spec_type = "default",
+    })
+    local c = s:config()
+    assert.equal("\x12\xe9\x54\x0f\xe2\x68\x72\xbc", c.cookie)
+    assert.equal("\x74\x2e\x28\xa8", c.peer_cookie)
+    assert.is_true(c.seqnum)
+    assert.equal(250, c.reorder_timeout)
+    assert.equal("default", c.l2spec_type)
+    assert.equal("l2tpeth42", s:interface_name())
+  end)
+
+  it("names Ethernet interfaces as the kernel would when none is given", function()
+    local a = t:session("a", { sid = 1, psid = 1 })
+    local b = t:session("b", { sid = 2, psid = 2 })
+    assert.matches("^l2tpeth%d+$", a:interface_name())
+    assert.matches("^l2tpeth%d+$", b:interface_name())
+    assert.not_equal(a:interface_name(), b:interface_name())
+  end)
+
+  it("has no interface for a PPP pseudowire (pppd makes it)", function()
+    assert.is_nil(t:session("p", { sid = 1, psid = 1, pseudowire = "ppp" }):interface_name())
+  end)
+
+  it("reports stats counters", function()
+    local st = t:session("s1", { sid = 10, psid = 20 }):stats()
+    for _, k in ipairs{ "tx_packets", "tx_bytes", "tx_errors", "rx_packets", "rx_bytes", "rx_errors" } do
+      assert.equal(0, st[k], k)
+    end
+  end)
+
+  describe("validation", function()
+    it("an unknown key", function()
+      assert.equal("session 't1/s1': unknown key 'cookies' (accepted: sid, psid, pseudowire, seqnum, "
+        .. "reorder_timeout, cookie, peer_cookie, interface_name, l2spec_type)", err("s1", { sid = 1, psid = 1, cookies = "x" }))
+    end)
+    it("a 5-byte cookie, as a string or an array", function()
+      assert.equal("session 't1/s1': cookie has 5 bytes (accepted: 4 or 8 bytes)",
+        err("s1", { sid = 1, psid = 1, cookie = "12345" }))
+      assert.equal("session 't1/s1': peer_cookie has 5 bytes (accepted: 4 or 8 bytes)",
+        err("s1", { sid = 1, psid = 1, peer_cookie = { 1, 2, 3, 4, 5 } }))
+    end)
+    it("a cookie byte out of range", function()
+      assert.equal("session 't1/s1': cookie[2] is number 256 (accepted: integers 0-255)",
+        err("s1", { sid = 1, psid = 1, cookie = { 1, 256, 3, 4 } }))
+    end)
+    it("a cookie of the wrong type", function()
+      assert.equal("session 't1/s1': cookie must be a string or an array of byte values, got boolean true",
+        err("s1", { sid = 1, psid = 1, cookie = true }))
+    end)
+    it("a wrong type", function()
+      assert.equal("session 't1/s1': seqnum must be a boolean, got string 'yes'",
+        err("s1", { sid = 1, psid = 1, seqnum = "yes" }))
+    end)
+    it("an unknown pseudowire or l2spec_type", function()
+      assert.equal("session 't1/s1': pseudowire 'atm' is not valid (accepted: ppp, eth, pppac)",
+        err("s1", { sid = 1, psid = 1, pseudowire = "atm" }))
+      assert.equal("session 't1/s1': l2spec_type 'atm' is not valid (accepted: none, default)",
+        err("s1", { sid = 1, psid = 1, l2spec_type = "atm" }))
+    end)
+    it("zero or missing IDs", function()
+      assert.equal("session 't1/s1': sid is missing or 0 (accepted: 1-4294967295 for a session in a static tunnel)",
+        err("s1", { psid = 1 }))
+      assert.equal("session 't1/s1': psid is missing or 0 (accepted: 1-4294967295 for a session in a static tunnel)",
+        err("s1", { sid = 1, psid = 0 }))
+    end)
+    it("an interface name Linux would refuse", function()
+      assert.equal("session 't1/s1': interface_name 'a-very-long-interface' is too long (accepted: up to 15 bytes)",
+        err("s1", { sid = 1, psid = 1, interface_name = "a-very-long-interface" }))
+      assert.equal("session 't1/s1': interface_name 'a/b' has a character Linux does not allow ('/', ':', space or control)",
+        err("s1", { sid = 1, psid = 1, interface_name = "a/b" }))
+    end)
+    it("a duplicate name", function()
+      t:session("s1", { sid = 1, psid = 1 })
+      assert.equal("session 's1' already exists in tunnel 't1' (names are unique in a tunnel)",
+        err("s1", { sid = 2, psid = 2 }))
+    end)
+    it("a duplicate session ID, in this tunnel or another (L2TPv3 IDs are host-wide)", function()
+      t:session("s1", { sid = 1, psid = 1 })
+      assert.equal("session 't1/s2': sid 1 is already used by session 's1' in this tunnel",
+        err("s2", { sid = 1, psid = 2 }))
+      local t2 = ctx:static_tunnel("t2", h.tcfg{ tid = 2 })
+      assert.equal("session 't2/s9': sid 1 is already used by session 't1/s1' (l2tpv3 session IDs are unique per host)",
+        h.raises(t2.session, t2, "s9", { sid = 1, psid = 5 }))
+    end)
+    it("creates nothing when anything is wrong", function()
+      pcall(t.session, t, "s1", { sid = 1, psid = 1, cookie = "12345" })
+      assert.same({}, t:sessions())
+      assert.is_truthy(t:session("s1", { sid = 1, psid = 1 }))
+    end)
+  end)
+
+  it("needs a string name", function()
+    assert.equal("tunnel:session(name, cfg): name must be a string, got table", err({}, {}))
+    assert.equal("tunnel name must be a non-empty string", h.raises(ctx.static_tunnel, ctx, "", h.tcfg()))
+  end)
+
+  it("close returns true once, then nil, 'closed'", function()
+    local s = t:session("s1", { sid = 10, psid = 20 })
+    assert.is_true(s:close())
+    local r, e = s:close()
+    assert.is_nil(r); assert.equal("closed", e)
+    r, e = s:stats()
+    assert.is_nil(r); assert.equal("closed", e)
+    r, e = s:interface_name()
+    assert.is_nil(r); assert.equal("closed", e)
+    assert.same({}, t:sessions())
+    assert.equal("l2tp.session 's1' (closed)", tostring(s))
+  end)
+
+  it("lists sessions in creation order and finds them by name", function()
+    local a = t:session("a", { sid = 1, psid = 1 })
+    local b = t:session("b", { sid = 2, psid = 2 })
+    assert.same({ a, b }, t:sessions())
+    assert.equal(b, t:find_session("b"))
+    assert.is_nil(t:find_session("zz"))
+  end)
+end)
