@@ -317,75 +317,75 @@ void l2tp_lua_check_keys(lua_State *L, int idx, const char *what, const char *co
 	}
 }
 
-static void push_bytes_field(lua_State *L, const char *name, const uint8_t *b, uint8_t len)
+static uint32_t get_uint(const void *field, size_t size)
 {
-	if (!len)
-		return;
-	lua_pushlstring(L, (const char *)b, len);
-	lua_setfield(L, -2, name);
+	if (size == 1)
+		return *(const uint8_t *)field;
+	if (size == 2)
+		return *(const uint16_t *)field;
+	return *(const uint32_t *)field;
+}
+
+/* The reverse of read_table, from the same key table: what a script reads
+ * back is spelled exactly as what it may write. */
+static void push_table(lua_State *L, const struct key *keys, const void *base)
+{
+	lua_newtable(L);
+	for (const struct key *k = keys; k->name; k++) {
+		const void *field = (const char *)base + k->off;
+		switch (k->type) {
+		case K_STRING:
+			if (!*(const char *)field)
+				continue;
+			lua_pushstring(L, field);
+			break;
+		case K_UINT:
+			lua_pushnumber(L, get_uint(field, k->size));
+			break;
+		case K_BOOL:
+			lua_pushboolean(L, *(const bool *)field);
+			break;
+		case K_ENUM: {
+			const struct enumval *e = k->enums;
+			while (e->name && e->value != *(const int *)field)
+				e++;
+			if (!e->name)
+				continue;
+			lua_pushstring(L, e->name);
+			break;
+		}
+		case K_BYTES: {
+			uint8_t len = *((const uint8_t *)base + k->lenoff);
+			if (!len)
+				continue;
+			lua_pushlstring(L, field, len);
+			break;
+		}
+		case K_FRAMING: {
+			uint32_t caps = *(const uint32_t *)field;
+			int n = 0;
+			lua_newtable(L);
+			if (caps & L2TP_FRAMING_SYNC) {
+				lua_pushliteral(L, "sync");
+				lua_rawseti(L, -2, ++n);
+			}
+			if (caps & L2TP_FRAMING_ASYNC) {
+				lua_pushliteral(L, "async");
+				lua_rawseti(L, -2, ++n);
+			}
+			break;
+		}
+		}
+		lua_setfield(L, -2, k->name);
+	}
 }
 
 void l2tp_lua_push_tunnel_config(lua_State *L, const struct l2tp_tunnel_config *cfg)
 {
-	lua_createtable(L, 0, 12);
-	lua_pushstring(L, l2tp_version_name(cfg->version));
-	lua_setfield(L, -2, "version");
-	lua_pushstring(L, l2tp_encap_name(cfg->encap));
-	lua_setfield(L, -2, "encap");
-	if (cfg->local[0]) {
-		lua_pushstring(L, cfg->local);
-		lua_setfield(L, -2, "local");
-	}
-	if (cfg->peer[0]) {
-		lua_pushstring(L, cfg->peer);
-		lua_setfield(L, -2, "peer");
-	}
-	lua_pushnumber(L, cfg->tid);
-	lua_setfield(L, -2, "tid");
-	lua_pushnumber(L, cfg->ptid);
-	lua_setfield(L, -2, "ptid");
-	lua_pushnumber(L, cfg->window_size);
-	lua_setfield(L, -2, "window_size");
-	lua_pushnumber(L, cfg->hello_timeout_ms);
-	lua_setfield(L, -2, "hello_timeout");
-	lua_pushnumber(L, cfg->retry_timeout_ms);
-	lua_setfield(L, -2, "retry_timeout");
-	lua_pushnumber(L, cfg->max_retries);
-	lua_setfield(L, -2, "max_retries");
-	lua_pushstring(L, cfg->host_name);
-	lua_setfield(L, -2, "host_name");
-	lua_newtable(L);
-	int n = 0;
-	if (cfg->framing_caps & L2TP_FRAMING_SYNC) {
-		lua_pushstring(L, "sync");
-		lua_rawseti(L, -2, ++n);
-	}
-	if (cfg->framing_caps & L2TP_FRAMING_ASYNC) {
-		lua_pushstring(L, "async");
-		lua_rawseti(L, -2, ++n);
-	}
-	lua_setfield(L, -2, "framing_caps");
+	push_table(L, tunnel_keys, cfg);
 }
 
 void l2tp_lua_push_session_config(lua_State *L, const struct l2tp_session_config *cfg)
 {
-	lua_createtable(L, 0, 10);
-	lua_pushnumber(L, cfg->sid);
-	lua_setfield(L, -2, "sid");
-	lua_pushnumber(L, cfg->psid);
-	lua_setfield(L, -2, "psid");
-	lua_pushstring(L, l2tp_pseudowire_name(cfg->pseudowire));
-	lua_setfield(L, -2, "pseudowire");
-	lua_pushboolean(L, cfg->seqnum);
-	lua_setfield(L, -2, "seqnum");
-	lua_pushnumber(L, cfg->reorder_timeout_ms);
-	lua_setfield(L, -2, "reorder_timeout");
-	push_bytes_field(L, "cookie", cfg->cookie, cfg->cookie_len);
-	push_bytes_field(L, "peer_cookie", cfg->peer_cookie, cfg->peer_cookie_len);
-	if (cfg->interface_name[0]) {
-		lua_pushstring(L, cfg->interface_name);
-		lua_setfield(L, -2, "interface_name");
-	}
-	lua_pushstring(L, l2tp_l2spec_name(cfg->l2spec_type));
-	lua_setfield(L, -2, "l2spec_type");
+	push_table(L, session_keys, cfg);
 }

@@ -378,17 +378,7 @@ int l2tp_lua_context_new(lua_State *L)
 
 void l2tp_lua_open_context(lua_State *L)
 {
-	luaL_newmetatable(L, L2TP_CTX_MT);
-	lua_newtable(L);
-	luaL_register(L, NULL, ctx_methods);
-	lua_setfield(L, -2, "__index");
-	lua_pushcfunction(L, ctx_gc);
-	lua_setfield(L, -2, "__gc");
-	lua_pushcfunction(L, ctx_tostring);
-	lua_setfield(L, -2, "__tostring");
-	lua_pushliteral(L, "locked");
-	lua_setfield(L, -2, "__metatable");
-	lua_pop(L, 1);
+	l2tp_lua_class(L, L2TP_CTX_MT, ctx_methods, ctx_gc, ctx_tostring, false);
 	l2tp_lua_open_tunnel(L);
 	l2tp_lua_open_session(L);
 }

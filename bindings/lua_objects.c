@@ -122,17 +122,21 @@ static int obj_index(lua_State *L)
 	return 1;
 }
 
-void l2tp_lua_obj_metatable(lua_State *L, const char *mt, const luaL_Reg *methods, lua_CFunction tostring)
+void l2tp_lua_class(lua_State *L, const char *mt, const luaL_Reg *methods, lua_CFunction gc,
+		    lua_CFunction tostring, bool serves_name)
 {
 	luaL_newmetatable(L, mt);
-	lua_pushcfunction(L, tostring);
-	lua_setfield(L, -2, "__tostring");
 	lua_newtable(L);
 	luaL_register(L, NULL, methods);
-	lua_pushcclosure(L, obj_index, 1);
+	if (serves_name)
+		lua_pushcclosure(L, obj_index, 1);
 	lua_setfield(L, -2, "__index");
-	lua_pushstring(L, mt);
-	lua_setfield(L, -2, "__name");
+	if (gc) {
+		lua_pushcfunction(L, gc);
+		lua_setfield(L, -2, "__gc");
+	}
+	lua_pushcfunction(L, tostring);
+	lua_setfield(L, -2, "__tostring");
 	lua_pushliteral(L, "locked");
 	lua_setfield(L, -2, "__metatable");
 	lua_pop(L, 1);

@@ -49,9 +49,6 @@ const char *l2tp_lua_name_arg(lua_State *L, int idx, const char *call);
 
 void l2tp_lua_open_tunnel(lua_State *L);
 void l2tp_lua_open_session(lua_State *L);
-/* Sets the metatable mt on the userdata at the top, creating mt with the
- * given methods and an __index that serves .name. */
-void l2tp_lua_obj_metatable(lua_State *L, const char *mt, const luaL_Reg *methods, lua_CFunction tostring);
 void l2tp_lua_map_ctx(lua_State *L, int idx, struct lctx *lc);
 
 #endif

@@ -118,5 +118,5 @@ static const luaL_Reg methods[] = {
 
 void l2tp_lua_open_session(lua_State *L)
 {
-	l2tp_lua_obj_metatable(L, L2TP_SESSION_MT, methods, session_tostring);
+	l2tp_lua_class(L, L2TP_SESSION_MT, methods, NULL, session_tostring, true);
 }

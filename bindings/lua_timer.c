@@ -137,15 +137,7 @@ static int timer_tostring(lua_State *L)
 void l2tp_lua_open_timer(lua_State *L, int module_idx)
 {
 	static const luaL_Reg methods[] = {{"cancel", timer_cancel}, {"pending", timer_pending}, {NULL, NULL}};
-	luaL_newmetatable(L, TIMER_MT);
-	lua_newtable(L);
-	luaL_register(L, NULL, methods);
-	lua_setfield(L, -2, "__index");
-	lua_pushcfunction(L, timer_gc);
-	lua_setfield(L, -2, "__gc");
-	lua_pushcfunction(L, timer_tostring);
-	lua_setfield(L, -2, "__tostring");
-	lua_pop(L, 1);
+	l2tp_lua_class(L, TIMER_MT, methods, timer_gc, timer_tostring, false);
 	lua_pushcfunction(L, l_timer);
 	lua_setfield(L, module_idx, "timer");
 	lua_pushcfunction(L, l_every);

@@ -129,5 +129,5 @@ static const luaL_Reg methods[] = {
 
 void l2tp_lua_open_tunnel(lua_State *L)
 {
-	l2tp_lua_obj_metatable(L, L2TP_TUNNEL_MT, methods, tunnel_tostring);
+	l2tp_lua_class(L, L2TP_TUNNEL_MT, methods, NULL, tunnel_tostring, true);
 }

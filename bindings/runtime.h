@@ -50,6 +50,12 @@ void l2tp_lua_logf(struct l2tp_lua_rt *rt, enum l2tp_log_level level, const char
  * runtime until it is closed and its events are delivered. */
 void l2tp_lua_rt_track_context(lua_State *L, struct l2tp_lua_rt *rt, int idx);
 
+/* Creates the metatable mt for a class of userdata: methods behind
+ * __index (which, with serves_name, also answers obj.name for tunnels and
+ * sessions), __gc (may be NULL) and __tostring. */
+void l2tp_lua_class(lua_State *L, const char *mt, const luaL_Reg *methods, lua_CFunction gc,
+		    lua_CFunction tostring, bool serves_name);
+
 /* Pushes a Lua error "msg" with the caller's file:line. */
 int l2tp_lua_error(lua_State *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
