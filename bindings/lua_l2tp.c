@@ -110,5 +110,6 @@ int luaopen_l2tp(lua_State *L)
 	lua_setfield(L, mod, "version");
 	l2tp_lua_open_context(L);
 	l2tp_lua_open_timer(L, mod);
+	l2tp_lua_open_codec(L, mod);
 	return 1;
 }

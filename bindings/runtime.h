@@ -62,6 +62,7 @@ int l2tp_lua_error(lua_State *L, const char *fmt, ...) __attribute__((format(pri
 /* Object registration, one per file. */
 void l2tp_lua_open_context(lua_State *L);
 void l2tp_lua_open_timer(lua_State *L, int module_idx);
+void l2tp_lua_open_codec(lua_State *L, int module_idx);
 int l2tp_lua_context_new(lua_State *L);
 int l2tp_lua_context_close_udata(lua_State *L, int idx);
 bool l2tp_lua_context_busy_udata(lua_State *L, int idx);
