@@ -672,6 +672,8 @@ int l2tp_data_decode(const uint8_t *buf, size_t len, bool over_ip, const struct 
 			if (len < 8)
 				return fail(err, L2TP_CODEC_TRUNCATED, 0, "truncated header: %zu bytes, L2TPv3 data needs 8", len);
 			h->session_id = rd32(buf + 4);
+			if (h->session_id == 0)
+				return fail(err, L2TP_CODEC_BAD_CONTROL_BITS, 4, "session ID 0 is reserved (RFC 3931 section 4.1)");
 			off = 8;
 		} else if (h->version == 2) {
 			h->has_length = flags & L_BIT;

@@ -374,6 +374,10 @@ static void malformed_data_messages(void)
 	const uint8_t control[] = {0xc8, 0x02, 0, 12};
 	CHECK_EQ(l2tp_data_decode(control, sizeof(control), false, NULL, &d, &e), -EBADMSG);
 	CHECK_EQ(e.code, L2TP_CODEC_BAD_CONTROL_BITS);
+	/* Found by fuzz_header: it decoded, but could not be encoded again. */
+	const uint8_t v3_zero[] = {0x02, 0x13, 0x9a, 0, 0, 0, 0, 0, 0, 0, 4};
+	CHECK_EQ(l2tp_data_decode(v3_zero, sizeof(v3_zero), false, NULL, &d, &e), -EBADMSG);
+	CHECK_STR(e.message, "session ID 0 is reserved (RFC 3931 section 4.1) (at byte 4)");
 	const uint8_t ip_zero[] = {0, 0, 0, 0, 1};
 	CHECK_EQ(l2tp_data_decode(ip_zero, sizeof(ip_zero), true, NULL, &d, &e), -EBADMSG);
 	CHECK_STR(e.message, "session ID 0: a control message, not data (at byte 0)");

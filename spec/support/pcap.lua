@@ -14,14 +14,19 @@ local function ipv4_checksum(hdr)
   return 0xffff - sum
 end
 
--- Writes each payload as a UDP datagram 127.0.0.1:1701 -> 127.0.0.2:1701.
+-- Writes each payload as a UDP datagram 127.0.0.1:1701 -> 127.0.0.2:1701,
+-- or, for an entry {ip = true, payload = ...}, as IP protocol 115 (L2TPv3
+-- over IP).
 function M.write_udp(path, payloads, port)
   port = port or 1701
   local f = assert(io.open(path, "wb"))
   f:write(u32le(0xa1b2c3d4), string.char(2, 0, 4, 0), u32le(0), u32le(0), u32le(65535), u32le(101))
   for i, p in ipairs(payloads) do
-    local udp = u16be(port) .. u16be(port) .. u16be(8 + #p) .. u16be(0) .. p
-    local ip = string.char(0x45, 0) .. u16be(20 + #udp) .. u16be(i % 65536) .. string.char(0x40, 0, 64, 17)
+    local proto, body = 17, nil
+    if type(p) == "table" then proto, body = 115, p.payload
+    else body = u16be(port) .. u16be(port) .. u16be(8 + #p) .. u16be(0) .. p end
+    local udp = body
+    local ip = string.char(0x45, 0) .. u16be(20 + #udp) .. u16be(i % 65536) .. string.char(0x40, 0, 64, proto)
       .. "\0\0" .. string.char(127, 0, 0, 1, 127, 0, 0, 2)
     local c = ipv4_checksum(ip)
     ip = ip:sub(1, 10) .. u16be(c) .. ip:sub(13)
