@@ -1,0 +1,107 @@
+/* The reliable control channel of RFC 2661 section 5.8 and appendix A
+ * (and RFC 3931 section 4.2): sequence numbers, acknowledgement, windows
+ * with slow start and congestion avoidance, retransmission with a capped
+ * backoff, HELLO, and the StopCCN hold. One per tunnel; it knows nothing of
+ * tunnels.
+ *
+ * It does no I/O and reads no clock: the owner passes the time in (ms, any
+ * monotonic origin) and asks for the next deadline, so tests drive it with
+ * a clock they control. */
+#ifndef L2TP_TRANSPORT_H
+#define L2TP_TRANSPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "l2tp/codec.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define L2TP_NEVER UINT64_MAX
+
+struct l2tp_transport;
+
+struct l2tp_transport_config {
+	uint8_t version;	   /* 2 or 3 */
+	bool over_ip;		   /* L2TPv3 over IP */
+	uint16_t rx_window;	   /* what we advertise: our Receive Window Size */
+	uint16_t tx_window;	   /* the peer's Receive Window Size; 0: 4 (the RFC default) */
+	uint32_t retry_timeout_ms; /* first retransmission; 0: 1000 */
+	uint32_t retry_cap_ms;	   /* backoff cap; 0: 8000 */
+	uint16_t max_retries;	   /* retransmissions before failure */
+	uint32_t ack_timeout_ms;   /* delay before a lone ZLB ack; 0: 100 */
+	uint32_t hello_timeout_ms; /* 0: no HELLO */
+	uint32_t stopccn_timeout_ms; /* 0: 31000 */
+	const uint8_t *secret;	   /* for hidden AVPs in received messages */
+	size_t secret_len;
+};
+
+struct l2tp_transport_ops {
+	/* Puts a datagram on the wire; errors are counted, the message stays
+	 * queued for retransmission. */
+	int (*send)(void *arg, const uint8_t *buf, size_t len);
+	/* A message, in order and once. err is non-NULL when its AVPs could
+	 * not be decoded (the header could): the owner answers as err says. */
+	void (*recv)(void *arg, struct l2tp_msg *msg, const struct l2tp_codec_error *err);
+	/* A message went unacknowledged through every retry. */
+	void (*failed)(void *arg, const char *reason);
+	/* The StopCCN hold is over: the owner may free the transport. */
+	void (*released)(void *arg);
+};
+
+struct l2tp_transport_stats {
+	uint64_t tx_messages;	 /* first transmissions of non-ZLB messages */
+	uint64_t tx_retransmits;
+	uint64_t tx_zlbs;
+	uint64_t tx_errors;
+	uint64_t rx_messages;	 /* delivered */
+	uint64_t rx_duplicates;
+	uint64_t rx_out_of_order; /* queued, delivered later */
+	uint64_t rx_outside_window;
+	uint64_t rx_zlbs;
+	uint64_t rx_bad;	 /* not decodable: dropped */
+	uint16_t in_flight;
+	uint16_t cwnd;
+	uint16_t ssthresh;
+	uint16_t tx_window;
+	uint16_t queued;	 /* waiting for the window */
+};
+
+struct l2tp_transport *l2tp_transport_new(const struct l2tp_transport_config *cfg,
+					  const struct l2tp_transport_ops *ops, void *arg, uint64_t now);
+/* Safe from inside a callback: the free then happens when it returns. */
+void l2tp_transport_free(struct l2tp_transport *t);
+
+/* Queues msg (its header's tunnel/session IDs are used as given; Ns and Nr
+ * are the transport's). Returns 0, or a negative errno with err filled
+ * when the message cannot be encoded. */
+int l2tp_transport_send(struct l2tp_transport *t, const struct l2tp_msg *msg, uint64_t now,
+			struct l2tp_codec_error *err);
+/* A datagram from the peer. buf is modified (hidden AVPs are decrypted). */
+void l2tp_transport_input(struct l2tp_transport *t, uint8_t *buf, size_t len, uint64_t now);
+/* Runs what is due at now: retransmissions, the ZLB ack, HELLO, release. */
+void l2tp_transport_tick(struct l2tp_transport *t, uint64_t now);
+/* When tick should next run; L2TP_NEVER when nothing is pending. */
+uint64_t l2tp_transport_deadline(const struct l2tp_transport *t);
+
+/* The peer's Receive Window Size, once known (0 is invalid: ignored). */
+void l2tp_transport_set_peer_window(struct l2tp_transport *t, uint16_t rws);
+/* The peer's tunnel (v2) or control connection (v3) ID, for the headers of
+ * the ZLBs and HELLOs the transport makes itself. */
+void l2tp_transport_set_peer_id(struct l2tp_transport *t, uint32_t id);
+/* A StopCCN was sent or received: keep acknowledging for the
+ * stopccn_timeout, send no more HELLOs, then call released. */
+void l2tp_transport_linger(struct l2tp_transport *t, uint64_t now);
+bool l2tp_transport_lingering(const struct l2tp_transport *t);
+/* True when everything sent has been acknowledged. */
+bool l2tp_transport_idle(const struct l2tp_transport *t);
+
+void l2tp_transport_stats(const struct l2tp_transport *t, struct l2tp_transport_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,544 @@
+#include "l2tp/transport.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_TX_WINDOW 4
+#define DEFAULT_RETRY_MS 1000
+#define DEFAULT_RETRY_CAP_MS 8000
+#define DEFAULT_ACK_MS 100
+#define DEFAULT_STOPCCN_MS 31000
+#define MAX_DATAGRAM 65540
+
+/* A message we sent (or will send when the window opens). */
+struct txmsg {
+	struct txmsg *next;
+	uint16_t ns;
+	uint16_t type;
+	bool sent;
+	uint16_t retries;
+	uint64_t deadline; /* next retransmission */
+	size_t len;
+	uint8_t buf[];
+};
+
+/* A message that arrived ahead of its turn, kept until the gap fills. */
+struct rxmsg {
+	struct rxmsg *next;
+	uint16_t ns;
+	size_t len;
+	uint8_t buf[];
+};
+
+struct l2tp_transport {
+	struct l2tp_transport_config cfg;
+	struct l2tp_transport_ops ops;
+	void *arg;
+
+	uint32_t peer_id;
+	uint16_t next_ns;  /* Ns of the next message we queue */
+	uint16_t expected; /* Nr: the next Ns we want from the peer */
+
+	struct txmsg *txq, *txq_tail; /* oldest unacknowledged first */
+	uint16_t in_flight;
+	uint16_t tx_window;
+	uint16_t cwnd, ssthresh, ca_acks;
+	uint16_t recover; /* messages before this Ns were in flight at the last reduction */
+
+	struct rxmsg *rxq; /* sorted by distance from expected */
+	uint16_t rxq_len;
+
+	uint64_t ack_deadline;	   /* pending ZLB */
+	uint64_t last_rx;	   /* for HELLO */
+	uint64_t release_deadline; /* StopCCN hold */
+	bool lingering;
+
+	int busy;  /* callbacks running */
+	bool dead; /* freed during a callback */
+	struct l2tp_transport_stats st;
+	struct l2tp_msg scratch; /* decode target, too big for the stack */
+};
+
+static uint64_t min64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+static size_t hdr_base(const struct l2tp_transport *t)
+{
+	return t->cfg.over_ip ? 4 : 0;
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+struct l2tp_transport *l2tp_transport_new(const struct l2tp_transport_config *cfg,
+					  const struct l2tp_transport_ops *ops, void *arg, uint64_t now)
+{
+	struct l2tp_transport *t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->cfg = *cfg;
+	if (!t->cfg.retry_timeout_ms)
+		t->cfg.retry_timeout_ms = DEFAULT_RETRY_MS;
+	if (!t->cfg.retry_cap_ms)
+		t->cfg.retry_cap_ms = DEFAULT_RETRY_CAP_MS;
+	if (t->cfg.retry_cap_ms < t->cfg.retry_timeout_ms)
+		t->cfg.retry_cap_ms = t->cfg.retry_timeout_ms;
+	if (!t->cfg.ack_timeout_ms)
+		t->cfg.ack_timeout_ms = DEFAULT_ACK_MS;
+	if (!t->cfg.stopccn_timeout_ms)
+		t->cfg.stopccn_timeout_ms = DEFAULT_STOPCCN_MS;
+	if (!t->cfg.rx_window)
+		t->cfg.rx_window = DEFAULT_TX_WINDOW;
+	t->ops = *ops;
+	t->arg = arg;
+	t->tx_window = cfg->tx_window ? cfg->tx_window : DEFAULT_TX_WINDOW;
+	/* Appendix A: slow start from one message, threshold at the window. */
+	t->cwnd = 1;
+	t->ssthresh = t->tx_window;
+	t->ack_deadline = L2TP_NEVER;
+	t->release_deadline = L2TP_NEVER;
+	t->last_rx = now;
+	return t;
+}
+
+static void destroy(struct l2tp_transport *t)
+{
+	while (t->txq) {
+		struct txmsg *m = t->txq;
+		t->txq = m->next;
+		free(m);
+	}
+	while (t->rxq) {
+		struct rxmsg *m = t->rxq;
+		t->rxq = m->next;
+		free(m);
+	}
+	free(t);
+}
+
+void l2tp_transport_free(struct l2tp_transport *t)
+{
+	if (!t)
+		return;
+	if (t->busy) {
+		t->dead = true;
+		return;
+	}
+	destroy(t);
+}
+
+/* Callbacks may free the transport; enter/leave bracket them. */
+static void enter(struct l2tp_transport *t)
+{
+	t->busy++;
+}
+
+static bool leave(struct l2tp_transport *t)
+{
+	if (--t->busy == 0 && t->dead) {
+		destroy(t);
+		return false;
+	}
+	return !t->dead;
+}
+
+static void wire(struct l2tp_transport *t, uint8_t *buf, size_t len)
+{
+	if (t->ops.send(t->arg, buf, len) != 0)
+		t->st.tx_errors++;
+}
+
+/* Every transmission carries the current Nr, which acknowledges what we
+ * have received, so a pending ZLB is no longer needed. */
+static void transmit(struct l2tp_transport *t, struct txmsg *m)
+{
+	put16(m->buf + hdr_base(t) + 10, t->expected);
+	t->ack_deadline = L2TP_NEVER;
+	wire(t, m->buf, m->len);
+}
+
+static uint16_t window(const struct l2tp_transport *t)
+{
+	return t->cwnd < t->tx_window ? t->cwnd : t->tx_window;
+}
+
+static uint32_t backoff(const struct l2tp_transport *t, uint16_t retries)
+{
+	uint64_t d = t->cfg.retry_timeout_ms;
+	for (uint16_t i = 0; i < retries && d < t->cfg.retry_cap_ms; i++)
+		d *= 2;
+	return (uint32_t)min64(d, t->cfg.retry_cap_ms);
+}
+
+/* Sends what the window allows, oldest first. */
+static void pump(struct l2tp_transport *t, uint64_t now)
+{
+	for (struct txmsg *m = t->txq; m && t->in_flight < window(t); m = m->next) {
+		if (m->sent)
+			continue;
+		m->sent = true;
+		m->deadline = now + backoff(t, 0);
+		t->in_flight++;
+		t->st.tx_messages++;
+		transmit(t, m);
+	}
+}
+
+static int encode_into(struct l2tp_transport *t, const struct l2tp_msg *msg, uint16_t ns, struct txmsg **out,
+		       struct l2tp_codec_error *err)
+{
+	static uint8_t buf[MAX_DATAGRAM];
+	struct l2tp_msg copy;
+	size_t len;
+	struct l2tp_encode_opts o = {.over_ip = t->cfg.over_ip, .secret = t->cfg.secret, .secret_len = t->cfg.secret_len};
+
+	/* The header's sequence numbers are ours to set; the copy keeps the
+	 * caller's message untouched (and its AVP pointers valid). */
+	memcpy(&copy.hdr, &msg->hdr, sizeof(copy.hdr));
+	copy.hdr.version = t->cfg.version;
+	copy.hdr.ns = ns;
+	copy.hdr.nr = t->expected;
+	copy.type = msg->type;
+	copy.navps = msg->navps;
+	memcpy(copy.avps, msg->avps, msg->navps * sizeof(msg->avps[0]));
+	int rc = l2tp_msg_encode(&copy, &o, buf, sizeof(buf), &len, err);
+	if (rc)
+		return rc;
+	struct txmsg *m = calloc(1, sizeof(*m) + len);
+	if (!m)
+		return -ENOMEM;
+	memcpy(m->buf, buf, len);
+	m->len = len;
+	m->ns = ns;
+	m->type = msg->type;
+	*out = m;
+	return 0;
+}
+
+int l2tp_transport_send(struct l2tp_transport *t, const struct l2tp_msg *msg, uint64_t now,
+			struct l2tp_codec_error *err)
+{
+	struct txmsg *m;
+	if (msg->type == L2TP_MSG_ZLB)
+		return -EINVAL; /* ZLBs are the transport's own business */
+	int rc = encode_into(t, msg, t->next_ns, &m, err);
+	if (rc)
+		return rc;
+	t->next_ns++;
+	if (t->txq_tail)
+		t->txq_tail->next = m;
+	else
+		t->txq = m;
+	t->txq_tail = m;
+	pump(t, now);
+	return 0;
+}
+
+static void send_zlb(struct l2tp_transport *t)
+{
+	uint8_t buf[16];
+	size_t b = hdr_base(t);
+	memset(buf, 0, sizeof(buf));
+	put16(buf + b, (uint16_t)(0xc800 | t->cfg.version));
+	put16(buf + b + 2, 12);
+	if (t->cfg.version == 2) {
+		put16(buf + b + 4, (uint16_t)t->peer_id);
+	} else {
+		put16(buf + b + 4, (uint16_t)(t->peer_id >> 16));
+		put16(buf + b + 6, (uint16_t)t->peer_id);
+	}
+	/* A ZLB carries the next Ns without consuming it. */
+	put16(buf + b + 8, t->next_ns);
+	put16(buf + b + 10, t->expected);
+	t->ack_deadline = L2TP_NEVER;
+	t->st.tx_zlbs++;
+	wire(t, buf, b + 12);
+}
+
+/* The peer's Nr acknowledges every message before it. */
+static void process_ack(struct l2tp_transport *t, uint16_t nr, uint64_t now)
+{
+	while (t->txq && t->txq->sent) {
+		uint16_t d = (uint16_t)(nr - t->txq->ns);
+		if (d == 0 || d > 32768)
+			break; /* not acknowledged by this Nr */
+		struct txmsg *m = t->txq;
+		t->txq = m->next;
+		if (!t->txq)
+			t->txq_tail = NULL;
+		t->in_flight--;
+		free(m);
+		/* Appendix A: one more per ack below the threshold, then one
+		 * more per window's worth of acks. */
+		if (t->cwnd < t->ssthresh) {
+			t->cwnd++;
+		} else if (++t->ca_acks >= t->cwnd) {
+			t->ca_acks = 0;
+			t->cwnd++;
+		}
+		if (t->cwnd > t->tx_window)
+			t->cwnd = t->tx_window;
+	}
+	/* Keep the loss marker near the live sequence numbers, so the modular
+	 * comparison stays right however long the channel runs. */
+	uint16_t head = t->txq ? t->txq->ns : t->next_ns;
+	if ((uint16_t)(head - t->recover) < 32768)
+		t->recover = head;
+	pump(t, now);
+}
+
+static void schedule_ack(struct l2tp_transport *t, uint64_t now, bool at_once)
+{
+	uint64_t when = at_once ? now : now + t->cfg.ack_timeout_ms;
+	t->ack_deadline = min64(t->ack_deadline, when);
+}
+
+/* Decodes a datagram we have accepted in sequence and hands it up. Returns
+ * false if the transport was freed by the callback. */
+static bool deliver(struct l2tp_transport *t, uint8_t *buf, size_t len)
+{
+	struct l2tp_codec_error err;
+	struct l2tp_decode_opts o = {.over_ip = t->cfg.over_ip, .secret = t->cfg.secret, .secret_len = t->cfg.secret_len};
+	int rc = l2tp_msg_decode(buf, len, &o, &t->scratch, &err);
+	t->st.rx_messages++;
+	enter(t);
+	if (t->lingering) {
+		/* After StopCCN only acknowledgement matters. */
+	} else if (rc == 0) {
+		t->ops.recv(t->arg, &t->scratch, NULL);
+	} else if (err.result_code) {
+		t->ops.recv(t->arg, &t->scratch, &err);
+	}
+	/* else: not answerable (e.g. an unknown type with M clear): drop */
+	return leave(t);
+}
+
+void l2tp_transport_input(struct l2tp_transport *t, uint8_t *buf, size_t len, uint64_t now)
+{
+	struct l2tp_header h;
+	struct l2tp_codec_error err;
+	struct l2tp_decode_opts o = {.over_ip = t->cfg.over_ip, .no_validate = true};
+
+	/* The header first: sequence numbers are valid even when the AVPs
+	 * are not, and must be honoured either way. */
+	if (l2tp_msg_decode(buf, len, &o, &t->scratch, &err) != 0 && err.result_code == 0 &&
+	    err.code != L2TP_CODEC_BAD_MSGTYPE) {
+		if (err.code <= L2TP_CODEC_BAD_LENGTH) {
+			t->st.rx_bad++;
+			return;
+		}
+	}
+	h = t->scratch.hdr;
+	if (!h.control || h.version != t->cfg.version) {
+		t->st.rx_bad++;
+		return;
+	}
+	t->last_rx = now;
+	len = hdr_base(t) + h.length; /* trailing bytes past the length field are not ours */
+
+	enter(t);
+	process_ack(t, h.nr, now);
+	if (!leave(t))
+		return;
+
+	if (h.length == 12) {
+		t->st.rx_zlbs++; /* a ZLB is never answered with a ZLB */
+		return;
+	}
+
+	uint16_t d = (uint16_t)(h.ns - t->expected);
+	if (d >= 32768) {
+		/* Old: a retransmission of something we have. Drop it, but
+		 * acknowledge at once: our ack was probably lost. */
+		t->st.rx_duplicates++;
+		schedule_ack(t, now, true);
+		return;
+	}
+	if (d != 0) {
+		if (d >= t->cfg.rx_window) {
+			t->st.rx_outside_window++;
+			return;
+		}
+		struct rxmsg **pp = &t->rxq;
+		while (*pp && (uint16_t)((*pp)->ns - t->expected) < d)
+			pp = &(*pp)->next;
+		if (*pp && (*pp)->ns == h.ns) {
+			t->st.rx_duplicates++;
+			return;
+		}
+		struct rxmsg *m = malloc(sizeof(*m) + len);
+		if (!m)
+			return;
+		m->ns = h.ns;
+		m->len = len;
+		memcpy(m->buf, buf, len);
+		m->next = *pp;
+		*pp = m;
+		t->rxq_len++;
+		t->st.rx_out_of_order++;
+		/* Tell the peer where the gap is. */
+		schedule_ack(t, now, true);
+		return;
+	}
+
+	t->expected++;
+	schedule_ack(t, now, false);
+	if (!deliver(t, buf, len))
+		return;
+	/* The gap may be filled now: deliver what waited behind it. */
+	while (t->rxq && t->rxq->ns == t->expected) {
+		struct rxmsg *m = t->rxq;
+		t->rxq = m->next;
+		t->rxq_len--;
+		t->expected++;
+		bool alive = deliver(t, m->buf, m->len);
+		free(m);
+		if (!alive)
+			return;
+	}
+}
+
+static void send_hello(struct l2tp_transport *t, uint64_t now)
+{
+	struct l2tp_msg *msg = &t->scratch;
+	struct l2tp_codec_error err;
+	l2tp_msg_init(msg, t->cfg.version, L2TP_MSG_HELLO);
+	msg->hdr.tunnel_id = t->peer_id;
+	l2tp_transport_send(t, msg, now, &err);
+}
+
+static bool hello_outstanding(const struct l2tp_transport *t)
+{
+	for (const struct txmsg *m = t->txq; m; m = m->next)
+		if (m->type == L2TP_MSG_HELLO)
+			return true;
+	return false;
+}
+
+static uint64_t hello_deadline(const struct l2tp_transport *t)
+{
+	if (!t->cfg.hello_timeout_ms || t->lingering || hello_outstanding(t))
+		return L2TP_NEVER;
+	return t->last_rx + t->cfg.hello_timeout_ms;
+}
+
+uint64_t l2tp_transport_deadline(const struct l2tp_transport *t)
+{
+	uint64_t d = min64(t->ack_deadline, t->release_deadline);
+	d = min64(d, hello_deadline(t));
+	for (const struct txmsg *m = t->txq; m && m->sent; m = m->next)
+		d = min64(d, m->deadline);
+	return d;
+}
+
+static const char *type_name(uint16_t type)
+{
+	const char *n = l2tp_msg_type_name(type);
+	return n ? n : "message";
+}
+
+void l2tp_transport_tick(struct l2tp_transport *t, uint64_t now)
+{
+	enter(t);
+	if (now >= t->release_deadline) {
+		t->release_deadline = L2TP_NEVER;
+		t->ops.released(t->arg);
+		leave(t);
+		return;
+	}
+
+	bool reduce = false;
+	for (struct txmsg *m = t->txq; m && m->sent; m = m->next) {
+		if (m->deadline > now)
+			continue;
+		if (m->retries >= t->cfg.max_retries) {
+			char why[160];
+			snprintf(why, sizeof(why), "%s (Ns %u) was not acknowledged after %u retransmission%s",
+				 type_name(m->type), m->ns, m->retries, m->retries == 1 ? "" : "s");
+			if (t->lingering) {
+				/* Our StopCCN went unheard: nothing left to wait for. */
+				t->release_deadline = L2TP_NEVER;
+				t->ops.released(t->arg);
+			} else {
+				t->ops.failed(t->arg, why);
+			}
+			leave(t);
+			return;
+		}
+		m->retries++;
+		m->deadline = now + backoff(t, m->retries);
+		t->st.tx_retransmits++;
+		/* One loss event per window: the timeouts of messages that were
+		 * already in flight at the last reduction do not halve again. */
+		if ((uint16_t)(m->ns - t->recover) < 32768)
+			reduce = true;
+		transmit(t, m);
+	}
+	if (reduce) {
+		/* Appendix A: on retransmission, halve the threshold and start
+		 * again from one. */
+		t->ssthresh = t->cwnd / 2 > 1 ? t->cwnd / 2 : 1;
+		t->cwnd = 1;
+		t->ca_acks = 0;
+		t->recover = t->next_ns;
+	}
+
+	if (now >= t->ack_deadline)
+		send_zlb(t);
+	if (now >= hello_deadline(t))
+		send_hello(t, now);
+	leave(t);
+}
+
+void l2tp_transport_set_peer_window(struct l2tp_transport *t, uint16_t rws)
+{
+	if (rws == 0)
+		return;
+	t->tx_window = rws;
+	t->ssthresh = rws;
+	if (t->cwnd > rws)
+		t->cwnd = rws;
+}
+
+void l2tp_transport_set_peer_id(struct l2tp_transport *t, uint32_t id)
+{
+	t->peer_id = id;
+}
+
+void l2tp_transport_linger(struct l2tp_transport *t, uint64_t now)
+{
+	if (t->lingering)
+		return;
+	t->lingering = true;
+	t->release_deadline = now + t->cfg.stopccn_timeout_ms;
+}
+
+bool l2tp_transport_lingering(const struct l2tp_transport *t)
+{
+	return t->lingering;
+}
+
+bool l2tp_transport_idle(const struct l2tp_transport *t)
+{
+	return t->txq == NULL;
+}
+
+void l2tp_transport_stats(const struct l2tp_transport *t, struct l2tp_transport_stats *out)
+{
+	*out = t->st;
+	out->in_flight = t->in_flight;
+	out->cwnd = t->cwnd;
+	out->ssthresh = t->ssthresh;
+	out->tx_window = t->tx_window;
+	uint16_t q = 0;
+	for (const struct txmsg *m = t->txq; m; m = m->next)
+		q += !m->sent;
+	out->queued = q;
+}
