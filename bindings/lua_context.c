@@ -170,6 +170,11 @@ static int ctx_static_tunnel(lua_State *L)
 	return create_tunnel(L, L2TP_TUNNEL_STATIC, "ctx:static_tunnel(name, cfg)");
 }
 
+static int ctx_quiescent_tunnel(lua_State *L)
+{
+	return create_tunnel(L, L2TP_TUNNEL_QUIESCENT, "ctx:quiescent_tunnel(name, cfg)");
+}
+
 struct push_arg {
 	lua_State *L;
 	struct lctx *lc;
@@ -304,6 +309,7 @@ static int ctx_tostring(lua_State *L)
 
 static const luaL_Reg ctx_methods[] = {
 	{"static_tunnel", ctx_static_tunnel},
+	{"quiescent_tunnel", ctx_quiescent_tunnel},
 	{"tunnels", ctx_tunnels},
 	{"find_tunnel", ctx_find_tunnel},
 	{"on", ctx_on},

@@ -5,6 +5,7 @@
 
 #include "lua_config.h"
 #include "lua_objects.h"
+#include "l2tp/transport.h"
 
 static int tunnel_session(lua_State *L)
 {
@@ -94,6 +95,38 @@ static int tunnel_kind(lua_State *L)
 	return 1;
 }
 
+static void field(lua_State *L, const char *k, double v)
+{
+	lua_pushnumber(L, v);
+	lua_setfield(L, -2, k);
+}
+
+/* tunnel:stats(): the control channel's counters (static tunnels have
+ * none: an empty table). */
+static int tunnel_stats(lua_State *L)
+{
+	struct l2tp_tunnel *t = l2tp_lua_tunnel_arg(L, 1, NULL);
+	struct l2tp_transport_stats st;
+	if (!t)
+		return l2tp_lua_closed(L);
+	lua_newtable(L);
+	if (l2tp_tunnel_control_stats(t, &st) != 0)
+		return 1;
+	field(L, "tx_messages", (double)st.tx_messages);
+	field(L, "tx_retransmits", (double)st.tx_retransmits);
+	field(L, "tx_zlbs", (double)st.tx_zlbs);
+	field(L, "tx_errors", (double)st.tx_errors);
+	field(L, "rx_messages", (double)st.rx_messages);
+	field(L, "rx_duplicates", (double)st.rx_duplicates);
+	field(L, "rx_out_of_order", (double)st.rx_out_of_order);
+	field(L, "rx_zlbs", (double)st.rx_zlbs);
+	field(L, "rx_bad", (double)st.rx_bad);
+	field(L, "in_flight", st.in_flight);
+	field(L, "cwnd", st.cwnd);
+	field(L, "tx_window", st.tx_window);
+	return 1;
+}
+
 static int tunnel_is_up(lua_State *L)
 {
 	struct l2tp_tunnel *t = l2tp_lua_tunnel_arg(L, 1, NULL);
@@ -122,6 +155,7 @@ static const luaL_Reg methods[] = {
 	{"find_session", tunnel_find_session},
 	{"config", tunnel_config},
 	{"kind", tunnel_kind},
+	{"stats", tunnel_stats},
 	{"is_up", tunnel_is_up},
 	{"is_closed", tunnel_is_closed},
 	{NULL, NULL},

@@ -18,7 +18,7 @@ struct l2tp_lua_rt {
 	bool stop;	  /* l2tp.stop() was called */
 	int exit_code;	  /* l2tp.stop(code): what l2tp-run exits with */
 	int timers;	  /* pending timers: they keep the loop alive */
-	int children;	  /* watched child processes: they keep the loop alive */
+	int children;	  /* child processes and listening sockets: they keep the loop alive */
 	enum l2tp_log_level log_level; /* for l2tp.log and new contexts without one */
 	int contexts_ref; /* registry: table of context userdata kept alive while busy */
 };
@@ -63,6 +63,7 @@ int l2tp_lua_error(lua_State *L, const char *fmt, ...) __attribute__((format(pri
 void l2tp_lua_open_context(lua_State *L);
 void l2tp_lua_open_timer(lua_State *L, int module_idx);
 void l2tp_lua_open_codec(lua_State *L, int module_idx);
+void l2tp_lua_open_udp(lua_State *L, int module_idx);
 int l2tp_lua_context_new(lua_State *L);
 int l2tp_lua_context_close_udata(lua_State *L, int idx);
 bool l2tp_lua_context_busy_udata(lua_State *L, int idx);

@@ -207,6 +207,7 @@ int l2tp_channel_new(struct event_base *base, const struct l2tp_channel_config *
 		destroy(ch);
 		return l2tp_errf(err, errlen, -ENOMEM, "out of memory");
 	}
+	rearm(ch); /* a HELLO may be due before anything happens */
 	*out = ch;
 	return 0;
 }
@@ -224,6 +225,12 @@ void l2tp_channel_linger(struct l2tp_channel *ch)
 	l2tp_transport_linger(ch->tr, ch->now());
 	ch->busy++;
 	leave(ch);
+}
+
+void l2tp_channel_set_ops(struct l2tp_channel *ch, const struct l2tp_channel_ops *ops, void *arg)
+{
+	ch->ops = *ops;
+	ch->arg = arg;
 }
 
 struct l2tp_transport *l2tp_channel_transport(struct l2tp_channel *ch)

@@ -122,6 +122,54 @@ oom:
 		evq_item_free(it);
 }
 
+struct l2tp_linger {
+	struct l2tp_linger *next, **pprev;
+	struct l2tp_channel *ch;
+};
+
+static void linger_drop(struct l2tp_linger *l)
+{
+	*l->pprev = l->next;
+	if (l->next)
+		l->next->pprev = l->pprev;
+	l2tp_channel_free(l->ch);
+	free(l);
+}
+
+static void linger_recv(void *arg, struct l2tp_msg *msg, const struct l2tp_codec_error *err)
+{
+	(void)arg, (void)msg, (void)err;
+}
+
+static void linger_done(void *arg)
+{
+	linger_drop(arg);
+}
+
+static void linger_failed(void *arg, const char *reason)
+{
+	(void)reason;
+	linger_drop(arg);
+}
+
+void l2tp_context_linger(struct l2tp_context *ctx, struct l2tp_channel *ch)
+{
+	static const struct l2tp_channel_ops ops = {linger_recv, linger_failed, linger_done};
+	struct l2tp_linger *l = calloc(1, sizeof(*l));
+	if (!l) {
+		l2tp_channel_free(ch);
+		return;
+	}
+	l->ch = ch;
+	l->next = ctx->lingering;
+	if (l->next)
+		l->next->pprev = &l->next;
+	l->pprev = &ctx->lingering;
+	ctx->lingering = l;
+	l2tp_channel_set_ops(ch, &ops, l);
+	l2tp_channel_linger(ch);
+}
+
 const char *l2tp_event_type_name(enum l2tp_event_type type)
 {
 	switch (type) {
@@ -183,6 +231,9 @@ void l2tp_context_close(struct l2tp_context *ctx)
 	/* Newest first, as a stack unwinds what it built. */
 	while (ctx->tunnels_tail)
 		l2tp_tunnel_close(ctx->tunnels_tail, "context closed");
+	/* Nobody will be around to acknowledge: stop holding. */
+	while (ctx->lingering)
+		linger_drop(ctx->lingering);
 	ctx->closed = true;
 	ctx->dp->close(ctx->dp_state);
 	ctx->dp_state = NULL;

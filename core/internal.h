@@ -6,6 +6,7 @@
 #include <stdarg.h>
 
 #include "hash.h"
+#include "l2tp/channel.h"
 #include "l2tp/l2tp.h"
 #include "util.h"
 
@@ -42,6 +43,8 @@ struct l2tp_context {
 
 	struct event *evq_ev;
 	struct l2tp_evq_item *evq_head, *evq_tail;
+
+	struct l2tp_linger *lingering;
 };
 
 struct l2tp_tunnel {
@@ -65,6 +68,8 @@ struct l2tp_tunnel {
 	bool dp_created;
 	bool up;
 	bool closing;
+
+	struct l2tp_channel *ch; /* quiescent and dynamic tunnels */
 };
 
 struct l2tp_session {
@@ -98,6 +103,13 @@ void l2tp_tlog(const struct l2tp_tunnel *t, enum l2tp_log_level level, const cha
 	__attribute__((format(printf, 3, 4)));
 void l2tp_slog(const struct l2tp_session *s, enum l2tp_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* tunnel.c: takes the tunnel down, with the protocol's result if it gave
+ * one; linger keeps the control channel for the StopCCN hold. */
+void l2tp_tunnel_down(struct l2tp_tunnel *t, const char *reason, const struct l2tp_result *result, bool linger);
+
+/* context.c: keeps a closed tunnel's channel until its StopCCN hold ends. */
+void l2tp_context_linger(struct l2tp_context *ctx, struct l2tp_channel *ch);
 
 /* session.c */
 void l2tp_session_destroy(struct l2tp_session *s, const char *reason, const struct l2tp_result *result);

@@ -92,6 +92,11 @@ struct l2tp_transport *l2tp_transport_new(const struct l2tp_transport_config *cf
 		t->cfg.retry_cap_ms = t->cfg.retry_timeout_ms;
 	if (!t->cfg.ack_timeout_ms)
 		t->cfg.ack_timeout_ms = DEFAULT_ACK_MS;
+	/* A delayed ack that races the peer's retransmission loses it and
+	 * doubles the traffic; keep it well inside our own retry timeout, which
+	 * is the best guess of the peer's. */
+	if (t->cfg.ack_timeout_ms > t->cfg.retry_timeout_ms / 4)
+		t->cfg.ack_timeout_ms = t->cfg.retry_timeout_ms / 4 ? t->cfg.retry_timeout_ms / 4 : 1;
 	if (!t->cfg.stopccn_timeout_ms)
 		t->cfg.stopccn_timeout_ms = DEFAULT_STOPCCN_MS;
 	if (!t->cfg.rx_window)

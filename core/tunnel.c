@@ -46,7 +46,67 @@ void l2tp_dp_tunnel_fill(const struct l2tp_tunnel *t, struct l2tp_dp_tunnel *out
 	out->local_len = t->local_len;
 	out->peer = t->peer;
 	out->peer_len = t->peer_len;
-	out->fd = -1;
+	out->fd = t->ch ? l2tp_channel_fd(t->ch) : -1;
+}
+
+/* Quiescent tunnels: the peer is told nothing but HELLOs and acks, and the
+ * tunnel lives as long as it answers. */
+static void q_recv(void *arg, struct l2tp_msg *msg, const struct l2tp_codec_error *err)
+{
+	struct l2tp_tunnel *t = arg;
+	if (msg->type != L2TP_MSG_STOPCCN || err)
+		return; /* acknowledged by the transport, nothing else to do */
+	struct l2tp_result res = {0};
+	const struct l2tp_avp *rc = l2tp_msg_find(msg, L2TP_AVP_RESULT_CODE);
+	char why[400];
+	if (rc) {
+		res.result_code = l2tp_avp_u16(rc);
+		if (rc->len >= 4) {
+			res.has_error_code = true;
+			res.error_code = (uint16_t)(rc->value[2] << 8 | rc->value[3]);
+		}
+		if (rc->len > 4)
+			snprintf(res.message, sizeof(res.message), "%.*s", rc->len - 4, (const char *)rc->value + 4);
+	}
+	snprintf(why, sizeof(why), "peer sent StopCCN: result %u (%s)%s%s", res.result_code,
+		 l2tp_result_code_text(L2TP_MSG_STOPCCN, res.result_code), res.message[0] ? ": " : "", res.message);
+	l2tp_tunnel_down(t, why, &res, true);
+}
+
+static void q_failed(void *arg, const char *reason)
+{
+	char why[300];
+	snprintf(why, sizeof(why), "peer not responding: %s", reason);
+	l2tp_tunnel_down(arg, why, NULL, false);
+}
+
+static void q_released(void *arg)
+{
+	(void)arg; /* only lingering channels are released; see l2tp_tunnel_down */
+}
+
+static int open_channel(struct l2tp_tunnel *t, char *err, size_t errlen)
+{
+	static const struct l2tp_channel_ops ops = {q_recv, q_failed, q_released};
+	const struct l2tp_tunnel_config *c = &t->cfg;
+	bool over_ip = c->encap == L2TP_ENCAP_IP;
+	int fd = l2tp_socket_open((struct sockaddr *)&t->local, t->local_len, (struct sockaddr *)&t->peer, t->peer_len,
+				  over_ip, c->tid, c->ptid, true, err, errlen);
+	if (fd < 0)
+		return fd;
+	struct l2tp_channel_config cc = {
+		.transport = {.version = (uint8_t)c->version, .over_ip = over_ip, .rx_window = c->window_size,
+			      .retry_timeout_ms = c->retry_timeout_ms, .max_retries = c->max_retries,
+			      .hello_timeout_ms = c->hello_timeout_ms},
+		.fd = fd,
+		.peer = t->peer,
+		.peer_len = t->peer_len,
+	};
+	int rc = l2tp_channel_new(t->ctx->base, &cc, &ops, t, &t->ch, err, errlen);
+	if (rc)
+		return rc;
+	l2tp_transport_set_peer_id(l2tp_channel_transport(t->ch), c->ptid);
+	return 0;
 }
 
 static void unlink_tunnel(struct l2tp_tunnel *t)
@@ -88,7 +148,7 @@ int l2tp_tunnel_create(struct l2tp_context *ctx, enum l2tp_tunnel_kind kind, con
 		return l2tp_errf(err, errlen, -ESHUTDOWN, "context is closed");
 	if (!name || !*name)
 		return l2tp_errf(err, errlen, -EINVAL, "tunnel name must be a non-empty string");
-	if (kind != L2TP_TUNNEL_STATIC)
+	if (kind != L2TP_TUNNEL_STATIC && kind != L2TP_TUNNEL_QUIESCENT)
 		return l2tp_errf(err, errlen, -EOPNOTSUPP, "tunnel '%s': %s tunnels are not supported yet", name,
 				 l2tp_tunnel_kind_name(kind));
 	if (l2tp_tunnel_find(ctx, name))
@@ -125,19 +185,25 @@ int l2tp_tunnel_create(struct l2tp_context *ctx, enum l2tp_tunnel_kind kind, con
 			goto prefixed;
 		l2tp_addr_format((struct sockaddr *)&t->peer, t->peer_str, sizeof(t->peer_str));
 	}
-	/* The kernel makes a static tunnel's socket itself, and it cannot
-	 * pick ports for it. */
-	if (kind == L2TP_TUNNEL_STATIC && cfg->encap == L2TP_ENCAP_UDP) {
+	/* The kernel makes a static tunnel's socket itself and cannot pick
+	 * ports for it; a quiescent tunnel's peer must know our port. */
+	if (cfg->encap == L2TP_ENCAP_UDP) {
 		if (port_of(&t->local) == 0) {
-			rc = l2tp_errf(err, errlen, -EINVAL,
-				       "local '%s' has port 0 (accepted: 1-65535 for a static tunnel)", cfg->local);
+			rc = l2tp_errf(err, errlen, -EINVAL, "local '%s' has port 0 (accepted: 1-65535 for a %s tunnel)",
+				       cfg->local, l2tp_tunnel_kind_name(kind));
 			goto prefixed;
 		}
 		if (port_of(&t->peer) == 0) {
-			rc = l2tp_errf(err, errlen, -EINVAL,
-				       "peer '%s' has port 0 (accepted: 1-65535 for a static tunnel)", cfg->peer);
+			rc = l2tp_errf(err, errlen, -EINVAL, "peer '%s' has port 0 (accepted: 1-65535 for a %s tunnel)",
+				       cfg->peer, l2tp_tunnel_kind_name(kind));
 			goto prefixed;
 		}
+	}
+
+	if (kind == L2TP_TUNNEL_QUIESCENT) {
+		rc = open_channel(t, err, errlen);
+		if (rc)
+			goto prefixed;
 	}
 
 	struct l2tp_dp_tunnel dpt;
@@ -186,6 +252,8 @@ oom:
 		ctx->dp->tunnel_delete(ctx->dp_state, &dpt2, ignored, sizeof(ignored));
 	}
 prefixed:
+	if (t && t->ch)
+		l2tp_channel_free(t->ch);
 	tunnel_free(t);
 	{
 		char tmp[512];
@@ -196,8 +264,13 @@ prefixed:
 
 void l2tp_tunnel_close(struct l2tp_tunnel *t, const char *reason)
 {
+	l2tp_tunnel_down(t, reason, NULL, false);
+}
+
+void l2tp_tunnel_down(struct l2tp_tunnel *t, const char *reason, const struct l2tp_result *result, bool linger)
+{
 	struct l2tp_context *ctx;
-	char why[300];
+	char why[450];
 
 	if (!t || t->closing)
 		return;
@@ -216,10 +289,19 @@ void l2tp_tunnel_close(struct l2tp_tunnel *t, const char *reason)
 			l2tp_tlog(t, L2TP_LOG_ERROR, "data plane delete failed: %s", err);
 		t->dp_created = false;
 	}
+	if (t->ch) {
+		/* After a StopCCN the channel stays to acknowledge its
+		 * retransmissions; the context keeps it until released. */
+		if (linger)
+			l2tp_context_linger(ctx, t->ch);
+		else
+			l2tp_channel_free(t->ch);
+		t->ch = NULL;
+	}
 	unlink_tunnel(t);
 	l2tp_tlog(t, L2TP_LOG_INFO, "closed: %s", reason);
 	if (t->up)
-		l2tp_context_post(ctx, L2TP_EVENT_TUNNEL_DOWN, t, NULL, reason, NULL);
+		l2tp_context_post(ctx, L2TP_EVENT_TUNNEL_DOWN, t, NULL, reason, result);
 	tunnel_free(t);
 }
 
@@ -246,6 +328,14 @@ const struct l2tp_tunnel_config *l2tp_tunnel_config(const struct l2tp_tunnel *t)
 bool l2tp_tunnel_is_up(const struct l2tp_tunnel *t)
 {
 	return t->up;
+}
+
+int l2tp_tunnel_control_stats(const struct l2tp_tunnel *t, struct l2tp_transport_stats *out)
+{
+	if (!t->ch)
+		return -ENOENT;
+	l2tp_transport_stats(l2tp_channel_transport(t->ch), out);
+	return 0;
 }
 
 size_t l2tp_tunnel_session_count(const struct l2tp_tunnel *t)

@@ -403,6 +403,19 @@ static void a_zlb_is_never_answered_with_a_zlb_and_acks_wait_for_piggyback(void)
 	l2tp_transport_free(s.t);
 }
 
+static void the_delayed_ack_stays_inside_the_retry_timeout(void)
+{
+	struct side s;
+	uint8_t buf[2048];
+	struct l2tp_transport_config cfg = {.max_retries = 3, .ack_timeout_ms = 100, .retry_timeout_ms = 100};
+	init(&s, &cfg);
+	input(&s, buf, peer_msg(buf, 0, 0, 1));
+	run_until(&s, 1000);
+	CHECK_EQ(s.nout, 1);
+	CHECK_EQ(s.out[0].at, 25); /* a quarter of the retry timeout, not 100 */
+	l2tp_transport_free(s.t);
+}
+
 static void our_ns_wraps_around(void)
 {
 	struct side s;
@@ -535,6 +548,7 @@ int main(void)
 	RUN(duplicates_are_acknowledged_at_once);
 	RUN(out_of_order_messages_wait_for_the_gap);
 	RUN(a_zlb_is_never_answered_with_a_zlb_and_acks_wait_for_piggyback);
+	RUN(the_delayed_ack_stays_inside_the_retry_timeout);
 	RUN(our_ns_wraps_around);
 	RUN(hello_after_silence_and_its_failure);
 	RUN(stopccn_hold_keeps_acknowledging_then_releases);

@@ -65,4 +65,12 @@ function M.write_script(body)
   return p
 end
 
+-- A free UDP port on loopback (bound, read, released).
+function M.free_port()
+  local s = assert(M.l2tp.udp{ ["local"] = "127.0.0.1:0" })
+  local port = tonumber(s:local_address():match(":(%d+)$"))
+  s:close()
+  return port
+end
+
 return M

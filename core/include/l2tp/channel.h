@@ -41,6 +41,9 @@ int l2tp_channel_new(struct event_base *base, const struct l2tp_channel_config *
 void l2tp_channel_free(struct l2tp_channel *ch);
 int l2tp_channel_send(struct l2tp_channel *ch, const struct l2tp_msg *msg, struct l2tp_codec_error *err);
 void l2tp_channel_linger(struct l2tp_channel *ch);
+/* Hands the callbacks to a new owner (a closed tunnel's channel going to
+ * its context for the StopCCN hold). */
+void l2tp_channel_set_ops(struct l2tp_channel *ch, const struct l2tp_channel_ops *ops, void *arg);
 struct l2tp_transport *l2tp_channel_transport(struct l2tp_channel *ch);
 int l2tp_channel_fd(const struct l2tp_channel *ch);
 /* The peer's address now (its port may have been adopted). */

@@ -126,6 +126,9 @@ enum l2tp_tunnel_kind l2tp_tunnel_kind(const struct l2tp_tunnel *t);
 const struct l2tp_tunnel_config *l2tp_tunnel_config(const struct l2tp_tunnel *t);
 bool l2tp_tunnel_is_up(const struct l2tp_tunnel *t);
 size_t l2tp_tunnel_session_count(const struct l2tp_tunnel *t);
+/* The control channel's counters; -ENOENT for a static tunnel (it has none). */
+struct l2tp_transport_stats;
+int l2tp_tunnel_control_stats(const struct l2tp_tunnel *t, struct l2tp_transport_stats *out);
 
 /* Sessions. */
 int l2tp_session_create(struct l2tp_tunnel *t, const char *name, const struct l2tp_session_config *cfg,

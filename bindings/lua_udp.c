@@ -1,0 +1,204 @@
+/* l2tp.udp: a datagram socket on the event loop, for scripted peers and
+ * lab tools (an LNS or LAC made of l2tp.codec messages, a relay). */
+#include <errno.h>
+#include <event2/event.h>
+#include <lauxlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "lua_config.h"
+#include "runtime.h"
+
+#define UDP_MT "l2tp.udp"
+
+struct ludp {
+	int fd;
+	struct event *ev;
+	struct l2tp_lua_rt *rt;
+	int fn_ref;
+	int self_ref;
+};
+
+static struct ludp *check(lua_State *L)
+{
+	struct ludp *u = luaL_checkudata(L, 1, UDP_MT);
+	if (u->fd < 0)
+		l2tp_lua_error(L, "l2tp.udp: the socket is closed");
+	return u;
+}
+
+static void on_read(evutil_socket_t fd, short what, void *arg)
+{
+	static char buf[65536];
+	struct ludp *u = arg;
+	lua_State *L = u->rt->L;
+	(void)what;
+	for (int i = 0; i < 64 && u->fd >= 0 && u->fn_ref != LUA_NOREF; i++) {
+		struct sockaddr_storage from;
+		socklen_t flen = sizeof(from);
+		ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
+		if (n < 0)
+			return;
+		char addr[L2TP_ADDR_STRLEN];
+		l2tp_addr_format((struct sockaddr *)&from, addr, sizeof(addr));
+		lua_rawgeti(L, LUA_REGISTRYINDEX, u->fn_ref);
+		lua_pushlstring(L, buf, (size_t)n);
+		lua_pushstring(L, addr);
+		lua_rawgeti(L, LUA_REGISTRYINDEX, u->self_ref);
+		l2tp_lua_call(u->rt, L, 3, 0, "l2tp.udp receive handler");
+	}
+}
+
+static int parse(lua_State *L, const char *what, const char *text, struct sockaddr_storage *ss, socklen_t *len)
+{
+	char err[256];
+	if (l2tp_addr_parse(text, L2TP_ENCAP_UDP, ss, len, err, sizeof(err)) != 0)
+		return l2tp_lua_error(L, "l2tp.udp: %s %s", what, err);
+	return 0;
+}
+
+static int l_udp(lua_State *L)
+{
+	static const char *const keys[] = {"local", "peer", NULL};
+	struct l2tp_lua_rt *rt = l2tp_lua_rt(L);
+	struct sockaddr_storage local, peer;
+	socklen_t llen = 0, plen = 0;
+	bool has_peer = false;
+
+	luaL_checktype(L, 1, LUA_TTABLE);
+	l2tp_lua_check_keys(L, 1, "l2tp.udp", keys);
+	lua_getfield(L, 1, "local");
+	parse(L, "local", lua_isnil(L, -1) ? "127.0.0.1:0" : luaL_checkstring(L, -1), &local, &llen);
+	lua_getfield(L, 1, "peer");
+	if (!lua_isnil(L, -1)) {
+		parse(L, "peer", luaL_checkstring(L, -1), &peer, &plen);
+		has_peer = true;
+	}
+	lua_pop(L, 2);
+
+	int fd = socket(local.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&local, llen) != 0 ||
+	    (has_peer && connect(fd, (struct sockaddr *)&peer, plen) != 0)) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		lua_pushnil(L);
+		lua_pushfstring(L, "l2tp.udp: %s", strerror(e));
+		return 2;
+	}
+	struct ludp *u = lua_newuserdata(L, sizeof(*u));
+	u->fd = fd;
+	u->rt = rt;
+	u->fn_ref = LUA_NOREF;
+	u->self_ref = LUA_NOREF;
+	u->ev = event_new(rt->base, fd, EV_READ | EV_PERSIST, on_read, u);
+	luaL_getmetatable(L, UDP_MT);
+	lua_setmetatable(L, -2);
+	return 1;
+}
+
+static int u_send(lua_State *L)
+{
+	struct ludp *u = check(L);
+	size_t n;
+	const char *data = luaL_checklstring(L, 2, &n);
+	ssize_t rc;
+	if (lua_isnoneornil(L, 3)) {
+		rc = send(u->fd, data, n, 0);
+	} else {
+		struct sockaddr_storage to;
+		socklen_t tlen;
+		parse(L, "destination", luaL_checkstring(L, 3), &to, &tlen);
+		rc = sendto(u->fd, data, n, 0, (struct sockaddr *)&to, tlen);
+	}
+	if (rc != (ssize_t)n) {
+		lua_pushnil(L);
+		lua_pushstring(L, strerror(errno));
+		return 2;
+	}
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+/* on_receive(fn): fn(bytes, "host:port", sock) for every datagram; while
+ * a handler is set the socket keeps the loop alive. nil removes it. */
+static int u_on_receive(lua_State *L)
+{
+	struct ludp *u = check(L);
+	if (u->fn_ref != LUA_NOREF) {
+		luaL_unref(L, LUA_REGISTRYINDEX, u->fn_ref);
+		luaL_unref(L, LUA_REGISTRYINDEX, u->self_ref);
+		u->fn_ref = u->self_ref = LUA_NOREF;
+		event_del(u->ev);
+		u->rt->children--;
+	}
+	if (lua_isnoneornil(L, 2))
+		return 0;
+	luaL_checktype(L, 2, LUA_TFUNCTION);
+	lua_pushvalue(L, 2);
+	u->fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	lua_pushvalue(L, 1);
+	u->self_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	event_add(u->ev, NULL);
+	u->rt->children++;
+	return 0;
+}
+
+static int u_local_address(lua_State *L)
+{
+	struct ludp *u = check(L);
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char addr[L2TP_ADDR_STRLEN];
+	getsockname(u->fd, (struct sockaddr *)&ss, &len);
+	l2tp_addr_format((struct sockaddr *)&ss, addr, sizeof(addr));
+	lua_pushstring(L, addr);
+	return 1;
+}
+
+static void shut(lua_State *L, struct ludp *u)
+{
+	if (u->fn_ref != LUA_NOREF) {
+		luaL_unref(L, LUA_REGISTRYINDEX, u->fn_ref);
+		luaL_unref(L, LUA_REGISTRYINDEX, u->self_ref);
+		u->fn_ref = u->self_ref = LUA_NOREF;
+		u->rt->children--;
+	}
+	if (u->ev) {
+		event_free(u->ev);
+		u->ev = NULL;
+	}
+	if (u->fd >= 0) {
+		close(u->fd);
+		u->fd = -1;
+	}
+}
+
+static int u_close(lua_State *L)
+{
+	struct ludp *u = luaL_checkudata(L, 1, UDP_MT);
+	shut(L, u);
+	return 0;
+}
+
+static int u_tostring(lua_State *L)
+{
+	struct ludp *u = luaL_checkudata(L, 1, UDP_MT);
+	lua_pushfstring(L, "l2tp.udp (%s)", u->fd >= 0 ? "open" : "closed");
+	return 1;
+}
+
+void l2tp_lua_open_udp(lua_State *L, int module_idx)
+{
+	static const luaL_Reg methods[] = {
+		{"send", u_send},
+		{"on_receive", u_on_receive},
+		{"local_address", u_local_address},
+		{"close", u_close},
+		{NULL, NULL},
+	};
+	l2tp_lua_class(L, UDP_MT, methods, u_close, u_tostring, false);
+	lua_pushcfunction(L, l_udp);
+	lua_setfield(L, module_idx, "udp");
+}
