@@ -13,6 +13,7 @@
 #define L2TP_LUA_KEYS_QUIESCENT 0x2u
 #define L2TP_LUA_KEYS_DYNAMIC 0x4u
 #define L2TP_LUA_KEYS_ALL 0x7u
+#define L2TP_LUA_KEYS_CONTROL (L2TP_LUA_KEYS_QUIESCENT | L2TP_LUA_KEYS_DYNAMIC) /* tunnels with a control channel */
 
 /* Reads the table at idx (nil means {}) into cfg, starting from the
  * defaults of kind. what prefixes error messages ("tunnel 't1'"). Raises on

@@ -96,8 +96,9 @@ static int open_channel(struct l2tp_tunnel *t, char *err, size_t errlen)
 		return fd;
 	struct l2tp_channel_config cc = {
 		.transport = {.version = (uint8_t)c->version, .over_ip = over_ip, .rx_window = c->window_size,
-			      .retry_timeout_ms = c->retry_timeout_ms, .max_retries = c->max_retries,
-			      .hello_timeout_ms = c->hello_timeout_ms},
+			      .retry_timeout_ms = c->retry_timeout_ms, .retry_cap_ms = c->max_retry_timeout_ms,
+			      .max_retries = c->max_retries, .ack_timeout_ms = c->ack_timeout_ms,
+			      .hello_timeout_ms = c->hello_timeout_ms, .stopccn_timeout_ms = c->stopccn_timeout_ms},
 		.fd = fd,
 		.peer = t->peer,
 		.peer_len = t->peer_len,

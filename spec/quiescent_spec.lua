@@ -88,6 +88,19 @@ describe("ctx:quiescent_tunnel", function()
     assert.same({}, ctx:tunnels())
   end)
 
+  it("takes the control channel's timers; static tunnels, having none, refuse them", function()
+    local t = ctx:quiescent_tunnel("q", qcfg(h.free_port(), 9, { ack_timeout = 50, max_retry_timeout = 4000,
+      stopccn_timeout = 5000 }))
+    local c = t:config()
+    assert.equal(50, c.ack_timeout)
+    assert.equal(4000, c.max_retry_timeout)
+    assert.equal(5000, c.stopccn_timeout)
+    assert.equal("tunnel 'q2': max_retry_timeout 500 is below retry_timeout 1000 (accepted: at least retry_timeout)",
+      h.raises(ctx.quiescent_tunnel, ctx, "q2", qcfg(h.free_port(), 9, { retry_timeout = 1000, max_retry_timeout = 500 })))
+    assert.matches("^tunnel 's': unknown key 'ack_timeout' %(accepted: local, peer,",
+      h.raises(ctx.static_tunnel, ctx, "s", h.tcfg{ ack_timeout = 5 }))
+  end)
+
   it("returns nil and the reason when its socket cannot be bound, leaving nothing behind", function()
     local busy = assert(l2tp.udp{ ["local"] = "127.0.0.1:0" })
     local port = busy:local_address():match(":(%d+)$")

@@ -51,6 +51,9 @@ struct l2tp_tunnel_config {
 	uint16_t window_size;
 	uint32_t hello_timeout_ms; /* 0: no HELLO */
 	uint32_t retry_timeout_ms;
+	uint32_t max_retry_timeout_ms; /* backoff cap */
+	uint32_t ack_timeout_ms;       /* delay before a lone ZLB */
+	uint32_t stopccn_timeout_ms;   /* how long a closed channel keeps acknowledging */
 	uint16_t max_retries;
 	char host_name[L2TP_HOSTNAME_MAX];
 	uint32_t framing_caps;
