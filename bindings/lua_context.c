@@ -285,6 +285,63 @@ static int ctx_off(lua_State *L)
 	return 1;
 }
 
+static void push_kernel_tunnel(const struct l2tp_dp_tunnel *t, const struct l2tp_session_stats *st, void *arg)
+{
+	struct push_arg *pa = arg;
+	lua_State *L = pa->L;
+	char addr[L2TP_ADDR_STRLEN];
+	lua_createtable(L, 0, 8);
+	lua_pushnumber(L, t->tid);
+	lua_setfield(L, -2, "tid");
+	lua_pushnumber(L, t->ptid);
+	lua_setfield(L, -2, "ptid");
+	lua_pushstring(L, l2tp_version_name(t->version));
+	lua_setfield(L, -2, "version");
+	lua_pushstring(L, l2tp_encap_name(t->encap));
+	lua_setfield(L, -2, "encap");
+	if (t->local.ss_family) {
+		l2tp_addr_format((const struct sockaddr *)&t->local, addr, sizeof(addr));
+		lua_pushstring(L, addr);
+		lua_setfield(L, -2, "local");
+		l2tp_addr_format((const struct sockaddr *)&t->peer, addr, sizeof(addr));
+		lua_pushstring(L, addr);
+		lua_setfield(L, -2, "peer");
+	}
+	lua_createtable(L, 0, 4);
+	lua_pushnumber(L, (double)st->tx_packets);
+	lua_setfield(L, -2, "tx_packets");
+	lua_pushnumber(L, (double)st->tx_bytes);
+	lua_setfield(L, -2, "tx_bytes");
+	lua_pushnumber(L, (double)st->rx_packets);
+	lua_setfield(L, -2, "rx_packets");
+	lua_pushnumber(L, (double)st->rx_bytes);
+	lua_setfield(L, -2, "rx_bytes");
+	lua_pushnumber(L, (double)st->rx_errors);
+	lua_setfield(L, -2, "rx_errors");
+	lua_setfield(L, -2, "stats");
+	lua_rawseti(L, -2, ++pa->n);
+}
+
+/* ctx:kernel_tunnels(): what the kernel has, like `ip l2tp show tunnel`,
+ * ours or not; nil, message on the null data plane or on failure. */
+static int ctx_kernel_tunnels(lua_State *L)
+{
+	struct lctx *lc;
+	struct l2tp_context *ctx = open_ctx(L, &lc);
+	char err[256];
+	if (!ctx)
+		return l2tp_lua_closed(L);
+	struct push_arg pa = {L, lc, 0};
+	lua_newtable(L);
+	int rc = l2tp_context_kernel_tunnels(ctx, push_kernel_tunnel, &pa, err, sizeof(err));
+	if (rc) {
+		lua_pushnil(L);
+		lua_pushstring(L, err);
+		return 2;
+	}
+	return 1;
+}
+
 static int ctx_dataplane(lua_State *L)
 {
 	struct lctx *lc = l2tp_lua_check_ctx(L, 1);
@@ -312,6 +369,7 @@ static const luaL_Reg ctx_methods[] = {
 	{"quiescent_tunnel", ctx_quiescent_tunnel},
 	{"tunnels", ctx_tunnels},
 	{"find_tunnel", ctx_find_tunnel},
+	{"kernel_tunnels", ctx_kernel_tunnels},
 	{"on", ctx_on},
 	{"off", ctx_off},
 	{"close", ctx_close},

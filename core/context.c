@@ -283,6 +283,18 @@ const char *l2tp_context_dataplane_name(const struct l2tp_context *ctx)
 	return ctx->dp->name;
 }
 
+int l2tp_context_kernel_tunnels(struct l2tp_context *ctx,
+				void (*fn)(const struct l2tp_dp_tunnel *t, const struct l2tp_session_stats *st, void *arg),
+				void *arg, char *err, size_t errlen)
+{
+	if (ctx->closed)
+		return l2tp_errf(err, errlen, -ESHUTDOWN, "context is closed");
+	if (!ctx->dp->dump_tunnels)
+		return l2tp_errf(err, errlen, -EOPNOTSUPP, "the %s data plane has no kernel tunnels to list",
+				 ctx->dp->name);
+	return ctx->dp->dump_tunnels(ctx->dp_state, fn, arg, err, errlen);
+}
+
 struct event_base *l2tp_context_base(const struct l2tp_context *ctx)
 {
 	return ctx->base;

@@ -82,5 +82,7 @@ const struct l2tp_dataplane_ops *l2tp_dataplane_find(const char *name)
 {
 	if (strcmp(name, "null") == 0)
 		return &l2tp_dataplane_null;
+	if (strcmp(name, "netlink") == 0)
+		return &l2tp_dataplane_netlink;
 	return NULL;
 }

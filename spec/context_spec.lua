@@ -22,7 +22,7 @@ describe("l2tp.context", function()
 
   it("rejects an unknown data plane", function()
     local msg = h.raises(l2tp.context, { dataplane = "dpdk" })
-    assert.matches("^context: dataplane 'dpdk' is not available %(accepted: null", msg)
+    assert.equal("context: dataplane 'dpdk' is not available (accepted: null, netlink)", msg)
   end)
 
   it("rejects an unknown log level", function()
@@ -57,6 +57,25 @@ describe("l2tp.context", function()
     assert.equal(b, list[2])
     assert.equal(b, ctx:find_tunnel("b"))
     assert.is_nil(ctx:find_tunnel("c"))
+    ctx:close()
+  end)
+
+  it("says what to load when the kernel has no L2TP (on machines without it)", function()
+    local ctx, err = l2tp.context{ dataplane = "netlink" }
+    if ctx then
+      -- this kernel has L2TP: the kernel specs (spec/kernel) cover it
+      assert.is_table(ctx:kernel_tunnels())
+      ctx:close()
+    else
+      assert.matches("^context: kernel L2TP support is not loaded %(modprobe l2tp_netlink l2tp_eth", err)
+    end
+  end)
+
+  it("kernel_tunnels is nil, message on the null data plane", function()
+    local ctx = l2tp.context()
+    local r, err = ctx:kernel_tunnels()
+    assert.is_nil(r)
+    assert.equal("the null data plane has no kernel tunnels to list", err)
     ctx:close()
   end)
 

@@ -50,9 +50,15 @@ struct l2tp_dataplane_ops {
 	int (*session_delete)(void *state, const struct l2tp_dp_session *s, char *err, size_t errlen);
 	int (*session_stats)(void *state, const struct l2tp_dp_session *s, struct l2tp_session_stats *out,
 			     char *err, size_t errlen);
+	/* Lists every tunnel the data plane holds, ours or not (NULL: none to
+	 * list). The tunnel's fd is -1; st has its counters. */
+	int (*dump_tunnels)(void *state,
+			    void (*fn)(const struct l2tp_dp_tunnel *t, const struct l2tp_session_stats *st, void *arg),
+			    void *arg, char *err, size_t errlen);
 };
 
 extern const struct l2tp_dataplane_ops l2tp_dataplane_null;
+extern const struct l2tp_dataplane_ops l2tp_dataplane_netlink;
 
 /* Looks a data plane up by name ("null", "netlink"); NULL if unknown. */
 const struct l2tp_dataplane_ops *l2tp_dataplane_find(const char *name);

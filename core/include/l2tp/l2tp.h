@@ -107,6 +107,13 @@ struct event_base *l2tp_context_base(const struct l2tp_context *ctx);
 void l2tp_log(struct l2tp_context *ctx, enum l2tp_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Lists the data plane's tunnels, including ones the runtime did not make
+ * (like `ip l2tp show tunnel`). -EOPNOTSUPP where the data plane has no
+ * such list (the null one). */
+int l2tp_context_kernel_tunnels(struct l2tp_context *ctx,
+				void (*fn)(const struct l2tp_dp_tunnel *t, const struct l2tp_session_stats *st, void *arg),
+				void *arg, char *err, size_t errlen);
+
 /* Tunnels. */
 int l2tp_tunnel_create(struct l2tp_context *ctx, enum l2tp_tunnel_kind kind, const char *name,
 		       const struct l2tp_tunnel_config *cfg, struct l2tp_tunnel **out, char *err,

@@ -1,0 +1,138 @@
+/* The kernel data plane: tunnels and sessions made over netlink. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "l2tp/netlink.h"
+
+static int nl_dp_open(void **state, char *err, size_t errlen)
+{
+	struct l2tp_nl *nl;
+	int rc = l2tp_nl_open(&nl, err, errlen);
+	if (rc)
+		return rc;
+	*state = nl;
+	return 0;
+}
+
+static void nl_dp_close(void *state)
+{
+	l2tp_nl_close(state);
+}
+
+static int nl_dp_tunnel_create(void *state, const struct l2tp_dp_tunnel *t, char *err, size_t errlen)
+{
+	struct l2tp_nl_tunnel nt = {
+		.tid = t->tid,
+		.ptid = t->ptid,
+		.version = (uint8_t)t->version,
+		.encap = (uint8_t)t->encap,
+		.fd = t->fd,
+		.local = t->local,
+		.peer = t->peer,
+		/* IPv4 UDP checksums on, as ip l2tp does by default; IPv6
+		 * requires them. */
+		.udp_csum = true,
+	};
+	return l2tp_nl_tunnel_create(state, &nt, err, errlen);
+}
+
+static int nl_dp_tunnel_delete(void *state, const struct l2tp_dp_tunnel *t, char *err, size_t errlen)
+{
+	return l2tp_nl_tunnel_delete(state, t->tid, err, errlen);
+}
+
+static void fill_session(const struct l2tp_dp_session *s, struct l2tp_nl_session *ns)
+{
+	const struct l2tp_session_config *c = s->cfg;
+	memset(ns, 0, sizeof(*ns));
+	ns->tid = s->tid;
+	ns->ptid = s->ptid;
+	ns->sid = c->sid;
+	ns->psid = c->psid;
+	ns->pw_type = (uint16_t)c->pseudowire;
+	ns->l2spec_type = (uint8_t)c->l2spec_type;
+	ns->l2spec_len = c->l2spec_type == L2TP_L2SPEC_DEFAULT ? 4 : 0;
+	memcpy(ns->cookie, c->cookie, c->cookie_len);
+	ns->cookie_len = c->cookie_len;
+	memcpy(ns->peer_cookie, c->peer_cookie, c->peer_cookie_len);
+	ns->peer_cookie_len = c->peer_cookie_len;
+	snprintf(ns->ifname, sizeof(ns->ifname), "%s", c->interface_name);
+	ns->send_seq = ns->recv_seq = c->seqnum;
+	ns->lns_mode = s->lns_mode;
+	ns->reorder_timeout_ms = c->reorder_timeout_ms;
+}
+
+static int nl_dp_session_create(void *state, const struct l2tp_dp_session *s, char ifname[L2TP_IFNAME_MAX],
+				char *err, size_t errlen)
+{
+	struct l2tp_nl_session ns, got;
+	fill_session(s, &ns);
+	ifname[0] = '\0';
+	int rc = l2tp_nl_session_create(state, &ns, err, errlen);
+	if (rc)
+		return rc;
+	/* Only Ethernet sessions get an interface from the kernel; ask it
+	 * which name it chose. */
+	if (s->cfg->pseudowire == L2TP_PW_ETH && l2tp_nl_session_get(state, ns.tid, ns.sid, &got, NULL, 0) == 0)
+		snprintf(ifname, L2TP_IFNAME_MAX, "%s", got.ifname);
+	return 0;
+}
+
+static int nl_dp_session_delete(void *state, const struct l2tp_dp_session *s, char *err, size_t errlen)
+{
+	return l2tp_nl_session_delete(state, s->tid, s->cfg->sid, err, errlen);
+}
+
+static int nl_dp_session_stats(void *state, const struct l2tp_dp_session *s, struct l2tp_session_stats *out,
+			       char *err, size_t errlen)
+{
+	struct l2tp_nl_session got;
+	int rc = l2tp_nl_session_get(state, s->tid, s->cfg->sid, &got, err, errlen);
+	if (rc)
+		return rc;
+	*out = got.stats;
+	return 0;
+}
+
+struct dump_arg {
+	void (*fn)(const struct l2tp_dp_tunnel *t, const struct l2tp_session_stats *st, void *arg);
+	void *arg;
+};
+
+static void dump_one(const struct l2tp_nl_tunnel *t, void *arg)
+{
+	struct dump_arg *d = arg;
+	struct l2tp_dp_tunnel dt = {
+		.version = t->version == 3 ? L2TP_V3 : L2TP_V2,
+		.encap = t->encap == L2TP_ENCAP_IP ? L2TP_ENCAP_IP : L2TP_ENCAP_UDP,
+		.tid = t->tid,
+		.ptid = t->ptid,
+		.local = t->local,
+		.peer = t->peer,
+		.fd = -1,
+	};
+	d->fn(&dt, &t->stats, d->arg);
+}
+
+static int nl_dp_dump_tunnels(void *state,
+			      void (*fn)(const struct l2tp_dp_tunnel *t, const struct l2tp_session_stats *st, void *arg),
+			      void *arg, char *err, size_t errlen)
+{
+	struct dump_arg d = {fn, arg};
+	return l2tp_nl_tunnel_dump(state, dump_one, &d, err, errlen);
+}
+
+const struct l2tp_dataplane_ops l2tp_dataplane_netlink = {
+	.name = "netlink",
+	.open = nl_dp_open,
+	.close = nl_dp_close,
+	.tunnel_create = nl_dp_tunnel_create,
+	.tunnel_delete = nl_dp_tunnel_delete,
+	.session_create = nl_dp_session_create,
+	.session_delete = nl_dp_session_delete,
+	.session_stats = nl_dp_session_stats,
+	.dump_tunnels = nl_dp_dump_tunnels,
+};
