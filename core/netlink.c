@@ -133,6 +133,7 @@ static int explain(int rc, char *err, size_t errlen, const char *what)
 	case -EEXIST:
 		return l2tp_errf(err, errlen, rc, "%s: already exists in the kernel", what);
 	case -ENOENT:
+	case -ENODEV: /* what the kernel answers for an unknown tunnel or session */
 		return l2tp_errf(err, errlen, rc, "%s: not found in the kernel", what);
 	case -EPROTONOSUPPORT:
 		return l2tp_errf(err, errlen, rc,
