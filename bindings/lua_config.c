@@ -51,6 +51,9 @@ static const struct key tunnel_keys[] = {
 	{"stopccn_timeout", K_UINT, TF(stopccn_timeout_ms), 1, 4294967295.0, NULL, L2TP_LUA_KEYS_CONTROL, 0},
 	{"host_name", K_STRING, TF(host_name), 0, 0, NULL, L2TP_LUA_KEYS_ALL, 0},
 	{"framing_caps", K_FRAMING, TF(framing_caps), 0, 0, NULL, L2TP_LUA_KEYS_ALL, 0},
+	{"secret", K_STRING, TF(secret), 0, 0, NULL, L2TP_LUA_KEYS_DYNAMIC, 0},
+	{"hide_avps", K_BOOL, TF(hide_avps), 0, 0, NULL, L2TP_LUA_KEYS_DYNAMIC, 0},
+	{"challenge", K_BOOL, TF(challenge), 0, 0, NULL, L2TP_LUA_KEYS_DYNAMIC, 0},
 	{NULL, 0, 0, 0, 0, 0, NULL, 0, 0},
 };
 
@@ -336,6 +339,15 @@ static void push_table(lua_State *L, const struct key *keys, const void *base)
 	lua_newtable(L);
 	for (const struct key *k = keys; k->name; k++) {
 		const void *field = (const char *)base + k->off;
+		/* A secret never leaves the config it was given in: events and
+		 * config() say only that there is one. */
+		if (strcmp(k->name, "secret") == 0) {
+			if (*(const char *)field) {
+				lua_pushliteral(L, "(set)");
+				lua_setfield(L, -2, k->name);
+			}
+			continue;
+		}
 		switch (k->type) {
 		case K_STRING:
 			if (!*(const char *)field)

@@ -170,6 +170,11 @@ static int ctx_static_tunnel(lua_State *L)
 	return create_tunnel(L, L2TP_TUNNEL_STATIC, "ctx:static_tunnel(name, cfg)");
 }
 
+static int ctx_dynamic_tunnel(lua_State *L)
+{
+	return create_tunnel(L, L2TP_TUNNEL_DYNAMIC, "ctx:dynamic_tunnel(name, cfg)");
+}
+
 static int ctx_quiescent_tunnel(lua_State *L)
 {
 	return create_tunnel(L, L2TP_TUNNEL_QUIESCENT, "ctx:quiescent_tunnel(name, cfg)");
@@ -367,6 +372,7 @@ static int ctx_tostring(lua_State *L)
 static const luaL_Reg ctx_methods[] = {
 	{"static_tunnel", ctx_static_tunnel},
 	{"quiescent_tunnel", ctx_quiescent_tunnel},
+	{"dynamic_tunnel", ctx_dynamic_tunnel},
 	{"tunnels", ctx_tunnels},
 	{"find_tunnel", ctx_find_tunnel},
 	{"kernel_tunnels", ctx_kernel_tunnels},

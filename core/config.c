@@ -109,6 +109,14 @@ int l2tp_tunnel_config_check(const struct l2tp_tunnel_config *cfg, enum l2tp_tun
 	bool fixed_ids = kind == L2TP_TUNNEL_STATIC || kind == L2TP_TUNNEL_QUIESCENT;
 	char why[64];
 
+	if (kind == L2TP_TUNNEL_DYNAMIC && cfg->version != L2TP_V2)
+		return l2tp_errf(err, errlen, -EINVAL,
+				 "version '%s' is not supported for a dynamic tunnel yet (accepted: l2tpv2)",
+				 l2tp_version_name(cfg->version));
+	if (cfg->challenge && !cfg->secret[0])
+		return l2tp_errf(err, errlen, -EINVAL, "challenge needs a secret (accepted: secret = \"...\")");
+	if (cfg->hide_avps && !cfg->secret[0])
+		return l2tp_errf(err, errlen, -EINVAL, "hide_avps needs a secret (accepted: secret = \"...\")");
 	if (cfg->version != L2TP_V2 && cfg->version != L2TP_V3)
 		return l2tp_errf(err, errlen, -EINVAL, "version %d is not supported (accepted: l2tpv2, l2tpv3)",
 				 (int)cfg->version);

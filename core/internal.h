@@ -70,6 +70,11 @@ struct l2tp_tunnel {
 	bool closing;
 
 	struct l2tp_channel *ch; /* quiescent and dynamic tunnels */
+
+	/* dynamic tunnels (RFC 2661 initiator) */
+	enum { TS_IDLE, TS_WAIT_CTL_REPLY, TS_ESTABLISHED } state;
+	uint8_t our_challenge[16];
+	uint32_t call_serial;
 };
 
 struct l2tp_session {
@@ -85,6 +90,9 @@ struct l2tp_session {
 	bool dp_created;
 	bool up;
 	bool closing;
+
+	/* dynamic sessions (RFC 2661 LAC, incoming call) */
+	enum { SS_WAIT_TUNNEL, SS_WAIT_REPLY, SS_ESTABLISHED } state;
 };
 
 /* context.c */
@@ -111,7 +119,22 @@ void l2tp_tunnel_down(struct l2tp_tunnel *t, const char *reason, const struct l2
 /* context.c: keeps a closed tunnel's channel until its StopCCN hold ends. */
 void l2tp_context_linger(struct l2tp_context *ctx, struct l2tp_channel *ch);
 
+/* tunnel.c: sends a message on the tunnel's control channel (header IDs
+ * filled in from the tunnel and session s, if any). */
+int l2tp_tunnel_send(struct l2tp_tunnel *t, const struct l2tp_session *s, struct l2tp_msg *m);
+/* A fresh random 16-bit ID, not 0, for which used() is false. */
+uint32_t l2tp_random_id(bool (*used)(void *arg, uint32_t id), void *arg);
+/* Reads a Result Code AVP into res (absent: result 0). */
+void l2tp_result_from_msg(const struct l2tp_msg *m, struct l2tp_result *res);
+
 /* session.c */
 void l2tp_session_destroy(struct l2tp_session *s, const char *reason, const struct l2tp_result *result);
+/* Takes the session down; tell_peer sends a CDN with result first. */
+void l2tp_session_down(struct l2tp_session *s, const char *reason, const struct l2tp_result *result, bool tell_peer);
+/* The tunnel is established: pending calls go out. */
+void l2tp_session_tunnel_up(struct l2tp_session *s);
+/* A message for this session arrived on the control channel. */
+void l2tp_session_recv(struct l2tp_session *s, struct l2tp_msg *m, const struct l2tp_codec_error *err);
+struct l2tp_session *l2tp_session_by_id(struct l2tp_tunnel *t, uint32_t sid);
 
 #endif

@@ -20,6 +20,12 @@ static bool v3_id_eq(const struct l2tp_hnode *n, const void *key)
 	return l2tp_container_of(n, struct l2tp_session, by_v3_id)->cfg.sid == *(const uint32_t *)key;
 }
 
+struct l2tp_session *l2tp_session_by_id(struct l2tp_tunnel *t, uint32_t sid)
+{
+	struct l2tp_hnode *n = l2tp_htable_find(&t->sessions_by_id, l2tp_hash_u64(sid), id_eq, &sid);
+	return n ? l2tp_container_of(n, struct l2tp_session, by_id) : NULL;
+}
+
 struct l2tp_session *l2tp_session_find(struct l2tp_tunnel *t, const char *name)
 {
 	struct l2tp_hnode *n = l2tp_htable_find(&t->sessions_by_name, l2tp_hash_str(name), name_eq, name);
@@ -47,6 +53,13 @@ void l2tp_dp_session_fill(const struct l2tp_session *s, struct l2tp_dp_session *
 	out->cfg = &s->cfg;
 	out->lns_mode = s->tunnel->kind == L2TP_TUNNEL_ACCEPTED;
 }
+
+static bool sid_taken(void *arg, uint32_t id)
+{
+	return find_by_id(arg, id) != NULL;
+}
+
+static void send_icrq(struct l2tp_session *s);
 
 static int link_session(struct l2tp_tunnel *t, struct l2tp_session *s)
 {
@@ -143,6 +156,25 @@ int l2tp_session_create(struct l2tp_tunnel *t, const char *name, const struct l2
 	s->cfg = *cfg;
 	s->obj.type = L2TP_OBJ_SESSION;
 
+	if (t->kind == L2TP_TUNNEL_DYNAMIC) {
+		/* A call: the data plane follows when the peer accepts it. */
+		if (!s->cfg.sid)
+			s->cfg.sid = l2tp_random_id(sid_taken, t);
+		s->cfg.psid = 0;
+		s->obj.handle = l2tp_context_new_handle(ctx);
+		if (link_session(t, s) != 0) {
+			free(s->name);
+			free(s);
+			return l2tp_errprefix(err, errlen, l2tp_errf(err, errlen, -ENOMEM, "out of memory"), prefix);
+		}
+		s->state = SS_WAIT_TUNNEL;
+		l2tp_slog(s, L2TP_LOG_INFO, "placing a call, session ID %u", s->cfg.sid);
+		if (t->state == TS_ESTABLISHED)
+			send_icrq(s);
+		*out = s;
+		return 0;
+	}
+
 	l2tp_dp_session_fill(s, &dps);
 	rc = ctx->dp->session_create(ctx->dp_state, &dps, s->ifname, err, errlen);
 	if (rc) {
@@ -167,6 +199,146 @@ int l2tp_session_create(struct l2tp_tunnel *t, const char *name, const struct l2
 	}
 	*out = s;
 	return 0;
+}
+
+
+/* Dynamic sessions: an incoming call placed by us, the LAC (RFC 2661
+ * section 5.4: ICRQ, ICRP, ICCN). */
+static void send_icrq(struct l2tp_session *s)
+{
+	static struct l2tp_msg m;
+	struct l2tp_tunnel *t = s->tunnel;
+	l2tp_msg_init(&m, 2, L2TP_MSG_ICRQ);
+	l2tp_msg_add_u16(&m, L2TP_AVP_ASSIGNED_SESSION_ID, true, (uint16_t)s->cfg.sid);
+	m.avps[m.navps - 1].hidden = t->cfg.hide_avps;
+	l2tp_msg_add_u32(&m, L2TP_AVP_CALL_SERIAL_NUMBER, true, ++t->call_serial);
+	l2tp_msg_add_u32(&m, L2TP_AVP_BEARER_TYPE, true, 0);
+	m.hdr.tunnel_id = t->cfg.ptid;
+	m.hdr.session_id = 0; /* the peer has not assigned one yet */
+	struct l2tp_codec_error err;
+	l2tp_channel_send(t->ch, &m, &err);
+	s->state = SS_WAIT_REPLY;
+}
+
+void l2tp_session_tunnel_up(struct l2tp_session *s)
+{
+	if (s->state == SS_WAIT_TUNNEL)
+		send_icrq(s);
+}
+
+static void send_cdn(struct l2tp_session *s, const struct l2tp_result *res)
+{
+	static struct l2tp_msg m;
+	uint8_t rc[4 + sizeof(res->message)];
+	size_t mlen = strlen(res->message);
+	rc[0] = (uint8_t)(res->result_code >> 8);
+	rc[1] = (uint8_t)res->result_code;
+	rc[2] = (uint8_t)(res->error_code >> 8);
+	rc[3] = (uint8_t)res->error_code;
+	memcpy(rc + 4, res->message, mlen);
+	l2tp_msg_init(&m, 2, L2TP_MSG_CDN);
+	l2tp_msg_add(&m, L2TP_AVP_RESULT_CODE, true, false, rc, (uint16_t)(4 + mlen));
+	l2tp_msg_add_u16(&m, L2TP_AVP_ASSIGNED_SESSION_ID, true, (uint16_t)s->cfg.sid);
+	l2tp_tunnel_send(s->tunnel, s, &m);
+}
+
+static void on_icrp(struct l2tp_session *s, struct l2tp_msg *m)
+{
+	static struct l2tp_msg out;
+	struct l2tp_tunnel *t = s->tunnel;
+	struct l2tp_context *ctx = t->ctx;
+	const struct l2tp_avp *asid = l2tp_msg_find(m, L2TP_AVP_ASSIGNED_SESSION_ID);
+	char err[256], why[300];
+
+	if (l2tp_avp_u16(asid) == 0) {
+		struct l2tp_result res = {.result_code = L2TP_RESULT_CDN_ERROR, .error_code = L2TP_ERROR_BAD_VALUE,
+					  .has_error_code = true};
+		snprintf(res.message, sizeof(res.message), "Assigned Session ID 0");
+		l2tp_session_down(s, "peer assigned session ID 0", &res, true);
+		return;
+	}
+	s->cfg.psid = l2tp_avp_u16(asid);
+
+	struct l2tp_dp_session dps;
+	l2tp_dp_session_fill(s, &dps);
+	if (ctx->dp->session_create(ctx->dp_state, &dps, s->ifname, err, sizeof(err)) != 0) {
+		struct l2tp_result res = {.result_code = L2TP_RESULT_CDN_ERROR, .error_code = L2TP_ERROR_NO_RESOURCES,
+					  .has_error_code = true};
+		snprintf(res.message, sizeof(res.message), "data plane failure");
+		snprintf(why, sizeof(why), "data plane: %s", err);
+		l2tp_session_down(s, why, &res, true);
+		return;
+	}
+	s->dp_created = true;
+
+	l2tp_msg_init(&out, 2, L2TP_MSG_ICCN);
+	l2tp_msg_add_u32(&out, L2TP_AVP_TX_CONNECT_SPEED, true, 100000000);
+	l2tp_msg_add_u32(&out, L2TP_AVP_FRAMING_TYPE, true,
+			 t->cfg.framing_caps & L2TP_FRAMING_SYNC ? L2TP_FRAMING_SYNC : L2TP_FRAMING_ASYNC);
+	if (s->cfg.seqnum)
+		l2tp_msg_add(&out, L2TP_AVP_SEQUENCING_REQUIRED, true, false, NULL, 0);
+	l2tp_tunnel_send(t, s, &out);
+	s->state = SS_ESTABLISHED;
+	s->up = true;
+	l2tp_slog(s, L2TP_LOG_INFO, "established, peer session ID %u", s->cfg.psid);
+	l2tp_context_post(ctx, L2TP_EVENT_SESSION_UP, t, s, NULL, NULL);
+}
+
+void l2tp_session_recv(struct l2tp_session *s, struct l2tp_msg *m, const struct l2tp_codec_error *err)
+{
+	char why[400];
+	if (err) {
+		struct l2tp_result res = {.result_code = err->result_code, .error_code = err->error_code,
+					  .has_error_code = true};
+		snprintf(res.message, sizeof(res.message), "%s", err->message);
+		snprintf(why, sizeof(why), "bad %s from peer: %s", l2tp_msg_type_name(err->msg_type), err->message);
+		l2tp_session_down(s, why, &res, true);
+		return;
+	}
+	switch (m->type) {
+	case L2TP_MSG_ICRP:
+		if (s->state == SS_WAIT_REPLY)
+			on_icrp(s, m);
+		return;
+	case L2TP_MSG_CDN: {
+		struct l2tp_result res;
+		l2tp_result_from_msg(m, &res);
+		snprintf(why, sizeof(why), "peer sent CDN: result %u (%s)%s%s%s%s", res.result_code,
+			 l2tp_result_code_text(L2TP_MSG_CDN, res.result_code), res.has_error_code ? ", error: " : "",
+			 res.has_error_code ? l2tp_error_code_text(res.error_code) : "", res.message[0] ? ": " : "",
+			 res.message);
+		l2tp_session_down(s, why, &res, false);
+		return;
+	}
+	case L2TP_MSG_SLI: {
+		const struct l2tp_avp *accm = l2tp_msg_find(m, L2TP_AVP_ACCM);
+		if (accm && accm->len == 10)
+			l2tp_slog(s, L2TP_LOG_INFO, "peer set link info: send ACCM 0x%08x, receive ACCM 0x%08x",
+				  (unsigned)(accm->value[2] << 24 | accm->value[3] << 16 | accm->value[4] << 8 | accm->value[5]),
+				  (unsigned)(accm->value[6] << 24 | accm->value[7] << 16 | accm->value[8] << 8 | accm->value[9]));
+		return;
+	}
+	case L2TP_MSG_WEN:
+		l2tp_slog(s, L2TP_LOG_INFO, "peer reported WAN errors");
+		return;
+	default:
+		l2tp_slog(s, L2TP_LOG_DEBUG, "ignoring %s", l2tp_msg_type_name(m->type));
+	}
+}
+
+void l2tp_session_down(struct l2tp_session *s, const char *reason, const struct l2tp_result *result, bool tell_peer)
+{
+	if (s->closing)
+		return;
+	if (tell_peer && s->tunnel->kind == L2TP_TUNNEL_DYNAMIC && s->state != SS_WAIT_TUNNEL && !s->tunnel->closing) {
+		struct l2tp_result admin = {.result_code = L2TP_RESULT_CDN_ADMIN, .has_error_code = true};
+		if (!result) {
+			snprintf(admin.message, sizeof(admin.message), "%s", reason ? reason : "closed");
+			result = &admin;
+		}
+		send_cdn(s, result);
+	}
+	l2tp_session_destroy(s, reason, result);
 }
 
 void l2tp_session_destroy(struct l2tp_session *s, const char *reason, const struct l2tp_result *result)
@@ -198,7 +370,7 @@ void l2tp_session_destroy(struct l2tp_session *s, const char *reason, const stru
 void l2tp_session_close(struct l2tp_session *s, const char *reason)
 {
 	if (s)
-		l2tp_session_destroy(s, reason, NULL);
+		l2tp_session_down(s, reason, NULL, true);
 }
 
 const char *l2tp_session_name(const struct l2tp_session *s)

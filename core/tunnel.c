@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "internal.h"
 
@@ -138,6 +139,304 @@ static void tunnel_free(struct l2tp_tunnel *t)
 	free(t);
 }
 
+
+uint32_t l2tp_random_id(bool (*used)(void *arg, uint32_t id), void *arg)
+{
+	for (;;) {
+		uint16_t r;
+		if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+			r = (uint16_t)(rand() + 1);
+		if (r != 0 && !used(arg, r))
+			return r;
+	}
+}
+
+void l2tp_result_from_msg(const struct l2tp_msg *m, struct l2tp_result *res)
+{
+	const struct l2tp_avp *rc = l2tp_msg_find(m, L2TP_AVP_RESULT_CODE);
+	memset(res, 0, sizeof(*res));
+	if (!rc)
+		return;
+	res->result_code = l2tp_avp_u16(rc);
+	if (rc->len >= 4) {
+		res->has_error_code = true;
+		res->error_code = (uint16_t)(rc->value[2] << 8 | rc->value[3]);
+	}
+	if (rc->len > 4)
+		snprintf(res->message, sizeof(res->message), "%.*s", rc->len - 4, (const char *)rc->value + 4);
+}
+
+int l2tp_tunnel_send(struct l2tp_tunnel *t, const struct l2tp_session *s, struct l2tp_msg *m)
+{
+	struct l2tp_codec_error err;
+	if (!t->ch)
+		return -ENOTCONN;
+	m->hdr.tunnel_id = t->cfg.ptid;
+	m->hdr.session_id = s ? s->cfg.psid : 0;
+	int rc = l2tp_channel_send(t->ch, m, &err);
+	if (rc)
+		l2tp_tlog(t, L2TP_LOG_ERROR, "cannot send %s: %s", l2tp_msg_type_name(m->type), err.message);
+	return rc;
+}
+
+/* Tells the peer we stop (StopCCN), then takes the tunnel down, keeping the
+ * channel to acknowledge what follows. */
+static void tunnel_stop(struct l2tp_tunnel *t, uint16_t result, uint16_t error, const char *msg, const char *reason)
+{
+	static struct l2tp_msg m;
+	uint8_t rc[4 + 200];
+	size_t mlen = msg ? strlen(msg) : 0;
+	if (mlen > 200)
+		mlen = 200;
+	if (t->ch && !t->closing) {
+		l2tp_msg_init(&m, 2, L2TP_MSG_STOPCCN);
+		l2tp_msg_add_u16(&m, L2TP_AVP_ASSIGNED_TUNNEL_ID, true, (uint16_t)t->cfg.tid);
+		rc[0] = (uint8_t)(result >> 8);
+		rc[1] = (uint8_t)result;
+		rc[2] = (uint8_t)(error >> 8);
+		rc[3] = (uint8_t)error;
+		memcpy(rc + 4, msg, mlen);
+		l2tp_msg_add(&m, L2TP_AVP_RESULT_CODE, true, false, rc, (uint16_t)(4 + mlen));
+		l2tp_tunnel_send(t, NULL, &m);
+	}
+	struct l2tp_result res = {.result_code = result, .error_code = error, .has_error_code = true};
+	snprintf(res.message, sizeof(res.message), "%.*s", (int)mlen, msg ? msg : "");
+	l2tp_tunnel_down(t, reason, &res, true);
+}
+
+static void send_sccrq(struct l2tp_tunnel *t)
+{
+	static struct l2tp_msg m;
+	static const char vendor[] = "l2tp-runtime";
+	const struct l2tp_tunnel_config *c = &t->cfg;
+	l2tp_msg_init(&m, 2, L2TP_MSG_SCCRQ);
+	l2tp_msg_add(&m, L2TP_AVP_PROTOCOL_VERSION, true, false, "\x01\x00", 2);
+	l2tp_msg_add(&m, L2TP_AVP_HOST_NAME, true, false, c->host_name, (uint16_t)strlen(c->host_name));
+	l2tp_msg_add_u32(&m, L2TP_AVP_FRAMING_CAPABILITIES, true, c->framing_caps);
+	l2tp_msg_add_u32(&m, L2TP_AVP_BEARER_CAPABILITIES, true, 0);
+	l2tp_msg_add_u16(&m, L2TP_AVP_FIRMWARE_REVISION, false, 0x0100);
+	l2tp_msg_add(&m, L2TP_AVP_VENDOR_NAME, false, false, vendor, sizeof(vendor) - 1);
+	l2tp_msg_add_u16(&m, L2TP_AVP_ASSIGNED_TUNNEL_ID, true, (uint16_t)c->tid);
+	m.avps[m.navps - 1].hidden = c->hide_avps;
+	l2tp_msg_add_u16(&m, L2TP_AVP_RECEIVE_WINDOW_SIZE, true, c->window_size);
+	if (c->challenge) {
+		if (getrandom(t->our_challenge, sizeof(t->our_challenge), 0) != sizeof(t->our_challenge))
+			memset(t->our_challenge, 0x5a, sizeof(t->our_challenge));
+		l2tp_msg_add(&m, L2TP_AVP_CHALLENGE, true, false, t->our_challenge, sizeof(t->our_challenge));
+	}
+	l2tp_tunnel_send(t, NULL, &m);
+	t->state = TS_WAIT_CTL_REPLY;
+}
+
+static void on_sccrp(struct l2tp_tunnel *t, struct l2tp_msg *m)
+{
+	static struct l2tp_msg out;
+	const struct l2tp_tunnel_config *c = &t->cfg;
+	const struct l2tp_avp *pv = l2tp_msg_find(m, L2TP_AVP_PROTOCOL_VERSION);
+	const struct l2tp_avp *atid = l2tp_msg_find(m, L2TP_AVP_ASSIGNED_TUNNEL_ID);
+	const struct l2tp_avp *rws = l2tp_msg_find(m, L2TP_AVP_RECEIVE_WINDOW_SIZE);
+	const struct l2tp_avp *chal = l2tp_msg_find(m, L2TP_AVP_CHALLENGE);
+	const struct l2tp_avp *resp = l2tp_msg_find(m, L2TP_AVP_CHALLENGE_RESPONSE);
+	uint8_t answer[16];
+	char why[300];
+
+	if (pv->value[0] != 1 || pv->value[1] != 0) {
+		snprintf(why, sizeof(why), "peer speaks protocol version %u.%u, not 1.0", pv->value[0], pv->value[1]);
+		tunnel_stop(t, L2TP_RESULT_STOPCCN_BAD_VERSION, 0, why, why);
+		return;
+	}
+	if (l2tp_avp_u16(atid) == 0) {
+		tunnel_stop(t, L2TP_RESULT_STOPCCN_ERROR, L2TP_ERROR_BAD_VALUE, "Assigned Tunnel ID 0",
+			    "peer assigned tunnel ID 0");
+		return;
+	}
+	t->cfg.ptid = l2tp_avp_u16(atid);
+	if (rws && l2tp_avp_u16(rws) == 0) {
+		tunnel_stop(t, L2TP_RESULT_STOPCCN_ERROR, L2TP_ERROR_BAD_VALUE, "Receive Window Size 0",
+			    "peer advertised a receive window of 0");
+		return;
+	}
+	if (rws)
+		l2tp_transport_set_peer_window(l2tp_channel_transport(t->ch), l2tp_avp_u16(rws));
+	l2tp_transport_set_peer_id(l2tp_channel_transport(t->ch), t->cfg.ptid);
+
+	if (c->challenge) {
+		uint8_t want[16];
+		l2tp_challenge_response(L2TP_MSG_SCCRP, (const uint8_t *)c->secret, strlen(c->secret), t->our_challenge,
+					sizeof(t->our_challenge), want);
+		if (!resp || resp->len != 16 || memcmp(resp->value, want, 16) != 0) {
+			tunnel_stop(t, L2TP_RESULT_STOPCCN_NOT_AUTHORIZED, 0, "challenge response mismatch",
+				    resp ? "peer failed our challenge (wrong secret)" : "peer did not answer our challenge");
+			return;
+		}
+	}
+	if (chal) {
+		if (!c->secret[0]) {
+			tunnel_stop(t, L2TP_RESULT_STOPCCN_NOT_AUTHORIZED, 0, "no secret configured",
+				    "peer challenged us and no secret is configured");
+			return;
+		}
+		l2tp_challenge_response(L2TP_MSG_SCCCN, (const uint8_t *)c->secret, strlen(c->secret), chal->value,
+					chal->len, answer);
+	}
+
+	struct l2tp_dp_tunnel dpt;
+	char err[256];
+	l2tp_dp_tunnel_fill(t, &dpt);
+	if (t->ctx->dp->tunnel_create(t->ctx->dp_state, &dpt, err, sizeof(err)) != 0) {
+		snprintf(why, sizeof(why), "data plane: %s", err);
+		tunnel_stop(t, L2TP_RESULT_STOPCCN_ERROR, L2TP_ERROR_NO_RESOURCES, "cannot create the data plane", why);
+		return;
+	}
+	t->dp_created = true;
+
+	l2tp_msg_init(&out, 2, L2TP_MSG_SCCCN);
+	if (chal)
+		l2tp_msg_add(&out, L2TP_AVP_CHALLENGE_RESPONSE, true, false, answer, 16);
+	l2tp_tunnel_send(t, NULL, &out);
+	t->state = TS_ESTABLISHED;
+	t->up = true;
+	l2tp_tlog(t, L2TP_LOG_INFO, "established with %s, peer tunnel ID %u", t->peer_str, t->cfg.ptid);
+	l2tp_context_post(t->ctx, L2TP_EVENT_TUNNEL_UP, t, NULL, NULL, NULL);
+	for (struct l2tp_session *s = t->sessions_head; s;) {
+		struct l2tp_session *next = s->next;
+		l2tp_session_tunnel_up(s);
+		s = next;
+	}
+}
+
+static bool sid_used(void *arg, uint32_t id)
+{
+	return l2tp_session_by_id(arg, id) != NULL;
+}
+
+/* An outgoing call from the LNS: we do not place calls unless a script
+ * says so, so it is refused with a CDN (RFC 2661 section 6.14). */
+static void refuse_ocrq(struct l2tp_tunnel *t, struct l2tp_msg *m)
+{
+	static struct l2tp_msg out;
+	const struct l2tp_avp *asid = l2tp_msg_find(m, L2TP_AVP_ASSIGNED_SESSION_ID);
+	static const char text[] = "outgoing calls are not accepted";
+	uint8_t rc[4 + sizeof(text) - 1] = {0, L2TP_RESULT_CDN_NO_FACILITIES_PERM, 0, 0};
+	memcpy(rc + 4, text, sizeof(text) - 1);
+	l2tp_msg_init(&out, 2, L2TP_MSG_CDN);
+	l2tp_msg_add(&out, L2TP_AVP_RESULT_CODE, true, false, rc, sizeof(rc));
+	l2tp_msg_add_u16(&out, L2TP_AVP_ASSIGNED_SESSION_ID, true, (uint16_t)l2tp_random_id(sid_used, t));
+	out.hdr.tunnel_id = t->cfg.ptid;
+	out.hdr.session_id = asid ? l2tp_avp_u16(asid) : 0;
+	struct l2tp_codec_error err;
+	l2tp_channel_send(t->ch, &out, &err);
+	l2tp_tlog(t, L2TP_LOG_INFO, "refused an outgoing call request (no script accepts outgoing calls)");
+}
+
+static void d_recv(void *arg, struct l2tp_msg *m, const struct l2tp_codec_error *err)
+{
+	struct l2tp_tunnel *t = arg;
+	char why[400];
+
+	if (err) {
+		if (err->session_scope && m->hdr.session_id) {
+			struct l2tp_session *s = l2tp_session_by_id(t, m->hdr.session_id);
+			if (s)
+				l2tp_session_recv(s, m, err);
+			return;
+		}
+		snprintf(why, sizeof(why), "bad %s from peer: %s", l2tp_msg_type_name(err->msg_type) ? l2tp_msg_type_name(err->msg_type) : "message", err->message);
+		tunnel_stop(t, err->result_code, err->error_code, err->message, why);
+		return;
+	}
+	switch (m->type) {
+	case L2TP_MSG_STOPCCN: {
+		struct l2tp_result res;
+		l2tp_result_from_msg(m, &res);
+		snprintf(why, sizeof(why), "peer sent StopCCN: result %u (%s)%s%s", res.result_code,
+			 l2tp_result_code_text(L2TP_MSG_STOPCCN, res.result_code), res.message[0] ? ": " : "",
+			 res.message);
+		l2tp_tunnel_down(t, why, &res, true);
+		return;
+	}
+	case L2TP_MSG_SCCRP:
+		if (t->state == TS_WAIT_CTL_REPLY)
+			on_sccrp(t, m);
+		else
+			l2tp_tlog(t, L2TP_LOG_DEBUG, "ignoring a late SCCRP");
+		return;
+	case L2TP_MSG_HELLO:
+		return; /* the transport acknowledged it */
+	case L2TP_MSG_OCRQ:
+		if (t->state == TS_ESTABLISHED)
+			refuse_ocrq(t, m);
+		return;
+	case L2TP_MSG_ICRP:
+	case L2TP_MSG_CDN:
+	case L2TP_MSG_SLI:
+	case L2TP_MSG_WEN:
+	case L2TP_MSG_OCRP:
+	case L2TP_MSG_OCCN: {
+		struct l2tp_session *s = l2tp_session_by_id(t, m->hdr.session_id);
+		if (s)
+			l2tp_session_recv(s, m, NULL);
+		else
+			l2tp_tlog(t, L2TP_LOG_DEBUG, "%s for unknown session %u ignored", l2tp_msg_type_name(m->type),
+				  m->hdr.session_id);
+		return;
+	}
+	default:
+		if (t->state != TS_ESTABLISHED) {
+			snprintf(why, sizeof(why), "%s received while waiting for SCCRP", l2tp_msg_type_name(m->type));
+			tunnel_stop(t, L2TP_RESULT_STOPCCN_FSM_ERROR, 0, why, why);
+		} else {
+			l2tp_tlog(t, L2TP_LOG_DEBUG, "ignoring %s", l2tp_msg_type_name(m->type));
+		}
+	}
+}
+
+static void d_failed(void *arg, const char *reason)
+{
+	char why[300];
+	snprintf(why, sizeof(why), "peer not responding: %s", reason);
+	l2tp_tunnel_down(arg, why, NULL, false);
+}
+
+static bool tid_used(void *arg, uint32_t id)
+{
+	return find_by_id(arg, id) != NULL;
+}
+
+/* A dynamic tunnel (L2TPv2 initiator): its socket is bound but not
+ * connected until the peer answers, so the peer may answer from another
+ * port (RFC 2661 section 8.1). */
+static int open_dynamic(struct l2tp_tunnel *t, char *err, size_t errlen)
+{
+	static const struct l2tp_channel_ops ops = {d_recv, d_failed, q_released};
+	const struct l2tp_tunnel_config *c = &t->cfg;
+	struct sockaddr_storage any;
+	socklen_t anylen = t->local_len;
+	if (!t->local_len) {
+		memset(&any, 0, sizeof(any));
+		any.ss_family = t->peer.ss_family;
+		anylen = any.ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+		t->local = any;
+		t->local_len = anylen;
+	}
+	int fd = l2tp_socket_open((struct sockaddr *)&t->local, t->local_len, (struct sockaddr *)&t->peer, t->peer_len,
+				  false, 0, 0, false, err, errlen);
+	if (fd < 0)
+		return fd;
+	struct l2tp_channel_config cc = {
+		.transport = {.version = 2, .rx_window = c->window_size, .retry_timeout_ms = c->retry_timeout_ms,
+			      .retry_cap_ms = c->max_retry_timeout_ms, .max_retries = c->max_retries,
+			      .ack_timeout_ms = c->ack_timeout_ms, .hello_timeout_ms = c->hello_timeout_ms,
+			      .stopccn_timeout_ms = c->stopccn_timeout_ms,
+			      .secret = c->secret[0] ? (const uint8_t *)t->cfg.secret : NULL, .secret_len = strlen(c->secret)},
+		.fd = fd,
+		.peer = t->peer,
+		.peer_len = t->peer_len,
+		.adopt_peer_port = true,
+	};
+	return l2tp_channel_new(t->ctx->base, &cc, &ops, t, &t->ch, err, errlen);
+}
+
 int l2tp_tunnel_create(struct l2tp_context *ctx, enum l2tp_tunnel_kind kind, const char *name,
 		       const struct l2tp_tunnel_config *cfg, struct l2tp_tunnel **out, char *err, size_t errlen)
 {
@@ -149,7 +448,7 @@ int l2tp_tunnel_create(struct l2tp_context *ctx, enum l2tp_tunnel_kind kind, con
 		return l2tp_errf(err, errlen, -ESHUTDOWN, "context is closed");
 	if (!name || !*name)
 		return l2tp_errf(err, errlen, -EINVAL, "tunnel name must be a non-empty string");
-	if (kind != L2TP_TUNNEL_STATIC && kind != L2TP_TUNNEL_QUIESCENT)
+	if (kind != L2TP_TUNNEL_STATIC && kind != L2TP_TUNNEL_QUIESCENT && kind != L2TP_TUNNEL_DYNAMIC)
 		return l2tp_errf(err, errlen, -EOPNOTSUPP, "tunnel '%s': %s tunnels are not supported yet", name,
 				 l2tp_tunnel_kind_name(kind));
 	if (l2tp_tunnel_find(ctx, name))
@@ -188,7 +487,7 @@ int l2tp_tunnel_create(struct l2tp_context *ctx, enum l2tp_tunnel_kind kind, con
 	}
 	/* The kernel makes a static tunnel's socket itself and cannot pick
 	 * ports for it; a quiescent tunnel's peer must know our port. */
-	if (cfg->encap == L2TP_ENCAP_UDP) {
+	if (cfg->encap == L2TP_ENCAP_UDP && kind != L2TP_TUNNEL_DYNAMIC) {
 		if (port_of(&t->local) == 0) {
 			rc = l2tp_errf(err, errlen, -EINVAL, "local '%s' has port 0 (accepted: 1-65535 for a %s tunnel)",
 				       cfg->local, l2tp_tunnel_kind_name(kind));
@@ -206,13 +505,25 @@ int l2tp_tunnel_create(struct l2tp_context *ctx, enum l2tp_tunnel_kind kind, con
 		if (rc)
 			goto prefixed;
 	}
-
-	struct l2tp_dp_tunnel dpt;
-	l2tp_dp_tunnel_fill(t, &dpt);
-	rc = ctx->dp->tunnel_create(ctx->dp_state, &dpt, err, errlen);
-	if (rc)
-		goto prefixed;
-	t->dp_created = true;
+	if (kind == L2TP_TUNNEL_DYNAMIC) {
+		/* Unpredictable IDs make blind spoofing of our control
+		 * connection harder. */
+		if (!t->cfg.tid)
+			t->cfg.tid = l2tp_random_id(tid_used, ctx);
+		t->cfg.ptid = 0;
+		rc = open_dynamic(t, err, errlen);
+		if (rc)
+			goto prefixed;
+	} else {
+		/* A dynamic tunnel reaches the data plane once the peer has
+		 * answered; the others at once. */
+		struct l2tp_dp_tunnel dpt;
+		l2tp_dp_tunnel_fill(t, &dpt);
+		rc = ctx->dp->tunnel_create(ctx->dp_state, &dpt, err, errlen);
+		if (rc)
+			goto prefixed;
+		t->dp_created = true;
+	}
 
 	t->obj.handle = l2tp_context_new_handle(ctx);
 	if (l2tp_context_register(ctx, &t->obj) != 0)
@@ -221,7 +532,7 @@ int l2tp_tunnel_create(struct l2tp_context *ctx, enum l2tp_tunnel_kind kind, con
 		l2tp_context_unregister(ctx, &t->obj);
 		goto oom;
 	}
-	if (cfg->tid && l2tp_htable_insert(&ctx->tunnels_by_id, &t->by_id, l2tp_hash_u64(cfg->tid)) != 0) {
+	if (t->cfg.tid && l2tp_htable_insert(&ctx->tunnels_by_id, &t->by_id, l2tp_hash_u64(t->cfg.tid)) != 0) {
 		l2tp_htable_remove(&ctx->tunnels_by_name, &t->by_name);
 		l2tp_context_unregister(ctx, &t->obj);
 		goto oom;
@@ -235,12 +546,16 @@ int l2tp_tunnel_create(struct l2tp_context *ctx, enum l2tp_tunnel_kind kind, con
 	ctx->ntunnels++;
 
 	l2tp_tlog(t, L2TP_LOG_INFO, "created %s %s/%s tunnel %s -> %s, tid %u ptid %u", l2tp_tunnel_kind_name(kind),
-		  l2tp_version_name(cfg->version), l2tp_encap_name(cfg->encap), t->local_str, t->peer_str, cfg->tid,
-		  cfg->ptid);
-	/* A static tunnel runs no control protocol: it is up once the data
-	 * plane has it. */
-	t->up = true;
-	l2tp_context_post(ctx, L2TP_EVENT_TUNNEL_UP, t, NULL, NULL, NULL);
+		  l2tp_version_name(cfg->version), l2tp_encap_name(cfg->encap), t->local_str, t->peer_str, t->cfg.tid,
+		  t->cfg.ptid);
+	if (kind == L2TP_TUNNEL_DYNAMIC) {
+		send_sccrq(t);
+	} else {
+		/* Static and quiescent tunnels run no call setup: they are up
+		 * once the data plane has them. */
+		t->up = true;
+		l2tp_context_post(ctx, L2TP_EVENT_TUNNEL_UP, t, NULL, NULL, NULL);
+	}
 	*out = t;
 	return 0;
 
@@ -265,7 +580,10 @@ prefixed:
 
 void l2tp_tunnel_close(struct l2tp_tunnel *t, const char *reason)
 {
-	l2tp_tunnel_down(t, reason, NULL, false);
+	if (t && t->kind == L2TP_TUNNEL_DYNAMIC && !t->closing)
+		tunnel_stop(t, L2TP_RESULT_STOPCCN_GENERAL, 0, reason, reason ? reason : "closed");
+	else
+		l2tp_tunnel_down(t, reason, NULL, false);
 }
 
 void l2tp_tunnel_down(struct l2tp_tunnel *t, const char *reason, const struct l2tp_result *result, bool linger)

@@ -40,6 +40,7 @@ enum l2tp_tunnel_kind {
 #define L2TP_HOSTNAME_MAX 256
 #define L2TP_IFNAME_MAX 16 /* IFNAMSIZ, terminator included */
 #define L2TP_COOKIE_MAX 8
+#define L2TP_SECRET_MAX 256
 
 struct l2tp_tunnel_config {
 	enum l2tp_version version;
@@ -57,6 +58,10 @@ struct l2tp_tunnel_config {
 	uint16_t max_retries;
 	char host_name[L2TP_HOSTNAME_MAX];
 	uint32_t framing_caps;
+	/* dynamic tunnels */
+	char secret[L2TP_SECRET_MAX]; /* tunnel authentication and hidden AVPs; "" = none */
+	bool hide_avps;		      /* hide what RFC 2661 allows hiding */
+	bool challenge;		      /* challenge the peer (needs secret) */
 };
 
 struct l2tp_session_config {
