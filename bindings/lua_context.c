@@ -46,6 +46,8 @@ static void push_event_table(lua_State *L, struct lctx *lc, const struct l2tp_ev
 	if (ev->reason) {
 		lua_pushstring(L, ev->reason);
 		lua_setfield(L, -2, "reason");
+		lua_pushboolean(L, ev->established);
+		lua_setfield(L, -2, "established");
 	}
 	if (ev->result) {
 		lua_pushinteger(L, ev->result->result_code);

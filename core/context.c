@@ -20,6 +20,7 @@ struct l2tp_evq_item {
 	struct l2tp_session_config scfg;
 	char ifname[L2TP_IFNAME_MAX];
 	char *reason;
+	bool established;
 	bool has_result;
 	struct l2tp_result result;
 };
@@ -54,6 +55,7 @@ static void deliver(struct l2tp_context *ctx)
 				.session_config = it->session_name ? &it->scfg : NULL,
 				.interface_name = it->ifname[0] ? it->ifname : NULL,
 				.reason = it->reason,
+				.established = it->established,
 				.result = it->has_result ? &it->result : NULL,
 			};
 			ctx->event_fn(ctx->event_arg, &ev);
@@ -91,6 +93,7 @@ void l2tp_context_post(struct l2tp_context *ctx, enum l2tp_event_type type, cons
 	memcpy(it->peer, t->peer_str, sizeof(it->peer));
 	if (!it->tunnel_name)
 		goto oom;
+	it->established = s ? s->up : t->up;
 	if (s) {
 		it->session_name = strdup(s->name);
 		if (!it->session_name)

@@ -361,7 +361,7 @@ void l2tp_session_destroy(struct l2tp_session *s, const char *reason, const stru
 	}
 	unlink_session(s);
 	l2tp_slog(s, L2TP_LOG_INFO, "closed: %s", reason);
-	if (s->up)
+	if (s->up || t->kind == L2TP_TUNNEL_DYNAMIC)
 		l2tp_context_post(ctx, L2TP_EVENT_SESSION_DOWN, t, s, reason, result);
 	free(s->name);
 	free(s);

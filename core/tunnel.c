@@ -619,7 +619,9 @@ void l2tp_tunnel_down(struct l2tp_tunnel *t, const char *reason, const struct l2
 	}
 	unlink_tunnel(t);
 	l2tp_tlog(t, L2TP_LOG_INFO, "closed: %s", reason);
-	if (t->up)
+	/* A dynamic tunnel that fails to come up is reported too: a script
+	 * that dials wants to know why. */
+	if (t->up || t->kind == L2TP_TUNNEL_DYNAMIC)
 		l2tp_context_post(ctx, L2TP_EVENT_TUNNEL_DOWN, t, NULL, reason, result);
 	tunnel_free(t);
 }

@@ -73,6 +73,7 @@ struct l2tp_event {
 	const struct l2tp_session_config *session_config;
 	const char *interface_name; /* NULL where there is none */
 	const char *reason;	    /* down events: always set */
+	bool established;	    /* down events: it had come up (a dynamic tunnel or call may fail before) */
 	const struct l2tp_result *result; /* down events: where the protocol gave one */
 };
 

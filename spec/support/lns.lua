@@ -1,0 +1,95 @@
+-- A scripted LNS for driving our LAC: it speaks through l2tp.codec over an
+-- l2tp.udp socket, keeps its own Ns/Nr, records what it hears, and answers
+-- with default handlers that a spec can replace message by message.
+local l2tp = require "l2tp"
+local codec = l2tp.codec
+
+local LNS = {}
+LNS.__index = LNS
+
+function LNS.new(opts)
+  opts = opts or {}
+  local self = setmetatable({
+    secret = opts.secret, tid = opts.tid or 4321, ns = 0, nr = 0, heard = {}, errors = {},
+    on = {}, next_sid = 500, drop = false,
+  }, LNS)
+  self.sock = assert(l2tp.udp{ ["local"] = "127.0.0.1:0" })
+  self.port = tonumber(self.sock:local_address():match(":(%d+)$"))
+  self.reply_sock = self.sock
+  self.sock:on_receive(function(bytes, from) self:input(bytes, from) end)
+  return self
+end
+
+function LNS:address() return "127.0.0.1:" .. self.port end
+
+-- Answer from another socket (another port) from now on.
+function LNS:move_port()
+  self.reply_sock = assert(l2tp.udp{ ["local"] = "127.0.0.1:0" })
+  self.reply_sock:on_receive(function(bytes, from) self:input(bytes, from) end)
+end
+
+function LNS:close()
+  self.sock:close()
+  if self.reply_sock ~= self.sock then self.reply_sock:close() end
+end
+
+function LNS:count(type)
+  local n = 0
+  for _, m in ipairs(self.heard) do if m.type == type then n = n + 1 end end
+  return n
+end
+
+function LNS:last(type)
+  for i = #self.heard, 1, -1 do if self.heard[i].type == type then return self.heard[i] end end
+end
+
+function LNS:send(type, avps, session_id, opts)
+  opts = opts or {}
+  local b = assert(codec.encode({ type = type, tunnel_id = self.lac_tid or 0, session_id = session_id or 0,
+    ns = self.ns, nr = self.nr, avps = avps or {} }, { secret = self.secret, validate = opts.validate }))
+  if type ~= "ZLB" then self.ns = (self.ns + 1) % 65536 end
+  self.reply_sock:send(b, self.peer)
+end
+
+function LNS:zlb() self:send("ZLB") end
+
+function LNS:input(bytes, from)
+  if self.drop then return end
+  self.peer = from
+  local m, err = codec.decode(bytes, { secret = self.secret })
+  if not m then self.errors[#self.errors + 1] = err; return end
+  self.heard[#self.heard + 1] = m
+  if m.type == "ZLB" then return end
+  if m.ns ~= self.nr then self:zlb(); return end -- a retransmission: ack again
+  self.nr = (self.nr + 1) % 65536
+  local h = self.on[m.type] or LNS.default[m.type]
+  if not h or h(self, m) ~= true then self:zlb() end -- true: the handler answered already
+end
+
+LNS.default = {
+  SCCRQ = function(self, m)
+    self.lac_tid = m.values.assigned_tunnel_id
+    local avps = {
+      { name = "protocol_version", value = { version = 1, revision = 0 } },
+      { name = "framing_capabilities", value = 3 },
+      { name = "host_name", value = "scripted-lns" },
+      { name = "assigned_tunnel_id", value = self.tid, hidden = self.hide or nil },
+      { name = "receive_window_size", value = 8 },
+    }
+    if self.challenge then avps[#avps + 1] = { name = "challenge", value = self.challenge } end
+    if m.values.challenge then
+      avps[#avps + 1] = { name = "challenge_response",
+        value = codec.challenge_response(2, self.answer_secret or self.secret, m.values.challenge) }
+    end
+    self:send("SCCRP", avps)
+    return true
+  end,
+  ICRQ = function(self, m)
+    self.lac_sid = m.values.assigned_session_id
+    self.next_sid = self.next_sid + 1
+    self:send("ICRP", { { name = "assigned_session_id", value = self.next_sid } }, self.lac_sid)
+    return true
+  end,
+}
+
+return LNS
