@@ -8,7 +8,7 @@
 
 #include "runtime.h"
 
-enum ktype { K_STRING, K_UINT, K_BOOL, K_ENUM, K_BYTES, K_FRAMING };
+enum ktype { K_STRING, K_UINT, K_BOOL, K_ENUM, K_BYTES, K_FRAMING, K_STRLIST };
 
 struct enumval {
 	const char *name;
@@ -68,6 +68,8 @@ static const struct key session_keys[] = {
 	 offsetof(struct l2tp_session_config, peer_cookie_len)},
 	{"interface_name", K_STRING, SF(interface_name), 0, 0, NULL, L2TP_LUA_KEYS_ALL, 0},
 	{"l2spec_type", K_ENUM, SF(l2spec_type), 0, 0, l2specs, L2TP_LUA_KEYS_ALL, 0},
+	{"pppd_args", K_STRING, SF(pppd_args), 0, 0, NULL, L2TP_LUA_KEYS_DYNAMIC, 0},
+	{"pppd", K_STRLIST, SF(pppd_extra), 0, 0, NULL, L2TP_LUA_KEYS_DYNAMIC, 0},
 	{NULL, 0, 0, 0, 0, 0, NULL, 0, 0},
 };
 
@@ -235,6 +237,32 @@ static void read_key(lua_State *L, int vidx, const char *what, const struct key 
 	case K_FRAMING:
 		*(uint32_t *)field = read_framing(L, vidx, what);
 		break;
+	case K_STRLIST: {
+		/* An array of strings, kept '\n'-separated. */
+		char *out = field;
+		size_t used = 0;
+		if (lua_type(L, vidx) != LUA_TTABLE)
+			l2tp_lua_error(L, "%s: %s must be an array of strings, got %s", what, k->name,
+				       describe(L, vidx, vb, sizeof(vb)));
+		out[0] = '\0';
+		for (size_t i = 1; i <= lua_objlen(L, vidx); i++) {
+			lua_rawgeti(L, vidx, (int)i);
+			size_t n;
+			const char *str = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
+			if (!str || memchr(str, '\n', n) || strlen(str) != n)
+				l2tp_lua_error(L, "%s: %s[%u] is %s (accepted: strings without newlines)", what, k->name,
+					       (unsigned)i, describe(L, -1, vb, sizeof(vb)));
+			if (used + n + 2 > k->size)
+				l2tp_lua_error(L, "%s: %s is too long (accepted: up to %u bytes in all)", what, k->name,
+					       (unsigned)(k->size - 1));
+			if (used)
+				out[used++] = '\n';
+			memcpy(out + used, str, n + 1);
+			used += n;
+			lua_pop(L, 1);
+		}
+		break;
+	}
 	}
 }
 
@@ -374,6 +402,23 @@ static void push_table(lua_State *L, const struct key *keys, const void *base)
 			if (!len)
 				continue;
 			lua_pushlstring(L, field, len);
+			break;
+		}
+		case K_STRLIST: {
+			const char *p = field;
+			int n = 0;
+			lua_newtable(L);
+			while (*p) {
+				const char *nl = strchr(p, '\n');
+				size_t len = nl ? (size_t)(nl - p) : strlen(p);
+				lua_pushlstring(L, p, len);
+				lua_rawseti(L, -2, ++n);
+				p += len + (nl ? 1 : 0);
+			}
+			if (n == 0) {
+				lua_pop(L, 1);
+				continue;
+			}
 			break;
 		}
 		case K_FRAMING: {

@@ -250,7 +250,8 @@ bool l2tp_context_is_closed(const struct l2tp_context *ctx)
 
 bool l2tp_context_busy(const struct l2tp_context *ctx)
 {
-	return !ctx->closed || ctx->evq_head != NULL;
+	/* Children still exiting keep it busy: they must be reaped. */
+	return !ctx->closed || ctx->evq_head != NULL || l2tp_procs_count(ctx->procs) > 0;
 }
 
 void l2tp_context_free(struct l2tp_context *ctx)
@@ -264,6 +265,7 @@ void l2tp_context_free(struct l2tp_context *ctx)
 		evq_item_free(it);
 	}
 	event_free(ctx->evq_ev);
+	l2tp_procs_free(ctx->procs);
 	l2tp_htable_fini(&ctx->objs_by_handle);
 	l2tp_htable_fini(&ctx->tunnels_by_name);
 	l2tp_htable_fini(&ctx->tunnels_by_id);

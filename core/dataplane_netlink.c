@@ -1,6 +1,9 @@
 /* The kernel data plane: tunnels and sessions made over netlink. */
 #include <errno.h>
+#include <netinet/in.h>
+#include <linux/if_pppox.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,6 +100,52 @@ static int nl_dp_session_stats(void *state, const struct l2tp_dp_session *s, str
 	return 0;
 }
 
+static int nl_dp_ppp_open(void *state, const struct l2tp_dp_tunnel *t, const struct l2tp_dp_session *s, int *out,
+			  char *err, size_t errlen)
+{
+	(void)state;
+	int fd = socket(AF_PPPOX, SOCK_DGRAM | SOCK_CLOEXEC, PX_PROTO_OL2TP);
+	if (fd < 0)
+		return l2tp_errf(err, errlen, -errno, "PPPoL2TP socket: %s (modprobe l2tp_ppp)", strerror(errno));
+	/* The packed kernel structs go through an aligned union. */
+	union {
+		struct sockaddr_storage align;
+		struct sockaddr_pppol2tp v4;
+		struct sockaddr_pppol2tpin6 v6;
+	} u;
+	socklen_t len;
+	memset(&u, 0, sizeof(u));
+	if (t->peer.ss_family == AF_INET6) {
+		u.v6.sa_family = AF_PPPOX;
+		u.v6.sa_protocol = PX_PROTO_OL2TP;
+		u.v6.pppol2tp.fd = t->fd;
+		memcpy(&u.v6.pppol2tp.addr, &t->peer, sizeof(u.v6.pppol2tp.addr));
+		u.v6.pppol2tp.s_tunnel = (uint16_t)t->tid;
+		u.v6.pppol2tp.s_session = (uint16_t)s->cfg->sid;
+		u.v6.pppol2tp.d_tunnel = (uint16_t)t->ptid;
+		u.v6.pppol2tp.d_session = (uint16_t)s->cfg->psid;
+		len = sizeof(u.v6);
+	} else {
+		u.v4.sa_family = AF_PPPOX;
+		u.v4.sa_protocol = PX_PROTO_OL2TP;
+		u.v4.pppol2tp.fd = t->fd;
+		memcpy(&u.v4.pppol2tp.addr, &t->peer, sizeof(u.v4.pppol2tp.addr));
+		u.v4.pppol2tp.s_tunnel = (uint16_t)t->tid;
+		u.v4.pppol2tp.s_session = (uint16_t)s->cfg->sid;
+		u.v4.pppol2tp.d_tunnel = (uint16_t)t->ptid;
+		u.v4.pppol2tp.d_session = (uint16_t)s->cfg->psid;
+		len = sizeof(u.v4);
+	}
+	int rc = connect(fd, (struct sockaddr *)&u.align, len);
+	if (rc != 0) {
+		int e = errno;
+		close(fd);
+		return l2tp_errf(err, errlen, -e, "PPPoL2TP connect: %s", strerror(e));
+	}
+	*out = fd;
+	return 0;
+}
+
 struct dump_arg {
 	void (*fn)(const struct l2tp_dp_tunnel *t, const struct l2tp_session_stats *st, void *arg);
 	void *arg;
@@ -134,5 +183,6 @@ const struct l2tp_dataplane_ops l2tp_dataplane_netlink = {
 	.session_create = nl_dp_session_create,
 	.session_delete = nl_dp_session_delete,
 	.session_stats = nl_dp_session_stats,
+	.ppp_open = nl_dp_ppp_open,
 	.dump_tunnels = nl_dp_dump_tunnels,
 };

@@ -7,6 +7,7 @@
 
 #include "hash.h"
 #include "l2tp/channel.h"
+#include "l2tp/process.h"
 #include "l2tp/l2tp.h"
 #include "util.h"
 
@@ -45,6 +46,7 @@ struct l2tp_context {
 	struct l2tp_evq_item *evq_head, *evq_tail;
 
 	struct l2tp_linger *lingering;
+	struct l2tp_procs *procs; /* pppd children; made when first needed */
 };
 
 struct l2tp_tunnel {
@@ -93,6 +95,8 @@ struct l2tp_session {
 
 	/* dynamic sessions (RFC 2661 LAC, incoming call) */
 	enum { SS_WAIT_TUNNEL, SS_WAIT_REPLY, SS_ESTABLISHED } state;
+	int ppp_fd;		 /* PPPoL2TP socket, or -1 */
+	struct l2tp_proc *pppd;	 /* running for this session, or NULL */
 };
 
 /* context.c */

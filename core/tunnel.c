@@ -280,6 +280,14 @@ static void on_sccrp(struct l2tp_tunnel *t, struct l2tp_msg *m)
 					chal->len, answer);
 	}
 
+	/* The peer may have answered from another port: the data plane and
+	 * the events use where it really is. */
+	socklen_t plen;
+	const struct sockaddr *peer = l2tp_channel_peer(t->ch, &plen);
+	memcpy(&t->peer, peer, plen);
+	t->peer_len = plen;
+	l2tp_addr_format(peer, t->peer_str, sizeof(t->peer_str));
+
 	struct l2tp_dp_tunnel dpt;
 	char err[256];
 	l2tp_dp_tunnel_fill(t, &dpt);

@@ -76,6 +76,9 @@ struct l2tp_session_config {
 	uint8_t peer_cookie_len;
 	char interface_name[L2TP_IFNAME_MAX];
 	enum l2tp_l2spec l2spec_type;
+	/* PPP sessions on the kernel data plane: pppd runs for them */
+	char pppd_args[256];	  /* a file of extra pppd arguments (as kl2tpd) */
+	char pppd_extra[1024];	  /* more arguments, '\n'-separated */
 };
 
 /* go-l2tp's defaults. The version default depends on the kind of tunnel:

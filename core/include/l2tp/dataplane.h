@@ -50,6 +50,10 @@ struct l2tp_dataplane_ops {
 	int (*session_delete)(void *state, const struct l2tp_dp_session *s, char *err, size_t errlen);
 	int (*session_stats)(void *state, const struct l2tp_dp_session *s, struct l2tp_session_stats *out,
 			     char *err, size_t errlen);
+	/* PPP sessions: a socket pppd can use (PPPoL2TP), connected to the
+	 * session; NULL where the data plane has none (null). */
+	int (*ppp_open)(void *state, const struct l2tp_dp_tunnel *t, const struct l2tp_dp_session *s, int *fd,
+			char *err, size_t errlen);
 	/* Lists every tunnel the data plane holds, ours or not (NULL: none to
 	 * list). The tunnel's fd is -1; st has its counters. */
 	int (*dump_tunnels)(void *state,
