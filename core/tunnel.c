@@ -431,6 +431,12 @@ static int open_dynamic(struct l2tp_tunnel *t, char *err, size_t errlen)
 				  false, 0, 0, false, err, errlen);
 	if (fd < 0)
 		return fd;
+	/* Where the kernel bound us, for logs and events. */
+	socklen_t len = sizeof(t->local);
+	if (getsockname(fd, (struct sockaddr *)&t->local, &len) == 0) {
+		t->local_len = len;
+		l2tp_addr_format((struct sockaddr *)&t->local, t->local_str, sizeof(t->local_str));
+	}
 	struct l2tp_channel_config cc = {
 		.transport = {.version = 2, .rx_window = c->window_size, .retry_timeout_ms = c->retry_timeout_ms,
 			      .retry_cap_ms = c->max_retry_timeout_ms, .max_retries = c->max_retries,

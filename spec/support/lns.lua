@@ -60,6 +60,9 @@ function LNS:input(bytes, from)
   if not m then self.errors[#self.errors + 1] = err; return end
   self.heard[#self.heard + 1] = m
   if m.type == "ZLB" then return end
+  if m.type == "SCCRQ" and m.ns == 0 and m.tunnel_id == 0 then
+    self.ns, self.nr = 0, 0 -- a new tunnel: new sequence numbers
+  end
   if m.ns ~= self.nr then self:zlb(); return end -- a retransmission: ack again
   self.nr = (self.nr + 1) % 65536
   local h = self.on[m.type] or LNS.default[m.type]
