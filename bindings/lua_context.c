@@ -375,6 +375,7 @@ static const luaL_Reg ctx_methods[] = {
 	{"static_tunnel", ctx_static_tunnel},
 	{"quiescent_tunnel", ctx_quiescent_tunnel},
 	{"dynamic_tunnel", ctx_dynamic_tunnel},
+	{"listen", l2tp_lua_listen},
 	{"tunnels", ctx_tunnels},
 	{"find_tunnel", ctx_find_tunnel},
 	{"kernel_tunnels", ctx_kernel_tunnels},
@@ -453,4 +454,5 @@ void l2tp_lua_open_context(lua_State *L)
 	l2tp_lua_class(L, L2TP_CTX_MT, ctx_methods, ctx_gc, ctx_tostring, false);
 	l2tp_lua_open_tunnel(L);
 	l2tp_lua_open_session(L);
+	l2tp_lua_open_listener(L);
 }

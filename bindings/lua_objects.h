@@ -48,6 +48,8 @@ int l2tp_lua_fail(lua_State *L, int rc, const char *msg);
 const char *l2tp_lua_name_arg(lua_State *L, int idx, const char *call);
 
 void l2tp_lua_open_tunnel(lua_State *L);
+void l2tp_lua_open_listener(lua_State *L);
+int l2tp_lua_listen(lua_State *L);
 void l2tp_lua_open_session(lua_State *L);
 void l2tp_lua_map_ctx(lua_State *L, int idx, struct lctx *lc);
 

@@ -220,6 +220,13 @@ int l2tp_channel_send(struct l2tp_channel *ch, const struct l2tp_msg *msg, struc
 	return rc;
 }
 
+void l2tp_channel_input(struct l2tp_channel *ch, uint8_t *buf, size_t len)
+{
+	ch->busy++;
+	l2tp_transport_input(ch->tr, buf, len, ch->now());
+	leave(ch);
+}
+
 void l2tp_channel_linger(struct l2tp_channel *ch)
 {
 	l2tp_transport_linger(ch->tr, ch->now());

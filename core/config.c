@@ -109,7 +109,7 @@ int l2tp_tunnel_config_check(const struct l2tp_tunnel_config *cfg, enum l2tp_tun
 	bool fixed_ids = kind == L2TP_TUNNEL_STATIC || kind == L2TP_TUNNEL_QUIESCENT;
 	char why[64];
 
-	if (kind == L2TP_TUNNEL_DYNAMIC && cfg->version != L2TP_V2)
+	if ((kind == L2TP_TUNNEL_DYNAMIC || kind == L2TP_TUNNEL_ACCEPTED) && cfg->version != L2TP_V2)
 		return l2tp_errf(err, errlen, -EINVAL,
 				 "version '%s' is not supported for a dynamic tunnel yet (accepted: l2tpv2)",
 				 l2tp_version_name(cfg->version));

@@ -232,6 +232,7 @@ void l2tp_context_close(struct l2tp_context *ctx)
 	if (!ctx || ctx->closed)
 		return;
 	/* Newest first, as a stack unwinds what it built. */
+	l2tp_listener_close_all(ctx);
 	while (ctx->tunnels_tail)
 		l2tp_tunnel_close(ctx->tunnels_tail, "context closed");
 	/* Nobody will be around to acknowledge: stop holding. */

@@ -14,7 +14,7 @@
 struct event;
 struct l2tp_evq_item;
 
-enum l2tp_obj_type { L2TP_OBJ_TUNNEL = 1, L2TP_OBJ_SESSION = 2 };
+enum l2tp_obj_type { L2TP_OBJ_TUNNEL = 1, L2TP_OBJ_SESSION = 2, L2TP_OBJ_LISTENER = 3 };
 
 /* Common head of tunnels and sessions: what the handle table indexes. */
 struct l2tp_obj {
@@ -47,6 +47,22 @@ struct l2tp_context {
 
 	struct l2tp_linger *lingering;
 	struct l2tp_procs *procs; /* pppd children; made when first needed */
+	struct l2tp_listener *listeners;
+};
+
+struct l2tp_listener {
+	struct l2tp_obj obj;
+	struct l2tp_listener *next, **pprev;
+	struct l2tp_context *ctx;
+	char *name;
+	struct l2tp_listener_config cfg;
+	struct sockaddr_storage local;
+	socklen_t local_len;
+	char local_str[L2TP_ADDR_STRLEN];
+	int fd;
+	struct event *ev;
+	uint32_t ntunnels, npending, nsessions, seq;
+	struct l2tp_listener_stats stats;
 };
 
 struct l2tp_tunnel {
@@ -74,7 +90,9 @@ struct l2tp_tunnel {
 	struct l2tp_channel *ch; /* quiescent and dynamic tunnels */
 
 	/* dynamic tunnels (RFC 2661 initiator) */
-	enum { TS_IDLE, TS_WAIT_CTL_REPLY, TS_ESTABLISHED } state;
+	enum { TS_IDLE, TS_WAIT_CTL_REPLY, TS_WAIT_CTL_CONN, TS_ESTABLISHED } state;
+	struct l2tp_listener *listener; /* accepted tunnels, while it lives */
+	bool challenged;		/* we sent a Challenge (LNS) */
 	uint8_t our_challenge[16];
 	uint32_t call_serial;
 };
@@ -94,7 +112,7 @@ struct l2tp_session {
 	bool closing;
 
 	/* dynamic sessions (RFC 2661 LAC, incoming call) */
-	enum { SS_WAIT_TUNNEL, SS_WAIT_REPLY, SS_ESTABLISHED } state;
+	enum { SS_WAIT_TUNNEL, SS_WAIT_REPLY, SS_WAIT_CONNECT, SS_ESTABLISHED } state;
 	int ppp_fd;		 /* PPPoL2TP socket, or -1 */
 	struct l2tp_proc *pppd;	 /* running for this session, or NULL */
 };
@@ -131,7 +149,16 @@ uint32_t l2tp_random_id(bool (*used)(void *arg, uint32_t id), void *arg);
 /* Reads a Result Code AVP into res (absent: result 0). */
 void l2tp_result_from_msg(const struct l2tp_msg *m, struct l2tp_result *res);
 
+/* tunnel.c: an LNS accepts a tunnel whose first datagram (an SCCRQ) is buf. */
+int l2tp_tunnel_accept(struct l2tp_listener *l, const struct sockaddr *peer, socklen_t peer_len, uint8_t *buf,
+		       size_t len, char *err, size_t errlen);
+/* listener.c: the tunnel is gone or established. */
+void l2tp_listener_tunnel_gone(struct l2tp_listener *l, bool was_pending);
+void l2tp_listener_close_all(struct l2tp_context *ctx);
+
 /* session.c */
+/* An ICRQ on an LNS tunnel: admission, then ICRP. */
+void l2tp_session_incoming(struct l2tp_tunnel *t, struct l2tp_msg *m);
 void l2tp_session_destroy(struct l2tp_session *s, const char *reason, const struct l2tp_result *result);
 /* Takes the session down; tell_peer sends a CDN with result first. */
 void l2tp_session_down(struct l2tp_session *s, const char *reason, const struct l2tp_result *result, bool tell_peer);

@@ -381,6 +381,144 @@ static void on_icrp(struct l2tp_session *s, struct l2tp_msg *m)
 	l2tp_context_post(ctx, L2TP_EVENT_SESSION_UP, t, s, NULL, NULL);
 }
 
+/* Refuses a call without making a session: a CDN to the LAC's session. */
+static void refuse_call(struct l2tp_tunnel *t, uint32_t peer_sid, const struct l2tp_verdict *v)
+{
+	static struct l2tp_msg m;
+	uint8_t rc[4 + sizeof(v->message)];
+	size_t mlen = strlen(v->message);
+	rc[0] = (uint8_t)(v->result_code >> 8);
+	rc[1] = (uint8_t)v->result_code;
+	rc[2] = (uint8_t)(v->error_code >> 8);
+	rc[3] = (uint8_t)v->error_code;
+	memcpy(rc + 4, v->message, mlen);
+	l2tp_msg_init(&m, 2, L2TP_MSG_CDN);
+	l2tp_msg_add(&m, L2TP_AVP_RESULT_CODE, true, false, rc, (uint16_t)(4 + mlen));
+	l2tp_msg_add_u16(&m, L2TP_AVP_ASSIGNED_SESSION_ID, true, (uint16_t)l2tp_random_id(sid_taken, t));
+	m.hdr.tunnel_id = t->cfg.ptid;
+	m.hdr.session_id = peer_sid;
+	struct l2tp_codec_error err;
+	l2tp_channel_send(t->ch, &m, &err);
+}
+
+static void copy_avp_string(const struct l2tp_msg *m, uint16_t type, char *out, size_t len)
+{
+	const struct l2tp_avp *a = l2tp_msg_find(m, type);
+	snprintf(out, len, "%.*s", a ? (int)a->len : 0, a ? (const char *)a->value : "");
+}
+
+void l2tp_session_incoming(struct l2tp_tunnel *t, struct l2tp_msg *m)
+{
+	static struct l2tp_msg out;
+	struct l2tp_listener *l = t->listener;
+	uint32_t peer_sid = l2tp_avp_u16(l2tp_msg_find(m, L2TP_AVP_ASSIGNED_SESSION_ID));
+	const struct l2tp_avp *serial = l2tp_msg_find(m, L2TP_AVP_CALL_SERIAL_NUMBER);
+	const struct l2tp_avp *bearer = l2tp_msg_find(m, L2TP_AVP_BEARER_TYPE);
+	struct l2tp_session_config cfg;
+	struct l2tp_verdict v = {0};
+	char calling[128], called[128], sub[128], name[64], err[256];
+
+	/* A retransmitted ICRQ is filtered by the transport; a second call
+	 * with the same ID from the LAC is refused. */
+	for (struct l2tp_session *x = t->sessions_head; x; x = x->next) {
+		if (x->cfg.psid == peer_sid) {
+			v.result_code = L2TP_RESULT_CDN_ERROR;
+			v.error_code = L2TP_ERROR_BAD_SESSION_ID;
+			snprintf(v.message, sizeof(v.message), "session ID %u is already in use", peer_sid);
+			refuse_call(t, peer_sid, &v);
+			return;
+		}
+	}
+	if (l && l->cfg.max_sessions && l->nsessions >= l->cfg.max_sessions) {
+		l->stats.calls_refused++;
+		v.result_code = L2TP_RESULT_CDN_NO_FACILITIES_TEMP;
+		v.error_code = L2TP_ERROR_NO_RESOURCES;
+		snprintf(v.message, sizeof(v.message), "too many sessions");
+		l2tp_tlog(t, L2TP_LOG_WARN, "refusing a call: max_sessions limit reached (%u)", l->cfg.max_sessions);
+		refuse_call(t, peer_sid, &v);
+		return;
+	}
+	l2tp_session_config_defaults(&cfg, L2TP_V2);
+	if (l && l->cfg.on_call) {
+		copy_avp_string(m, L2TP_AVP_CALLING_NUMBER, calling, sizeof(calling));
+		copy_avp_string(m, L2TP_AVP_CALLED_NUMBER, called, sizeof(called));
+		copy_avp_string(m, L2TP_AVP_SUB_ADDRESS, sub, sizeof(sub));
+		struct l2tp_call_request req = {t, peer_sid, serial ? l2tp_avp_u32(serial) : 0,
+						bearer ? l2tp_avp_u32(bearer) : 0, calling, called, sub};
+		if (l->cfg.on_call(l->cfg.hook_arg, l, &req, &cfg, &v) != 0) {
+			l->stats.calls_refused++;
+			if (!v.result_code)
+				v.result_code = L2TP_RESULT_CDN_NO_FACILITIES_PERM;
+			l2tp_tlog(t, L2TP_LOG_INFO, "call refused: result %u%s%s", v.result_code, v.message[0] ? ": " : "",
+				  v.message);
+			refuse_call(t, peer_sid, &v);
+			return;
+		}
+	}
+	cfg.sid = l2tp_random_id(sid_taken, t);
+	cfg.psid = peer_sid;
+	snprintf(name, sizeof(name), "s%u", cfg.sid);
+	struct l2tp_session *s = calloc(1, sizeof(*s));
+	if (!s || !(s->name = strdup(name)) || l2tp_session_config_check(&cfg, L2TP_V2, L2TP_TUNNEL_ACCEPTED, err, sizeof(err)) != 0) {
+		if (s)
+			free(s->name);
+		free(s);
+		v.result_code = L2TP_RESULT_CDN_ERROR;
+		v.error_code = L2TP_ERROR_NO_RESOURCES;
+		snprintf(v.message, sizeof(v.message), "cannot accept");
+		refuse_call(t, peer_sid, &v);
+		return;
+	}
+	s->tunnel = t;
+	s->cfg = cfg;
+	s->obj.type = L2TP_OBJ_SESSION;
+	s->ppp_fd = -1;
+	s->obj.handle = l2tp_context_new_handle(t->ctx);
+	if (link_session(t, s) != 0) {
+		free(s->name);
+		free(s);
+		return;
+	}
+	if (l) {
+		l->nsessions++;
+		l->stats.calls_accepted++;
+	}
+	s->state = SS_WAIT_CONNECT;
+	l2tp_msg_init(&out, 2, L2TP_MSG_ICRP);
+	l2tp_msg_add_u16(&out, L2TP_AVP_ASSIGNED_SESSION_ID, true, (uint16_t)s->cfg.sid);
+	out.avps[out.navps - 1].hidden = t->cfg.hide_avps;
+	l2tp_tunnel_send(t, s, &out);
+}
+
+static void on_iccn(struct l2tp_session *s)
+{
+	struct l2tp_tunnel *t = s->tunnel;
+	struct l2tp_context *ctx = t->ctx;
+	struct l2tp_dp_session dps;
+	char err[256], why[300];
+	l2tp_dp_session_fill(s, &dps);
+	if (ctx->dp->session_create(ctx->dp_state, &dps, s->ifname, err, sizeof(err)) != 0) {
+		struct l2tp_result res = {.result_code = L2TP_RESULT_CDN_ERROR, .error_code = L2TP_ERROR_NO_RESOURCES,
+					  .has_error_code = true};
+		snprintf(res.message, sizeof(res.message), "data plane failure");
+		snprintf(why, sizeof(why), "data plane: %s", err);
+		l2tp_session_down(s, why, &res, true);
+		return;
+	}
+	s->dp_created = true;
+	if (s->cfg.pseudowire != L2TP_PW_ETH && ctx->dp->ppp_open && start_pppd(s, err, sizeof(err)) != 0) {
+		struct l2tp_result res = {.result_code = L2TP_RESULT_CDN_ERROR, .error_code = L2TP_ERROR_NO_RESOURCES,
+					  .has_error_code = true};
+		snprintf(res.message, sizeof(res.message), "cannot start PPP");
+		l2tp_session_down(s, err, &res, true);
+		return;
+	}
+	s->state = SS_ESTABLISHED;
+	s->up = true;
+	l2tp_slog(s, L2TP_LOG_INFO, "established, peer session ID %u", s->cfg.psid);
+	l2tp_context_post(ctx, L2TP_EVENT_SESSION_UP, t, s, NULL, NULL);
+}
+
 void l2tp_session_recv(struct l2tp_session *s, struct l2tp_msg *m, const struct l2tp_codec_error *err)
 {
 	char why[400];
@@ -396,6 +534,10 @@ void l2tp_session_recv(struct l2tp_session *s, struct l2tp_msg *m, const struct 
 	case L2TP_MSG_ICRP:
 		if (s->state == SS_WAIT_REPLY)
 			on_icrp(s, m);
+		return;
+	case L2TP_MSG_ICCN:
+		if (s->state == SS_WAIT_CONNECT)
+			on_iccn(s);
 		return;
 	case L2TP_MSG_CDN: {
 		struct l2tp_result res;
@@ -427,7 +569,8 @@ void l2tp_session_down(struct l2tp_session *s, const char *reason, const struct 
 {
 	if (s->closing)
 		return;
-	if (tell_peer && s->tunnel->kind == L2TP_TUNNEL_DYNAMIC && s->state != SS_WAIT_TUNNEL && !s->tunnel->closing) {
+	bool dyn = s->tunnel->kind == L2TP_TUNNEL_DYNAMIC || s->tunnel->kind == L2TP_TUNNEL_ACCEPTED;
+	if (tell_peer && dyn && s->state != SS_WAIT_TUNNEL && !s->tunnel->closing) {
 		struct l2tp_result admin = {.result_code = L2TP_RESULT_CDN_ADMIN, .has_error_code = true};
 		if (!result) {
 			snprintf(admin.message, sizeof(admin.message), "%s", reason ? reason : "closed");
@@ -466,6 +609,8 @@ void l2tp_session_destroy(struct l2tp_session *s, const char *reason, const stru
 	}
 	unlink_session(s);
 	l2tp_slog(s, L2TP_LOG_INFO, "closed: %s", reason);
+	if (t->listener && t->listener->nsessions)
+		t->listener->nsessions--;
 	if (s->up || t->kind == L2TP_TUNNEL_DYNAMIC)
 		l2tp_context_post(ctx, L2TP_EVENT_SESSION_DOWN, t, s, reason, result);
 	free(s->name);

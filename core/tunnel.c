@@ -376,6 +376,7 @@ static void d_recv(void *arg, struct l2tp_msg *m, const struct l2tp_codec_error 
 			refuse_ocrq(t, m);
 		return;
 	case L2TP_MSG_ICRP:
+	case L2TP_MSG_ICCN:
 	case L2TP_MSG_CDN:
 	case L2TP_MSG_SLI:
 	case L2TP_MSG_WEN:
@@ -414,9 +415,13 @@ static bool tid_used(void *arg, uint32_t id)
 /* A dynamic tunnel (L2TPv2 initiator): its socket is bound but not
  * connected until the peer answers, so the peer may answer from another
  * port (RFC 2661 section 8.1). */
+static void a_recv(void *arg, struct l2tp_msg *m, const struct l2tp_codec_error *err);
+
 static int open_dynamic(struct l2tp_tunnel *t, char *err, size_t errlen)
 {
 	static const struct l2tp_channel_ops ops = {d_recv, d_failed, q_released};
+	static const struct l2tp_channel_ops lns_ops = {a_recv, d_failed, q_released};
+	bool lns = t->kind == L2TP_TUNNEL_ACCEPTED;
 	const struct l2tp_tunnel_config *c = &t->cfg;
 	struct sockaddr_storage any;
 	socklen_t anylen = t->local_len;
@@ -427,8 +432,10 @@ static int open_dynamic(struct l2tp_tunnel *t, char *err, size_t errlen)
 		t->local = any;
 		t->local_len = anylen;
 	}
+	/* An LNS's tunnel shares the listener's address and is connected to
+	 * its LAC; a LAC's waits for the first reply to connect. */
 	int fd = l2tp_socket_open((struct sockaddr *)&t->local, t->local_len, (struct sockaddr *)&t->peer, t->peer_len,
-				  false, 0, 0, false, err, errlen);
+				  false, 0, 0, lns, err, errlen);
 	if (fd < 0)
 		return fd;
 	/* Where the kernel bound us, for logs and events. */
@@ -446,9 +453,154 @@ static int open_dynamic(struct l2tp_tunnel *t, char *err, size_t errlen)
 		.fd = fd,
 		.peer = t->peer,
 		.peer_len = t->peer_len,
-		.adopt_peer_port = true,
+		.adopt_peer_port = !lns,
 	};
-	return l2tp_channel_new(t->ctx->base, &cc, &ops, t, &t->ch, err, errlen);
+	return l2tp_channel_new(t->ctx->base, &cc, lns ? &lns_ops : &ops, t, &t->ch, err, errlen);
+}
+
+/* The LNS side (RFC 2661 responder): SCCRQ -> SCCRP -> SCCCN. */
+static void on_sccrq(struct l2tp_tunnel *t, struct l2tp_msg *m)
+{
+	static struct l2tp_msg out;
+	static const char vendor[] = "l2tp-runtime";
+	const struct l2tp_tunnel_config *c = &t->cfg;
+	const struct l2tp_avp *pv = l2tp_msg_find(m, L2TP_AVP_PROTOCOL_VERSION);
+	const struct l2tp_avp *rws = l2tp_msg_find(m, L2TP_AVP_RECEIVE_WINDOW_SIZE);
+	const struct l2tp_avp *chal = l2tp_msg_find(m, L2TP_AVP_CHALLENGE);
+	uint8_t answer[16];
+
+	const struct l2tp_avp *atid = l2tp_msg_find(m, L2TP_AVP_ASSIGNED_TUNNEL_ID);
+	t->cfg.ptid = l2tp_avp_u16(atid);
+	l2tp_transport_set_peer_id(l2tp_channel_transport(t->ch), t->cfg.ptid);
+	if (pv->value[0] != 1 || pv->value[1] != 0) {
+		tunnel_stop(t, L2TP_RESULT_STOPCCN_BAD_VERSION, 0, "protocol version 1.0 only",
+			    "LAC speaks another protocol version");
+		return;
+	}
+	if (rws && l2tp_avp_u16(rws))
+		l2tp_transport_set_peer_window(l2tp_channel_transport(t->ch), l2tp_avp_u16(rws));
+	if (chal) {
+		if (!c->secret[0]) {
+			tunnel_stop(t, L2TP_RESULT_STOPCCN_NOT_AUTHORIZED, 0, "no secret configured",
+				    "LAC challenged us and no secret is configured");
+			return;
+		}
+		l2tp_challenge_response(L2TP_MSG_SCCRP, (const uint8_t *)c->secret, strlen(c->secret), chal->value,
+					chal->len, answer);
+	}
+	l2tp_msg_init(&out, 2, L2TP_MSG_SCCRP);
+	l2tp_msg_add(&out, L2TP_AVP_PROTOCOL_VERSION, true, false, "\x01\x00", 2);
+	l2tp_msg_add_u32(&out, L2TP_AVP_FRAMING_CAPABILITIES, true, c->framing_caps);
+	l2tp_msg_add_u32(&out, L2TP_AVP_BEARER_CAPABILITIES, true, 0);
+	l2tp_msg_add_u16(&out, L2TP_AVP_FIRMWARE_REVISION, false, 0x0100);
+	l2tp_msg_add(&out, L2TP_AVP_HOST_NAME, true, false, c->host_name, (uint16_t)strlen(c->host_name));
+	l2tp_msg_add(&out, L2TP_AVP_VENDOR_NAME, false, false, vendor, sizeof(vendor) - 1);
+	l2tp_msg_add_u16(&out, L2TP_AVP_ASSIGNED_TUNNEL_ID, true, (uint16_t)c->tid);
+	out.avps[out.navps - 1].hidden = c->hide_avps;
+	l2tp_msg_add_u16(&out, L2TP_AVP_RECEIVE_WINDOW_SIZE, true, c->window_size);
+	/* With a secret, an LNS authenticates every LAC (section 4.2). */
+	if (c->secret[0]) {
+		if (getrandom(t->our_challenge, sizeof(t->our_challenge), 0) != sizeof(t->our_challenge))
+			memset(t->our_challenge, 0xa5, sizeof(t->our_challenge));
+		l2tp_msg_add(&out, L2TP_AVP_CHALLENGE, true, false, t->our_challenge, sizeof(t->our_challenge));
+		t->challenged = true;
+	}
+	if (chal)
+		l2tp_msg_add(&out, L2TP_AVP_CHALLENGE_RESPONSE, true, false, answer, 16);
+	l2tp_tunnel_send(t, NULL, &out);
+	t->state = TS_WAIT_CTL_CONN;
+}
+
+static void on_scccn(struct l2tp_tunnel *t, struct l2tp_msg *m)
+{
+	const struct l2tp_tunnel_config *c = &t->cfg;
+	char err[256], why[300];
+	if (t->challenged) {
+		const struct l2tp_avp *resp = l2tp_msg_find(m, L2TP_AVP_CHALLENGE_RESPONSE);
+		uint8_t want[16];
+		l2tp_challenge_response(L2TP_MSG_SCCCN, (const uint8_t *)c->secret, strlen(c->secret), t->our_challenge,
+					sizeof(t->our_challenge), want);
+		if (!resp || resp->len != 16 || memcmp(resp->value, want, 16) != 0) {
+			tunnel_stop(t, L2TP_RESULT_STOPCCN_NOT_AUTHORIZED, 0, "challenge response mismatch",
+				    resp ? "LAC failed our challenge (wrong secret)" : "LAC did not answer our challenge");
+			return;
+		}
+	}
+	struct l2tp_dp_tunnel dpt;
+	l2tp_dp_tunnel_fill(t, &dpt);
+	if (t->ctx->dp->tunnel_create(t->ctx->dp_state, &dpt, err, sizeof(err)) != 0) {
+		snprintf(why, sizeof(why), "data plane: %s", err);
+		tunnel_stop(t, L2TP_RESULT_STOPCCN_ERROR, L2TP_ERROR_NO_RESOURCES, "cannot create the data plane", why);
+		return;
+	}
+	t->dp_created = true;
+	t->state = TS_ESTABLISHED;
+	t->up = true;
+	if (t->listener && t->listener->npending)
+		t->listener->npending--;
+	l2tp_tlog(t, L2TP_LOG_INFO, "established with %s, peer tunnel ID %u", t->peer_str, t->cfg.ptid);
+	l2tp_context_post(t->ctx, L2TP_EVENT_TUNNEL_UP, t, NULL, NULL, NULL);
+}
+
+static void a_recv(void *arg, struct l2tp_msg *m, const struct l2tp_codec_error *err)
+{
+	struct l2tp_tunnel *t = arg;
+	char why[300];
+	if (err) {
+		d_recv(arg, m, err);
+		return;
+	}
+	switch (m->type) {
+	case L2TP_MSG_SCCRQ:
+		if (t->state == TS_IDLE)
+			on_sccrq(t, m);
+		return;
+	case L2TP_MSG_SCCCN:
+		if (t->state == TS_WAIT_CTL_CONN)
+			on_scccn(t, m);
+		return;
+	case L2TP_MSG_ICRQ:
+		if (t->state == TS_ESTABLISHED)
+			l2tp_session_incoming(t, m);
+		return;
+	case L2TP_MSG_ICCN:
+	case L2TP_MSG_CDN:
+	case L2TP_MSG_SLI:
+	case L2TP_MSG_WEN:
+	case L2TP_MSG_STOPCCN:
+	case L2TP_MSG_HELLO:
+		d_recv(arg, m, NULL);
+		return;
+	default:
+		if (t->state != TS_ESTABLISHED) {
+			snprintf(why, sizeof(why), "%s received during tunnel setup", l2tp_msg_type_name(m->type));
+			tunnel_stop(t, L2TP_RESULT_STOPCCN_FSM_ERROR, 0, why, why);
+		}
+	}
+}
+
+int l2tp_tunnel_accept(struct l2tp_listener *l, const struct sockaddr *peer, socklen_t peer_len, uint8_t *buf,
+		       size_t len, char *err, size_t errlen)
+{
+	struct l2tp_context *ctx = l->ctx;
+	struct l2tp_tunnel_config cfg = l->cfg.tunnel;
+	struct l2tp_tunnel *t;
+	char name[300];
+	int rc;
+
+	l2tp_addr_format(peer, cfg.peer, sizeof(cfg.peer));
+	snprintf(cfg.local, sizeof(cfg.local), "%s", l->local_str);
+	cfg.tid = l2tp_random_id(tid_used, ctx);
+	snprintf(name, sizeof(name), "%s#%u", l->name, ++l->seq);
+	rc = l2tp_tunnel_create(ctx, L2TP_TUNNEL_ACCEPTED, name, &cfg, &t, err, errlen);
+	if (rc)
+		return rc;
+	t->listener = l;
+	l->ntunnels++;
+	l->npending++;
+	/* The SCCRQ itself, so the transport counts it and acknowledges it. */
+	l2tp_channel_input(t->ch, buf, len);
+	return 0;
 }
 
 int l2tp_tunnel_create(struct l2tp_context *ctx, enum l2tp_tunnel_kind kind, const char *name,
@@ -462,7 +614,8 @@ int l2tp_tunnel_create(struct l2tp_context *ctx, enum l2tp_tunnel_kind kind, con
 		return l2tp_errf(err, errlen, -ESHUTDOWN, "context is closed");
 	if (!name || !*name)
 		return l2tp_errf(err, errlen, -EINVAL, "tunnel name must be a non-empty string");
-	if (kind != L2TP_TUNNEL_STATIC && kind != L2TP_TUNNEL_QUIESCENT && kind != L2TP_TUNNEL_DYNAMIC)
+	if (kind != L2TP_TUNNEL_STATIC && kind != L2TP_TUNNEL_QUIESCENT && kind != L2TP_TUNNEL_DYNAMIC &&
+	    kind != L2TP_TUNNEL_ACCEPTED)
 		return l2tp_errf(err, errlen, -EOPNOTSUPP, "tunnel '%s': %s tunnels are not supported yet", name,
 				 l2tp_tunnel_kind_name(kind));
 	if (l2tp_tunnel_find(ctx, name))
@@ -501,7 +654,7 @@ int l2tp_tunnel_create(struct l2tp_context *ctx, enum l2tp_tunnel_kind kind, con
 	}
 	/* The kernel makes a static tunnel's socket itself and cannot pick
 	 * ports for it; a quiescent tunnel's peer must know our port. */
-	if (cfg->encap == L2TP_ENCAP_UDP && kind != L2TP_TUNNEL_DYNAMIC) {
+	if (cfg->encap == L2TP_ENCAP_UDP && (kind == L2TP_TUNNEL_STATIC || kind == L2TP_TUNNEL_QUIESCENT)) {
 		if (port_of(&t->local) == 0) {
 			rc = l2tp_errf(err, errlen, -EINVAL, "local '%s' has port 0 (accepted: 1-65535 for a %s tunnel)",
 				       cfg->local, l2tp_tunnel_kind_name(kind));
@@ -519,7 +672,7 @@ int l2tp_tunnel_create(struct l2tp_context *ctx, enum l2tp_tunnel_kind kind, con
 		if (rc)
 			goto prefixed;
 	}
-	if (kind == L2TP_TUNNEL_DYNAMIC) {
+	if (kind == L2TP_TUNNEL_DYNAMIC || kind == L2TP_TUNNEL_ACCEPTED) {
 		/* Unpredictable IDs make blind spoofing of our control
 		 * connection harder. */
 		if (!t->cfg.tid)
@@ -564,6 +717,8 @@ int l2tp_tunnel_create(struct l2tp_context *ctx, enum l2tp_tunnel_kind kind, con
 		  t->cfg.ptid);
 	if (kind == L2TP_TUNNEL_DYNAMIC) {
 		send_sccrq(t);
+	} else if (kind == L2TP_TUNNEL_ACCEPTED) {
+		t->state = TS_IDLE; /* up once the LAC's SCCCN arrives */
 	} else {
 		/* Static and quiescent tunnels run no call setup: they are up
 		 * once the data plane has them. */
@@ -594,7 +749,7 @@ prefixed:
 
 void l2tp_tunnel_close(struct l2tp_tunnel *t, const char *reason)
 {
-	if (t && t->kind == L2TP_TUNNEL_DYNAMIC && !t->closing)
+	if (t && (t->kind == L2TP_TUNNEL_DYNAMIC || t->kind == L2TP_TUNNEL_ACCEPTED) && !t->closing)
 		tunnel_stop(t, L2TP_RESULT_STOPCCN_GENERAL, 0, reason, reason ? reason : "closed");
 	else
 		l2tp_tunnel_down(t, reason, NULL, false);
@@ -632,10 +787,11 @@ void l2tp_tunnel_down(struct l2tp_tunnel *t, const char *reason, const struct l2
 		t->ch = NULL;
 	}
 	unlink_tunnel(t);
+	l2tp_listener_tunnel_gone(t->listener, t->kind == L2TP_TUNNEL_ACCEPTED && !t->up);
 	l2tp_tlog(t, L2TP_LOG_INFO, "closed: %s", reason);
 	/* A dynamic tunnel that fails to come up is reported too: a script
 	 * that dials wants to know why. */
-	if (t->up || t->kind == L2TP_TUNNEL_DYNAMIC)
+	if (t->up || t->kind == L2TP_TUNNEL_DYNAMIC || t->kind == L2TP_TUNNEL_ACCEPTED)
 		l2tp_context_post(ctx, L2TP_EVENT_TUNNEL_DOWN, t, NULL, reason, result);
 	tunnel_free(t);
 }

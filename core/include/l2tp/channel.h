@@ -41,6 +41,9 @@ int l2tp_channel_new(struct event_base *base, const struct l2tp_channel_config *
 void l2tp_channel_free(struct l2tp_channel *ch);
 int l2tp_channel_send(struct l2tp_channel *ch, const struct l2tp_msg *msg, struct l2tp_codec_error *err);
 void l2tp_channel_linger(struct l2tp_channel *ch);
+/* A datagram for this channel that arrived elsewhere (an LNS's listening
+ * socket, before the tunnel's own socket existed). */
+void l2tp_channel_input(struct l2tp_channel *ch, uint8_t *buf, size_t len);
 /* Hands the callbacks to a new owner (a closed tunnel's channel going to
  * its context for the StopCCN hold). */
 void l2tp_channel_set_ops(struct l2tp_channel *ch, const struct l2tp_channel_ops *ops, void *arg);

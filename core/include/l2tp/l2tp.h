@@ -138,6 +138,62 @@ size_t l2tp_tunnel_session_count(const struct l2tp_tunnel *t);
 struct l2tp_transport_stats;
 int l2tp_tunnel_control_stats(const struct l2tp_tunnel *t, struct l2tp_transport_stats *out);
 
+/* LNS: a listener accepts tunnels from any number of LACs. */
+struct l2tp_listener;
+
+/* What an admission hook sees of a tunnel request (SCCRQ). */
+struct l2tp_tunnel_request {
+	const char *peer;	 /* "host:port" */
+	const char *host_name;
+	const char *vendor_name; /* "" if absent */
+	uint32_t peer_tid;
+};
+
+/* What an admission hook sees of a call (ICRQ). */
+struct l2tp_call_request {
+	struct l2tp_tunnel *tunnel;
+	uint32_t peer_sid;
+	uint32_t serial;
+	uint32_t bearer_type;
+	const char *calling_number; /* "" if absent */
+	const char *called_number;
+	const char *sub_address;
+};
+
+/* A hook's answer: accept (result_code 0), or refuse with a result code
+ * and message. on_call may also change the session's settings. */
+struct l2tp_verdict {
+	uint16_t result_code;
+	uint16_t error_code;
+	char message[128];
+};
+
+struct l2tp_listener_config {
+	char local[L2TP_ADDR_STRLEN];		 /* "host:port"; "" = 0.0.0.0:1701 */
+	struct l2tp_tunnel_config tunnel;	 /* template for accepted tunnels */
+	uint32_t max_tunnels, max_sessions, max_pending; /* 0: no limit */
+	/* Return 0 to accept; nonzero with v filled to refuse. */
+	int (*on_tunnel)(void *arg, struct l2tp_listener *l, const struct l2tp_tunnel_request *req,
+			 struct l2tp_verdict *v);
+	int (*on_call)(void *arg, struct l2tp_listener *l, const struct l2tp_call_request *req,
+		       struct l2tp_session_config *settings, struct l2tp_verdict *v);
+	void *hook_arg;
+};
+
+int l2tp_listener_create(struct l2tp_context *ctx, const char *name, const struct l2tp_listener_config *cfg,
+			 struct l2tp_listener **out, char *err, size_t errlen);
+/* Stops accepting; tunnels already accepted stay. */
+void l2tp_listener_close(struct l2tp_listener *l);
+struct l2tp_listener *l2tp_listener_lookup(struct l2tp_context *ctx, uint64_t handle);
+uint64_t l2tp_listener_handle(const struct l2tp_listener *l);
+const char *l2tp_listener_name(const struct l2tp_listener *l);
+/* The bound address ("host:port"), useful with port 0. */
+const char *l2tp_listener_address(const struct l2tp_listener *l);
+struct l2tp_listener_stats {
+	uint64_t accepted, refused_by_hook, refused_by_limit, calls_accepted, calls_refused;
+};
+void l2tp_listener_stats(const struct l2tp_listener *l, struct l2tp_listener_stats *out);
+
 /* Sessions. */
 int l2tp_session_create(struct l2tp_tunnel *t, const char *name, const struct l2tp_session_config *cfg,
 			struct l2tp_session **out, char *err, size_t errlen);

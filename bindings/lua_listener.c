@@ -1,0 +1,353 @@
+/* ctx:listen(name, cfg): an LNS, with Lua admission hooks. The hooks run
+ * through the one door (l2tp_lua_call): a hook that raises refuses, and the
+ * runtime goes on. */
+#include <lauxlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lua_config.h"
+#include "lua_objects.h"
+
+#define LISTENER_MT "l2tp.listener"
+
+/* Laid out as struct lobj, so listener.name works as for tunnels; the
+ * hooks live in a registry table keyed by the object's address. */
+struct llistener {
+	struct lctx *lc;
+	uint64_t handle;
+	char name[];
+};
+
+#define HOOKS_KEY "l2tp.listener.hooks"
+
+static struct l2tp_listener *listener_arg(lua_State *L, struct llistener **out)
+{
+	struct llistener *ll = luaL_checkudata(L, 1, LISTENER_MT);
+	if (out)
+		*out = ll;
+	return ll->lc->ctx ? l2tp_listener_lookup(ll->lc->ctx, ll->handle) : NULL;
+}
+
+static void verdict_from(lua_State *L, int idx, struct l2tp_verdict *v, uint16_t default_result)
+{
+	v->result_code = default_result;
+	if (lua_type(L, idx) == LUA_TNUMBER) {
+		v->result_code = (uint16_t)lua_tointeger(L, idx);
+		if (lua_type(L, idx + 1) == LUA_TSTRING)
+			snprintf(v->message, sizeof(v->message), "%s", lua_tostring(L, idx + 1));
+	} else if (lua_type(L, idx) == LUA_TSTRING) {
+		snprintf(v->message, sizeof(v->message), "%s", lua_tostring(L, idx));
+	} else if (lua_type(L, idx) == LUA_TTABLE) {
+		lua_getfield(L, idx, "result");
+		if (lua_isnumber(L, -1))
+			v->result_code = (uint16_t)lua_tointeger(L, -1);
+		lua_getfield(L, idx, "error");
+		if (lua_isnumber(L, -1))
+			v->error_code = (uint16_t)lua_tointeger(L, -1);
+		lua_getfield(L, idx, "message");
+		if (lua_isstring(L, -1))
+			snprintf(v->message, sizeof(v->message), "%s", lua_tostring(L, -1));
+		lua_pop(L, 3);
+	}
+}
+
+/* Pushes the hook named `which`; false if there is none. */
+static bool push_hook(lua_State *L, struct llistener *ll, const char *which)
+{
+	lua_getfield(L, LUA_REGISTRYINDEX, HOOKS_KEY);
+	lua_pushlightuserdata(L, ll);
+	lua_rawget(L, -2);
+	if (!lua_istable(L, -1)) {
+		lua_pop(L, 2);
+		return false;
+	}
+	lua_getfield(L, -1, which);
+	lua_remove(L, -2);
+	lua_remove(L, -2);
+	if (lua_isfunction(L, -1))
+		return true;
+	lua_pop(L, 1);
+	return false;
+}
+
+static int on_tunnel(void *arg, struct l2tp_listener *l, const struct l2tp_tunnel_request *req, struct l2tp_verdict *v)
+{
+	struct llistener *ll = arg;
+	lua_State *L = ll->lc->rt->L;
+	int top = lua_gettop(L), rc = 0;
+	char what[200];
+	(void)l;
+	if (!push_hook(L, ll, "on_tunnel"))
+		return 0;
+	lua_createtable(L, 0, 4);
+	lua_pushstring(L, req->peer);
+	lua_setfield(L, -2, "peer");
+	lua_pushstring(L, req->host_name);
+	lua_setfield(L, -2, "host_name");
+	lua_pushstring(L, req->vendor_name);
+	lua_setfield(L, -2, "vendor_name");
+	lua_pushnumber(L, req->peer_tid);
+	lua_setfield(L, -2, "peer_tunnel_id");
+	snprintf(what, sizeof(what), "listener '%s' on_tunnel hook (refusing %s)", ll->name, req->peer);
+	if (l2tp_lua_call(ll->lc->rt, L, 1, 2, what) != 0) {
+		v->result_code = 2;
+		v->error_code = 6;
+		snprintf(v->message, sizeof(v->message), "admission hook failed");
+		rc = -1;
+	} else if (!lua_toboolean(L, top + 1)) {
+		verdict_from(L, top + 2, v, 4); /* 4: not authorized */
+		rc = -1;
+	}
+	lua_settop(L, top);
+	return rc;
+}
+
+static int apply_call_settings(lua_State *L);
+
+static int on_call(void *arg, struct l2tp_listener *l, const struct l2tp_call_request *req,
+		   struct l2tp_session_config *settings, struct l2tp_verdict *v)
+{
+	struct llistener *ll = arg;
+	lua_State *L = ll->lc->rt->L;
+	int top = lua_gettop(L), rc = 0;
+	char what[200];
+	(void)l;
+	if (!push_hook(L, ll, "on_call"))
+		return 0;
+	lua_createtable(L, 0, 8);
+	l2tp_lua_push_obj(L, ll->lc, L2TP_TUNNEL_MT, l2tp_tunnel_handle(req->tunnel), l2tp_tunnel_name(req->tunnel));
+	lua_setfield(L, -2, "tunnel");
+	lua_pushnumber(L, req->peer_sid);
+	lua_setfield(L, -2, "peer_session_id");
+	lua_pushnumber(L, req->serial);
+	lua_setfield(L, -2, "serial");
+	lua_pushnumber(L, req->bearer_type);
+	lua_setfield(L, -2, "bearer_type");
+	lua_pushstring(L, req->calling_number);
+	lua_setfield(L, -2, "calling_number");
+	lua_pushstring(L, req->called_number);
+	lua_setfield(L, -2, "called_number");
+	lua_pushstring(L, req->sub_address);
+	lua_setfield(L, -2, "sub_address");
+	snprintf(what, sizeof(what), "listener '%s' on_call hook (refusing the call)", ll->name);
+	if (l2tp_lua_call(ll->lc->rt, L, 1, 3, what) != 0) {
+		v->result_code = 2;
+		v->error_code = 6;
+		snprintf(v->message, sizeof(v->message), "admission hook failed");
+		rc = -1;
+	} else if (lua_istable(L, top + 1)) {
+		/* Session settings: checked like any session config; a bad one
+		 * refuses the call and is logged. */
+		/* Read through the one door, so a bad table refuses the call
+		 * instead of raising here. */
+		lua_pushcfunction(L, apply_call_settings);
+		lua_pushvalue(L, top + 1);
+		lua_pushlightuserdata(L, settings);
+		lua_pushstring(L, l2tp_tunnel_name(req->tunnel));
+		if (l2tp_lua_call(ll->lc->rt, L, 3, 0, what) != 0) {
+			v->result_code = 2;
+			v->error_code = 6;
+			snprintf(v->message, sizeof(v->message), "bad session settings from the hook");
+			rc = -1;
+		}
+	} else if (!lua_toboolean(L, top + 1)) {
+		verdict_from(L, top + 2, v, 5);
+		rc = -1;
+	}
+	lua_settop(L, top);
+	return rc;
+}
+
+/* (settings table, config pointer, tunnel name): reads the hook's session
+ * settings into the config, raising on a mistake. */
+static int apply_call_settings(lua_State *L)
+{
+	static const char *const keys[] = {"pppd", "pppd_args", "interface_name", "seqnum", NULL};
+	struct l2tp_session_config *cfg = lua_touserdata(L, 2);
+	char what[200];
+	snprintf(what, sizeof(what), "on_call settings for tunnel '%s'", lua_tostring(L, 3));
+	l2tp_lua_check_keys(L, 1, what, keys);
+	struct l2tp_session_config parsed;
+	l2tp_lua_session_config(L, 1, L2TP_V2, L2TP_TUNNEL_DYNAMIC, what, &parsed);
+	memcpy(cfg->pppd_args, parsed.pppd_args, sizeof(cfg->pppd_args));
+	memcpy(cfg->pppd_extra, parsed.pppd_extra, sizeof(cfg->pppd_extra));
+	memcpy(cfg->interface_name, parsed.interface_name, sizeof(cfg->interface_name));
+	cfg->seqnum = parsed.seqnum;
+	return 0;
+}
+
+int l2tp_lua_listen(lua_State *L)
+{
+	static const char *const keys[] = {"local", "max_tunnels", "max_sessions", "max_pending", "on_tunnel", "on_call",
+					   "window_size", "hello_timeout", "retry_timeout", "max_retries",
+					   "max_retry_timeout", "ack_timeout", "stopccn_timeout", "host_name",
+					   "framing_caps", "secret", "hide_avps", NULL};
+	static const char *const own[] = {"local", "max_tunnels", "max_sessions", "max_pending", "on_tunnel", "on_call",
+					  NULL};
+	struct lctx *lc = l2tp_lua_check_ctx(L, 1);
+	const char *name = l2tp_lua_name_arg(L, 2, "ctx:listen(name, cfg)");
+	struct l2tp_listener_config cfg;
+	char what[200], err[512];
+	if (!lc->ctx || l2tp_context_is_closed(lc->ctx))
+		return l2tp_lua_closed(L);
+	snprintf(what, sizeof(what), "listener '%s'", name);
+	l2tp_lua_check_keys(L, 3, what, keys);
+	memset(&cfg, 0, sizeof(cfg));
+
+	/* The tunnel template: every key but the listener's own. */
+	lua_newtable(L);
+	int tmpl = lua_gettop(L);
+	if (lua_istable(L, 3)) {
+		lua_pushnil(L);
+		while (lua_next(L, 3)) {
+			const char *k = lua_tostring(L, -2);
+			bool mine = false;
+			for (const char *const *o = own; *o; o++)
+				mine |= strcmp(*o, k) == 0;
+			if (mine) {
+				lua_pop(L, 1);
+			} else {
+				lua_pushvalue(L, -2);
+				lua_insert(L, -2);
+				lua_rawset(L, tmpl);
+			}
+		}
+		lua_getfield(L, 3, "local");
+		if (!lua_isnil(L, -1)) {
+			if (lua_type(L, -1) != LUA_TSTRING)
+				return l2tp_lua_error(L, "%s: local must be a string, got %s", what, luaL_typename(L, -1));
+			snprintf(cfg.local, sizeof(cfg.local), "%s", lua_tostring(L, -1));
+		}
+		lua_pop(L, 1);
+		static const char *const limits[] = {"max_tunnels", "max_sessions", "max_pending"};
+		uint32_t *fields[] = {&cfg.max_tunnels, &cfg.max_sessions, &cfg.max_pending};
+		for (int i = 0; i < 3; i++) {
+			lua_getfield(L, 3, limits[i]);
+			if (!lua_isnil(L, -1)) {
+				lua_Number n = lua_tonumber(L, -1);
+				if (lua_type(L, -1) != LUA_TNUMBER || n != (lua_Number)(uint32_t)n)
+					return l2tp_lua_error(L, "%s: %s must be an integer 0-4294967295, got %s", what, limits[i],
+							      luaL_typename(L, -1));
+				*fields[i] = (uint32_t)n;
+			}
+			lua_pop(L, 1);
+		}
+		static const char *const hooks[] = {"on_tunnel", "on_call"};
+		for (int i = 0; i < 2; i++) {
+			lua_getfield(L, 3, hooks[i]);
+			if (!lua_isnil(L, -1) && !lua_isfunction(L, -1))
+				return l2tp_lua_error(L, "%s: %s must be a function, got %s", what, hooks[i], luaL_typename(L, -1));
+			lua_pop(L, 1);
+		}
+	}
+	l2tp_lua_tunnel_config(L, tmpl, L2TP_TUNNEL_DYNAMIC, what, &cfg.tunnel);
+
+	struct llistener *ll = lua_newuserdata(L, sizeof(*ll) + strlen(name) + 1);
+	memset(ll, 0, sizeof(*ll));
+	strcpy(ll->name, name);
+	ll->lc = lc;
+	luaL_getmetatable(L, LISTENER_MT);
+	lua_setmetatable(L, -2);
+	lua_getfield(L, LUA_REGISTRYINDEX, HOOKS_KEY);
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		lua_newtable(L);
+		lua_pushvalue(L, -1);
+		lua_setfield(L, LUA_REGISTRYINDEX, HOOKS_KEY);
+	}
+	lua_pushlightuserdata(L, ll);
+	lua_createtable(L, 0, 2);
+	if (lua_istable(L, 3)) {
+		lua_getfield(L, 3, "on_tunnel");
+		lua_setfield(L, -2, "on_tunnel");
+		lua_getfield(L, 3, "on_call");
+		lua_setfield(L, -2, "on_call");
+	}
+	lua_rawset(L, -3);
+	lua_pop(L, 1);
+	/* The listener keeps its context alive. */
+	lua_createtable(L, 1, 0);
+	lua_pushvalue(L, 1);
+	lua_rawseti(L, -2, 1);
+	lua_setfenv(L, -2);
+	cfg.on_tunnel = on_tunnel;
+	cfg.on_call = on_call;
+	cfg.hook_arg = ll;
+	struct l2tp_listener *l;
+	int rc = l2tp_listener_create(lc->ctx, name, &cfg, &l, err, sizeof(err));
+	if (rc)
+		return l2tp_lua_fail(L, rc, err);
+	ll->handle = l2tp_listener_handle(l);
+	return 1;
+}
+
+static int l_close(lua_State *L)
+{
+	struct l2tp_listener *l = listener_arg(L, NULL);
+	if (!l)
+		return l2tp_lua_closed(L);
+	l2tp_listener_close(l);
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+static int l_address(lua_State *L)
+{
+	struct l2tp_listener *l = listener_arg(L, NULL);
+	if (!l)
+		return l2tp_lua_closed(L);
+	lua_pushstring(L, l2tp_listener_address(l));
+	return 1;
+}
+
+static int l_stats(lua_State *L)
+{
+	struct l2tp_listener *l = listener_arg(L, NULL);
+	struct l2tp_listener_stats st;
+	if (!l)
+		return l2tp_lua_closed(L);
+	l2tp_listener_stats(l, &st);
+	lua_createtable(L, 0, 5);
+	lua_pushnumber(L, (double)st.accepted);
+	lua_setfield(L, -2, "accepted");
+	lua_pushnumber(L, (double)st.refused_by_hook);
+	lua_setfield(L, -2, "refused_by_hook");
+	lua_pushnumber(L, (double)st.refused_by_limit);
+	lua_setfield(L, -2, "refused_by_limit");
+	lua_pushnumber(L, (double)st.calls_accepted);
+	lua_setfield(L, -2, "calls_accepted");
+	lua_pushnumber(L, (double)st.calls_refused);
+	lua_setfield(L, -2, "calls_refused");
+	return 1;
+}
+
+static int l_gc(lua_State *L)
+{
+	struct llistener *ll = luaL_checkudata(L, 1, LISTENER_MT);
+	/* Hooks must not outlive the object that carries their argument. */
+	struct l2tp_listener *l = ll->lc->ctx ? l2tp_listener_lookup(ll->lc->ctx, ll->handle) : NULL;
+	if (l)
+		l2tp_listener_close(l);
+	lua_getfield(L, LUA_REGISTRYINDEX, HOOKS_KEY);
+	if (lua_istable(L, -1)) {
+		lua_pushlightuserdata(L, ll);
+		lua_pushnil(L);
+		lua_rawset(L, -3);
+	}
+	return 0;
+}
+
+static int l_tostring(lua_State *L)
+{
+	struct llistener *ll;
+	struct l2tp_listener *l = listener_arg(L, &ll);
+	lua_pushfstring(L, "l2tp.listener '%s'%s", ll->name, l ? "" : " (closed)");
+	return 1;
+}
+
+void l2tp_lua_open_listener(lua_State *L)
+{
+	static const luaL_Reg methods[] = {
+		{"close", l_close}, {"address", l_address}, {"stats", l_stats}, {NULL, NULL}};
+	l2tp_lua_class(L, LISTENER_MT, methods, l_gc, l_tostring, true);
+}
