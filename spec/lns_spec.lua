@@ -1,0 +1,192 @@
+-- Our LNS (ctx:listen) against our LAC, both in this process on loopback,
+-- null data plane.
+local h = require "spec.support.helpers"
+local l2tp = h.l2tp
+
+local function recorder(ctx)
+  local r = { list = {}, count = {} }
+  for _, name in ipairs{ "tunnel_up", "tunnel_down", "session_up", "session_down" } do
+    ctx:on(name, function(e)
+      r.list[#r.list + 1] = e
+      r.count[name] = (r.count[name] or 0) + 1
+    end)
+  end
+  function r.n(name) return r.count[name] or 0 end
+  function r.last(name)
+    for i = #r.list, 1, -1 do if r.list[i].event == name then return r.list[i] end end
+  end
+  return r
+end
+
+describe("LNS: ctx:listen", function()
+  local lac, lns, lacr, lnsr
+  before_each(function()
+    lac = l2tp.context{ log_level = "error" }
+    lns = l2tp.context{ log_level = "error" }
+    lacr, lnsr = recorder(lac), recorder(lns)
+  end)
+  after_each(function()
+    lac:close()
+    lns:close()
+    l2tp.run(0.2)
+  end)
+
+  local function listen(cfg)
+    cfg = cfg or {}
+    cfg["local"] = cfg["local"] or "127.0.0.1:0"
+    return assert(lns:listen("lns", cfg))
+  end
+  local function dial(l, name, over)
+    local c = { peer = l:address(), retry_timeout = 200, max_retries = 3 }
+    for k, v in pairs(over or {}) do c[k] = v end
+    return lac:dynamic_tunnel(name, c)
+  end
+
+  it("brings up 50 tunnels of 20 sessions each, fires every event, and takes all down cleanly", function()
+    local l = listen()
+    for i = 1, 50 do
+      local t = dial(l, "t" .. i)
+      for j = 1, 20 do t:session("s" .. j, {}) end
+    end
+    assert.is_true(h.run_until(function() return lacr.n("session_up") == 1000 and lnsr.n("session_up") == 1000 end, 30),
+      ("LAC %d, LNS %d sessions up"):format(lacr.n("session_up"), lnsr.n("session_up")))
+    l2tp.run(0.1)
+    assert.equal(50, lacr.n("tunnel_up"))
+    assert.equal(50, lnsr.n("tunnel_up"))
+    assert.equal(50, #lns:tunnels())
+    assert.equal("accepted", lns:tunnels()[1]:kind())
+    local st = l:stats()
+    assert.equal(50, st.accepted)
+    assert.equal(1000, st.calls_accepted)
+    -- the LAC hangs up everything: StopCCN on every tunnel
+    lac:close()
+    assert.is_true(h.run_until(function() return lnsr.n("tunnel_down") == 50 end, 10))
+    l2tp.run(0.1)
+    assert.equal(1000, lnsr.n("session_down"))
+    assert.equal(1000, lacr.n("session_down"))
+    assert.equal(50, lacr.n("tunnel_down"))
+    assert.matches("^peer sent StopCCN: result 1", lnsr.last("tunnel_down").reason)
+    assert.same({}, lns:tunnels())
+  end)
+
+  it("on_tunnel sees the request and may refuse with a chosen result code", function()
+    local seen
+    local l = listen{ on_tunnel = function(req)
+      seen = req
+      return false, { result = 4, message = "not on the list" }
+    end }
+    local t = dial(l, "t", { host_name = "lac-7" })
+    local tid = t:config().tid
+    assert.is_true(h.run_until(function() return t:is_closed() end, 5))
+    l2tp.run(0.05)
+    assert.equal("lac-7", seen.host_name)
+    assert.equal("l2tp-runtime", seen.vendor_name)
+    assert.matches("^127%.0%.0%.1:%d+$", seen.peer)
+    assert.equal(tid, seen.peer_tunnel_id)
+    local down = lacr.last("tunnel_down")
+    assert.equal(4, down.result_code)
+    assert.equal("not on the list", down.message)
+    assert.is_false(down.established)
+    assert.equal(0, #lns:tunnels())
+    assert.equal(1, l:stats().refused_by_hook)
+  end)
+
+  it("on_call sees the call and may refuse it with a result code", function()
+    local seen
+    local l = listen{ on_call = function(call)
+      seen = call
+      return false, 4, "no ports free"
+    end }
+    local t = dial(l, "t")
+    local s = t:session("c", {})
+    local sid = s:config().sid
+    assert.is_true(h.run_until(function() return s:is_closed() end, 5))
+    l2tp.run(0.05)
+    assert.equal(1, seen.serial)
+    assert.equal(sid, seen.peer_session_id)
+    assert.equal(lns:tunnels()[1], seen.tunnel)
+    local down = lacr.last("session_down")
+    assert.equal(4, down.result_code)
+    assert.equal("no ports free", down.message)
+    assert.is_true(t:is_up())
+  end)
+
+  it("on_call may return session settings", function()
+    local l = listen{ on_call = function() return { pppd = { "noauth", "ms-dns", "192.0.2.53" }, seqnum = true } end }
+    local t = dial(l, "t")
+    t:session("c", {})
+    assert.is_true(h.run_until(function() return lnsr.n("session_up") == 1 end, 5))
+    local cfg = lnsr.last("session_up").session_config
+    assert.same({ "noauth", "ms-dns", "192.0.2.53" }, cfg.pppd)
+    assert.is_true(cfg.seqnum)
+  end)
+
+  it("a hook that raises refuses, and the runtime goes on", function()
+    local fail = true
+    local l = listen{ on_tunnel = function() if fail then error("database is down") end return true end }
+    local t = dial(l, "t1")
+    assert.is_true(h.run_until(function() return t:is_closed() end, 5))
+    l2tp.run(0.05)
+    local down = lacr.last("tunnel_down")
+    assert.equal(2, down.result_code)
+    assert.equal(6, down.error_code)
+    fail = false
+    local t2 = dial(l, "t2")
+    assert.is_true(h.run_until(function() return t2:is_up() end, 5))
+  end)
+
+  it("bad settings from on_call refuse the call", function()
+    local l = listen{ on_call = function() return { pppd = "noauth" } end }
+    local t = dial(l, "t")
+    local s = t:session("c", {})
+    assert.is_true(h.run_until(function() return s:is_closed() end, 5))
+    l2tp.run(0.05)
+    assert.equal(2, lacr.last("session_down").result_code)
+    assert.is_true(t:is_up())
+  end)
+
+  it("refuses tunnels and calls past its limits", function()
+    local l = listen{ max_tunnels = 2, max_sessions = 3 }
+    local t1, t2, t3 = dial(l, "t1"), dial(l, "t2"), nil
+    assert.is_true(h.run_until(function() return t1:is_up() and t2:is_up() end, 5))
+    t3 = dial(l, "t3")
+    assert.is_true(h.run_until(function() return t3:is_closed() end, 5))
+    l2tp.run(0.05)
+    local down = lacr.last("tunnel_down")
+    assert.equal(2, down.result_code)
+    assert.equal(4, down.error_code)
+    assert.equal(1, l:stats().refused_by_limit)
+    local calls = {}
+    for i = 1, 4 do calls[i] = t1:session("c" .. i, {}) end
+    assert.is_true(h.run_until(function() return lacr.n("session_up") == 3 and lacr.n("session_down") == 1 end, 5))
+    assert.equal(4, lacr.last("session_down").result_code)
+    -- a closed tunnel makes room
+    t2:close()
+    h.run_until(function() return #lns:tunnels() == 1 end, 5)
+    local t4 = dial(l, "t4")
+    assert.is_true(h.run_until(function() return t4:is_up() end, 5))
+  end)
+
+  it("authenticates LACs when it has a secret", function()
+    local l = listen{ secret = "s3cret" }
+    local good = dial(l, "good", { secret = "s3cret" })
+    local bad = dial(l, "bad", { secret = "wrong" })
+    assert.is_true(h.run_until(function() return good:is_up() and bad:is_closed() end, 5))
+    l2tp.run(0.2)
+    local down
+    for _, e in ipairs(lacr.list) do if e.event == "tunnel_down" and e.tunnel_name == "bad" then down = e end end
+    assert.equal(4, down.result_code)
+  end)
+
+  it("validates its config", function()
+    assert.matches("^listener 'x': unknown key 'peer' %(accepted: local, max_tunnels",
+      h.raises(lns.listen, lns, "x", { peer = "127.0.0.1:1" }))
+    assert.equal("listener 'x': on_call must be a function, got string",
+      h.raises(lns.listen, lns, "x", { on_call = "yes" }))
+    local busy = listen()
+    local r, err = lns:listen("x", { ["local"] = busy:address() })
+    -- SO_REUSEADDR lets two UDP sockets share a port, so this may succeed:
+    -- what must never happen is a silent half-made listener.
+    if not r then assert.matches("bind", err) end
+  end)
+end)
