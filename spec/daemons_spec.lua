@@ -75,3 +75,47 @@ describe("examples/failover.lua", function()
     assert.is_true(home, log())
   end)
 end)
+
+describe("scripts/lnsd.lua", function()
+  it("admits listed LACs, gives each call a pool address, and takes it back when the call ends", function()
+    local port = h.free_port()
+    local conf = h.write_script(([[
+return {
+  listen = { ["local"] = "127.0.0.1:%d" },
+  pool = { first = "10.99.0.10", last = "10.99.0.11", gateway = "10.99.0.1" },
+  pppd = { "noauth" },
+  lacs = { ["good-lac"] = true },
+}]]):format(port))
+    local pid = start(h.l2tp_run .. " -l debug scripts/lnsd.lua " .. conf .. " --null")
+    os.execute("sleep 0.3")
+    local ctx = l2tp.context{ log_level = "error" }
+    local downs = {}
+    ctx:on("tunnel_down", function(e) downs[e.tunnel_name] = e end)
+    ctx:on("session_down", function(e) downs[e.session_name] = e end)
+    local bad = ctx:dynamic_tunnel("bad", { peer = "127.0.0.1:" .. port, host_name = "bad-lac" })
+    local good = ctx:dynamic_tunnel("good", { peer = "127.0.0.1:" .. port, host_name = "good-lac" })
+    local a, b = good:session("a", {}), good:session("b", {})
+    assert.is_true(h.run_until(function() return a:is_up() and b:is_up() and bad:is_closed() end, 5), log())
+    -- the pool has two addresses: a third call is refused
+    local c = good:session("c", {})
+    assert.is_true(h.run_until(function() return c:is_closed() end, 5))
+    l2tp.run(0.05)
+    assert.equal("address pool exhausted", downs.c.message)
+    assert.equal(4, downs.bad.result_code)
+    -- a call ends: its address is free again
+    a:close()
+    h.run_until(function() return downs.a end, 2)
+    l2tp.run(0.2)
+    local d = good:session("d", {})
+    assert.is_true(h.run_until(function() return d:is_up() end, 5), log())
+    ctx:close()
+    l2tp.run(0.1)
+    os.execute("kill -TERM " .. pid)
+    os.execute("sleep 0.2")
+    os.remove(conf)
+    local out = log()
+    assert.matches("call 1 on lnsd#%d+ gets 10%.99%.0%.10", out)
+    assert.matches("call 2 on lnsd#%d+ gets 10%.99%.0%.11", out)
+    assert.matches("gets 10%.99%.0%.10\n.*call %d+ on lnsd#%d+ gets 10%.99%.0%.10", out)
+  end)
+end)
