@@ -30,21 +30,14 @@ static void refuse(struct l2tp_listener *l, const struct sockaddr *to, socklen_t
 		   uint16_t result, uint16_t error, const char *text)
 {
 	static struct l2tp_msg m;
-	uint8_t rc[4 + 128], buf[512];
-	size_t mlen = strlen(text), n;
-	if (mlen > 128)
-		mlen = 128;
-	rc[0] = (uint8_t)(result >> 8);
-	rc[1] = (uint8_t)result;
-	rc[2] = (uint8_t)(error >> 8);
-	rc[3] = (uint8_t)error;
-	memcpy(rc + 4, text, mlen);
+	uint8_t buf[512];
+	size_t n;
 	l2tp_msg_init(&m, 2, L2TP_MSG_STOPCCN);
 	m.hdr.tunnel_id = peer_tid;
 	m.hdr.ns = 0;
 	m.hdr.nr = 1;
 	l2tp_msg_add_u16(&m, L2TP_AVP_ASSIGNED_TUNNEL_ID, true, 0);
-	l2tp_msg_add(&m, L2TP_AVP_RESULT_CODE, true, false, rc, (uint16_t)(4 + mlen));
+	l2tp_msg_add_result(&m, result, error, text);
 	if (l2tp_msg_encode(&m, NULL, buf, sizeof(buf), &n, NULL) == 0)
 		sendto(l->fd, buf, n, 0, to, tolen);
 }

@@ -521,6 +521,19 @@ int l2tp_msg_add_u64(struct l2tp_msg *msg, uint16_t type, bool mandatory, uint64
 	return add_scratch(msg, type, mandatory, b, 8);
 }
 
+int l2tp_msg_add_result(struct l2tp_msg *msg, uint16_t result, uint16_t error, const char *message)
+{
+	uint8_t v[4 + 160];
+	size_t mlen = message ? strlen(message) : 0;
+	if (mlen > sizeof(v) - 4)
+		mlen = sizeof(v) - 4;
+	wr16(v, result);
+	wr16(v + 2, error);
+	if (mlen)
+		memcpy(v + 4, message, mlen);
+	return add_scratch(msg, L2TP_AVP_RESULT_CODE, true, v, (uint16_t)(4 + mlen));
+}
+
 static int put_avp(uint8_t *buf, size_t buflen, size_t *off, bool mandatory, bool hidden, uint16_t vendor,
 		   uint16_t type, const uint8_t *value, size_t len, struct l2tp_codec_error *err)
 {

@@ -232,15 +232,8 @@ void l2tp_session_tunnel_up(struct l2tp_session *s)
 static void send_cdn(struct l2tp_session *s, const struct l2tp_result *res)
 {
 	static struct l2tp_msg m;
-	uint8_t rc[4 + sizeof(res->message)];
-	size_t mlen = strlen(res->message);
-	rc[0] = (uint8_t)(res->result_code >> 8);
-	rc[1] = (uint8_t)res->result_code;
-	rc[2] = (uint8_t)(res->error_code >> 8);
-	rc[3] = (uint8_t)res->error_code;
-	memcpy(rc + 4, res->message, mlen);
 	l2tp_msg_init(&m, 2, L2TP_MSG_CDN);
-	l2tp_msg_add(&m, L2TP_AVP_RESULT_CODE, true, false, rc, (uint16_t)(4 + mlen));
+	l2tp_msg_add_result(&m, res->result_code, res->error_code, res->message);
 	l2tp_msg_add_u16(&m, L2TP_AVP_ASSIGNED_SESSION_ID, true, (uint16_t)s->cfg.sid);
 	l2tp_tunnel_send(s->tunnel, s, &m);
 }
@@ -385,15 +378,8 @@ static void on_icrp(struct l2tp_session *s, struct l2tp_msg *m)
 static void refuse_call(struct l2tp_tunnel *t, uint32_t peer_sid, const struct l2tp_verdict *v)
 {
 	static struct l2tp_msg m;
-	uint8_t rc[4 + sizeof(v->message)];
-	size_t mlen = strlen(v->message);
-	rc[0] = (uint8_t)(v->result_code >> 8);
-	rc[1] = (uint8_t)v->result_code;
-	rc[2] = (uint8_t)(v->error_code >> 8);
-	rc[3] = (uint8_t)v->error_code;
-	memcpy(rc + 4, v->message, mlen);
 	l2tp_msg_init(&m, 2, L2TP_MSG_CDN);
-	l2tp_msg_add(&m, L2TP_AVP_RESULT_CODE, true, false, rc, (uint16_t)(4 + mlen));
+	l2tp_msg_add_result(&m, v->result_code, v->error_code, v->message);
 	l2tp_msg_add_u16(&m, L2TP_AVP_ASSIGNED_SESSION_ID, true, (uint16_t)l2tp_random_id(sid_taken, t));
 	m.hdr.tunnel_id = t->cfg.ptid;
 	m.hdr.session_id = peer_sid;

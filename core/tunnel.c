@@ -184,24 +184,43 @@ int l2tp_tunnel_send(struct l2tp_tunnel *t, const struct l2tp_session *s, struct
 static void tunnel_stop(struct l2tp_tunnel *t, uint16_t result, uint16_t error, const char *msg, const char *reason)
 {
 	static struct l2tp_msg m;
-	uint8_t rc[4 + 200];
-	size_t mlen = msg ? strlen(msg) : 0;
-	if (mlen > 200)
-		mlen = 200;
 	if (t->ch && !t->closing) {
 		l2tp_msg_init(&m, 2, L2TP_MSG_STOPCCN);
 		l2tp_msg_add_u16(&m, L2TP_AVP_ASSIGNED_TUNNEL_ID, true, (uint16_t)t->cfg.tid);
-		rc[0] = (uint8_t)(result >> 8);
-		rc[1] = (uint8_t)result;
-		rc[2] = (uint8_t)(error >> 8);
-		rc[3] = (uint8_t)error;
-		memcpy(rc + 4, msg, mlen);
-		l2tp_msg_add(&m, L2TP_AVP_RESULT_CODE, true, false, rc, (uint16_t)(4 + mlen));
+		l2tp_msg_add_result(&m, result, error, msg);
 		l2tp_tunnel_send(t, NULL, &m);
 	}
 	struct l2tp_result res = {.result_code = result, .error_code = error, .has_error_code = true};
-	snprintf(res.message, sizeof(res.message), "%.*s", (int)mlen, msg ? msg : "");
+	snprintf(res.message, sizeof(res.message), "%s", msg ? msg : "");
 	l2tp_tunnel_down(t, reason, &res, true);
+}
+
+/* Tunnel authentication (RFC 2661 section 4.2), both roles. Each returns
+ * false after stopping the tunnel. */
+static bool answer_challenge(struct l2tp_tunnel *t, const struct l2tp_avp *chal, uint8_t type, uint8_t out[16])
+{
+	const char *secret = t->cfg.secret;
+	if (!secret[0]) {
+		tunnel_stop(t, L2TP_RESULT_STOPCCN_NOT_AUTHORIZED, 0, "no secret configured",
+			    "peer challenged us and no secret is configured");
+		return false;
+	}
+	l2tp_challenge_response(type, (const uint8_t *)secret, strlen(secret), chal->value, chal->len, out);
+	return true;
+}
+
+static bool check_response(struct l2tp_tunnel *t, const struct l2tp_msg *m, uint8_t type)
+{
+	const struct l2tp_avp *resp = l2tp_msg_find(m, L2TP_AVP_CHALLENGE_RESPONSE);
+	const char *secret = t->cfg.secret;
+	uint8_t want[16];
+	l2tp_challenge_response(type, (const uint8_t *)secret, strlen(secret), t->our_challenge, sizeof(t->our_challenge),
+				want);
+	if (resp && resp->len == 16 && memcmp(resp->value, want, 16) == 0)
+		return true;
+	tunnel_stop(t, L2TP_RESULT_STOPCCN_NOT_AUTHORIZED, 0, "challenge response mismatch",
+		    resp ? "peer failed our challenge (wrong secret)" : "peer did not answer our challenge");
+	return false;
 }
 
 static void send_sccrq(struct l2tp_tunnel *t)
@@ -236,7 +255,6 @@ static void on_sccrp(struct l2tp_tunnel *t, struct l2tp_msg *m)
 	const struct l2tp_avp *atid = l2tp_msg_find(m, L2TP_AVP_ASSIGNED_TUNNEL_ID);
 	const struct l2tp_avp *rws = l2tp_msg_find(m, L2TP_AVP_RECEIVE_WINDOW_SIZE);
 	const struct l2tp_avp *chal = l2tp_msg_find(m, L2TP_AVP_CHALLENGE);
-	const struct l2tp_avp *resp = l2tp_msg_find(m, L2TP_AVP_CHALLENGE_RESPONSE);
 	uint8_t answer[16];
 	char why[300];
 
@@ -260,25 +278,10 @@ static void on_sccrp(struct l2tp_tunnel *t, struct l2tp_msg *m)
 		l2tp_transport_set_peer_window(l2tp_channel_transport(t->ch), l2tp_avp_u16(rws));
 	l2tp_transport_set_peer_id(l2tp_channel_transport(t->ch), t->cfg.ptid);
 
-	if (c->challenge) {
-		uint8_t want[16];
-		l2tp_challenge_response(L2TP_MSG_SCCRP, (const uint8_t *)c->secret, strlen(c->secret), t->our_challenge,
-					sizeof(t->our_challenge), want);
-		if (!resp || resp->len != 16 || memcmp(resp->value, want, 16) != 0) {
-			tunnel_stop(t, L2TP_RESULT_STOPCCN_NOT_AUTHORIZED, 0, "challenge response mismatch",
-				    resp ? "peer failed our challenge (wrong secret)" : "peer did not answer our challenge");
-			return;
-		}
-	}
-	if (chal) {
-		if (!c->secret[0]) {
-			tunnel_stop(t, L2TP_RESULT_STOPCCN_NOT_AUTHORIZED, 0, "no secret configured",
-				    "peer challenged us and no secret is configured");
-			return;
-		}
-		l2tp_challenge_response(L2TP_MSG_SCCCN, (const uint8_t *)c->secret, strlen(c->secret), chal->value,
-					chal->len, answer);
-	}
+	if (c->challenge && !check_response(t, m, L2TP_MSG_SCCRP))
+		return;
+	if (chal && !answer_challenge(t, chal, L2TP_MSG_SCCCN, answer))
+		return;
 
 	/* The peer may have answered from another port: the data plane and
 	 * the events use where it really is. */
@@ -324,11 +327,8 @@ static void refuse_ocrq(struct l2tp_tunnel *t, struct l2tp_msg *m)
 {
 	static struct l2tp_msg out;
 	const struct l2tp_avp *asid = l2tp_msg_find(m, L2TP_AVP_ASSIGNED_SESSION_ID);
-	static const char text[] = "outgoing calls are not accepted";
-	uint8_t rc[4 + sizeof(text) - 1] = {0, L2TP_RESULT_CDN_NO_FACILITIES_PERM, 0, 0};
-	memcpy(rc + 4, text, sizeof(text) - 1);
 	l2tp_msg_init(&out, 2, L2TP_MSG_CDN);
-	l2tp_msg_add(&out, L2TP_AVP_RESULT_CODE, true, false, rc, sizeof(rc));
+	l2tp_msg_add_result(&out, L2TP_RESULT_CDN_NO_FACILITIES_PERM, 0, "outgoing calls are not accepted");
 	l2tp_msg_add_u16(&out, L2TP_AVP_ASSIGNED_SESSION_ID, true, (uint16_t)l2tp_random_id(sid_used, t));
 	out.hdr.tunnel_id = t->cfg.ptid;
 	out.hdr.session_id = asid ? l2tp_avp_u16(asid) : 0;
@@ -479,15 +479,8 @@ static void on_sccrq(struct l2tp_tunnel *t, struct l2tp_msg *m)
 	}
 	if (rws && l2tp_avp_u16(rws))
 		l2tp_transport_set_peer_window(l2tp_channel_transport(t->ch), l2tp_avp_u16(rws));
-	if (chal) {
-		if (!c->secret[0]) {
-			tunnel_stop(t, L2TP_RESULT_STOPCCN_NOT_AUTHORIZED, 0, "no secret configured",
-				    "LAC challenged us and no secret is configured");
-			return;
-		}
-		l2tp_challenge_response(L2TP_MSG_SCCRP, (const uint8_t *)c->secret, strlen(c->secret), chal->value,
-					chal->len, answer);
-	}
+	if (chal && !answer_challenge(t, chal, L2TP_MSG_SCCRP, answer))
+		return;
 	l2tp_msg_init(&out, 2, L2TP_MSG_SCCRP);
 	l2tp_msg_add(&out, L2TP_AVP_PROTOCOL_VERSION, true, false, "\x01\x00", 2);
 	l2tp_msg_add_u32(&out, L2TP_AVP_FRAMING_CAPABILITIES, true, c->framing_caps);
@@ -513,19 +506,9 @@ static void on_sccrq(struct l2tp_tunnel *t, struct l2tp_msg *m)
 
 static void on_scccn(struct l2tp_tunnel *t, struct l2tp_msg *m)
 {
-	const struct l2tp_tunnel_config *c = &t->cfg;
 	char err[256], why[300];
-	if (t->challenged) {
-		const struct l2tp_avp *resp = l2tp_msg_find(m, L2TP_AVP_CHALLENGE_RESPONSE);
-		uint8_t want[16];
-		l2tp_challenge_response(L2TP_MSG_SCCCN, (const uint8_t *)c->secret, strlen(c->secret), t->our_challenge,
-					sizeof(t->our_challenge), want);
-		if (!resp || resp->len != 16 || memcmp(resp->value, want, 16) != 0) {
-			tunnel_stop(t, L2TP_RESULT_STOPCCN_NOT_AUTHORIZED, 0, "challenge response mismatch",
-				    resp ? "LAC failed our challenge (wrong secret)" : "LAC did not answer our challenge");
-			return;
-		}
-	}
+	if (t->challenged && !check_response(t, m, L2TP_MSG_SCCCN))
+		return;
 	struct l2tp_dp_tunnel dpt;
 	l2tp_dp_tunnel_fill(t, &dpt);
 	if (t->ctx->dp->tunnel_create(t->ctx->dp_state, &dpt, err, sizeof(err)) != 0) {

@@ -273,6 +273,8 @@ int l2tp_msg_add(struct l2tp_msg *msg, uint16_t type, bool mandatory, bool hidde
 int l2tp_msg_add_u16(struct l2tp_msg *msg, uint16_t type, bool mandatory, uint16_t v);
 int l2tp_msg_add_u32(struct l2tp_msg *msg, uint16_t type, bool mandatory, uint32_t v);
 int l2tp_msg_add_u64(struct l2tp_msg *msg, uint16_t type, bool mandatory, uint64_t v);
+/* A Result Code AVP with its error code and message (cut to fit). */
+int l2tp_msg_add_result(struct l2tp_msg *msg, uint16_t result, uint16_t error, const char *message);
 
 struct l2tp_decode_opts {
 	bool over_ip;	     /* L2TPv3 over IP: a 4-byte session ID leads */
