@@ -45,7 +45,8 @@ describe("LNS: ctx:listen", function()
   it("brings up 50 tunnels of 20 sessions each, fires every event, and takes all down cleanly", function()
     local l = listen()
     for i = 1, 50 do
-      local t = dial(l, "t" .. i)
+      -- the default timers: a loaded CI machine must not turn scale into loss
+      local t = dial(l, "t" .. i, { retry_timeout = 1000, max_retries = 5 })
       for j = 1, 20 do t:session("s" .. j, {}) end
     end
     assert.is_true(h.run_until(function() return lacr.n("session_up") == 1000 and lnsr.n("session_up") == 1000 end, 30),
@@ -176,6 +177,38 @@ describe("LNS: ctx:listen", function()
     local down
     for _, e in ipairs(lacr.list) do if e.event == "tunnel_down" and e.tunnel_name == "bad" then down = e end end
     assert.equal(4, down.result_code)
+  end)
+
+  it("never makes a second tunnel from a retransmitted SCCRQ", function()
+    local l = listen()
+    local sock = assert(l2tp.udp{ ["local"] = "127.0.0.1:0" })
+    local replies = {}
+    sock:on_receive(function(bytes) replies[#replies + 1] = l2tp.codec.decode(bytes) end)
+    local sccrq = assert(l2tp.codec.encode({ type = "SCCRQ", avps = {
+      { name = "protocol_version", value = { version = 1, revision = 0 } },
+      { name = "host_name", value = "scripted-lac" }, { name = "framing_capabilities", value = 3 },
+      { name = "assigned_tunnel_id", value = 77 } } }))
+    sock:send(sccrq, l:address())
+    sock:send(sccrq, l:address()) -- our first SCCRP "was lost"
+    l2tp.run(0.3)
+    sock:send(sccrq, l:address())
+    l2tp.run(0.3)
+    sock:close()
+    assert.equal(1, #lns:tunnels())
+    assert.equal(1, l:stats().accepted)
+    local sccrps = 0
+    for _, m in ipairs(replies) do if m.type == "SCCRP" then sccrps = sccrps + 1 end end
+    assert.is_true(sccrps >= 1)
+    assert.equal(77, replies[1].tunnel_id)
+  end)
+
+  it("listens on IPv6", function()
+    local l = assert(lns:listen("lns6", { ["local"] = "[::1]:0" }))
+    assert.matches("^%[::1%]:%d+$", l:address())
+    local t = dial(l, "t6")
+    local s = t:session("c", {})
+    assert.is_true(h.run_until(function() return s:is_up() end, 5))
+    assert.matches("^%[::1%]:%d+$", lns:tunnels()[1]:config().peer)
   end)
 
   it("validates its config", function()
