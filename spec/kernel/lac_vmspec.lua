@@ -17,6 +17,66 @@ describe("LAC on the kernel", function()
     k.teardown()
   end)
 
+  local function bring_up()
+    write(dir .. "/xl2tpd.conf", [[
+[global]
+listen-addr = 10.200.0.2
+port = 1701
+[lns default]
+ip range = 10.201.0.10-10.201.0.20
+local ip = 10.201.0.1
+require authentication = no
+hostname = xlns
+pppoptfile = /tmp/l2tp-kernel-spec/lns.options
+length bit = yes
+]])
+    write(dir .. "/lns.options", "noauth\nnodefaultroute\nnoccp\nlcp-echo-interval 0\n")
+    k.ns("l2b", "sh -c 'xl2tpd -D -c " .. dir .. "/xl2tpd.conf -p " .. dir .. "/xl2tpd.pid -C "
+      .. dir .. "/xl2tpd.ctl >" .. dir .. "/xl2tpd.log 2>&1 & echo started'")
+    os.execute("sleep 0.5")
+    write(dir .. "/lac.lua", [[
+local l2tp = require "l2tp"
+local dir = "/tmp/l2tp-kernel-spec"
+local function put(name, s) local f = io.open(dir .. "/" .. name, "w"); f:write(s); f:close() end
+local ctx = assert(l2tp.context{ dataplane = "netlink", log_level = "info" })
+local t = ctx:dynamic_tunnel("lac", { peer = "10.200.0.2:1701", host_name = "our-lac" })
+t:session("call", { pppd = { "noauth", "nodefaultroute", "noipdefault", "ipcp-accept-local",
+  "ipcp-accept-remote", "noccp", "lcp-echo-interval", "0" } })
+ctx:on("session_up", function(e) put("lac.up", tostring(t:config().tid)) end)
+ctx:on("session_down", function(e) put("lac.down", e.reason) end)
+l2tp.every(0.1, function()
+  if io.open(dir .. "/lac.close") then t:close("test done"); put("lac.closed", "1"); l2tp.stop() end
+end)
+]])
+    local p = io.popen("ip netns exec l2a " .. k.l2tp_run .. " " .. dir .. "/lac.lua >" .. dir .. "/lac.log 2>&1 & echo $!")
+    local pid = p:read("*l")
+    p:close()
+    local tid = k.wait_for(function() return k.read(dir .. "/lac.up") end, 20)
+    assert.truthy(tid, "session up: " .. (k.read(dir .. "/lac.log") or "") .. (k.read(dir .. "/xl2tpd.log") or ""))
+    local ours = k.wait_for(function()
+      local _, out = k.ns("l2a", "ip -4 addr show dev ppp0")
+      return out:match("inet 10%.201%.0%.%d+") and out
+    end, 20)
+    assert.truthy(ours, "our ppp0: " .. (k.read(dir .. "/lac.log") or ""))
+    local pppd_pid = k.wait_for(function() return (k.read(dir .. "/lac.log") or ""):match("pppd started, pid (%d+)") end, 5)
+    assert.truthy(pppd_pid)
+    return pid, ours, pppd_pid
+  end
+
+  it("when our pppd exits, sends a CDN, reports the session down and removes it from the kernel", function()
+    local _, _, pppd_pid = bring_up()
+    k.must("kill -TERM " .. pppd_pid)
+    local reason = k.wait_for(function() return k.read(dir .. "/lac.down") end, 10)
+    assert.matches("^pppd ", reason or "")
+    io.stderr:write("after killing pppd: session_down reason: " .. reason .. "\n")
+    assert.truthy(k.wait_for(function() local _, o = k.ns("l2a", "ip l2tp show session"); return o == "" end, 5))
+    assert.truthy(k.wait_for(function()
+      -- xl2tpd logs the message of the CDN it received
+      return (k.read(dir .. "/xl2tpd.log") or ""):match("Connection closed to 10%.200%.0%.1, serial %d+ %(pppd ")
+    end, 5), "xl2tpd got our CDN: " .. (k.read(dir .. "/xl2tpd.log") or ""))
+    write(dir .. "/lac.close", "1")
+  end)
+
   it("brings ppp0 up on both sides against xl2tpd, pings across, and leaves nothing behind when closed", function()
     write(dir .. "/xl2tpd.conf", [[
 [global]
