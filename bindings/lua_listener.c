@@ -278,6 +278,21 @@ int l2tp_lua_listen(lua_State *L)
 	if (rc)
 		return l2tp_lua_fail(L, rc, err);
 	ll->handle = l2tp_listener_handle(l);
+	/* A listener lives as long as its context, not as long as the script
+	 * holds the object: the context's table anchors it (and so the
+	 * argument its hooks are called with). */
+	lua_getfenv(L, 1);
+	lua_getfield(L, -1, "listeners");
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		lua_newtable(L);
+		lua_pushvalue(L, -1);
+		lua_setfield(L, -3, "listeners");
+	}
+	lua_pushvalue(L, -3);
+	lua_pushboolean(L, 1);
+	lua_rawset(L, -3);
+	lua_pop(L, 2);
 	return 1;
 }
 
@@ -324,10 +339,8 @@ static int l_stats(lua_State *L)
 static int l_gc(lua_State *L)
 {
 	struct llistener *ll = luaL_checkudata(L, 1, LISTENER_MT);
-	/* Hooks must not outlive the object that carries their argument. */
-	struct l2tp_listener *l = ll->lc->ctx ? l2tp_listener_lookup(ll->lc->ctx, ll->handle) : NULL;
-	if (l)
-		l2tp_listener_close(l);
+	/* Reached only with the context (which anchors us) being collected:
+	 * its core listener is gone or goes with it. */
 	lua_getfield(L, LUA_REGISTRYINDEX, HOOKS_KEY);
 	if (lua_istable(L, -1)) {
 		lua_pushlightuserdata(L, ll);

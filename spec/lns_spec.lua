@@ -211,6 +211,15 @@ describe("LNS: ctx:listen", function()
     assert.matches("^%[::1%]:%d+$", lns:tunnels()[1]:config().peer)
   end)
 
+  it("keeps listening when the script drops the listener object", function()
+    local address
+    do address = listen():address() end
+    collectgarbage()
+    collectgarbage()
+    local t = lac:dynamic_tunnel("t", { peer = address })
+    assert.is_true(h.run_until(function() return t:is_up() end, 5))
+  end)
+
   it("validates its config", function()
     assert.matches("^listener 'x': unknown key 'peer' %(accepted: local, max_tunnels",
       h.raises(lns.listen, lns, "x", { peer = "127.0.0.1:1" }))
