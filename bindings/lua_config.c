@@ -5,10 +5,11 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "runtime.h"
 
-enum ktype { K_STRING, K_UINT, K_BOOL, K_ENUM, K_BYTES, K_FRAMING, K_STRLIST };
+enum ktype { K_STRING, K_UINT, K_BOOL, K_ENUM, K_BYTES, K_FRAMING, K_STRLIST, K_TIEBREAKER };
 
 struct enumval {
 	const char *name;
@@ -54,6 +55,8 @@ static const struct key tunnel_keys[] = {
 	{"secret", K_STRING, TF(secret), 0, 0, NULL, L2TP_LUA_KEYS_DYNAMIC, 0},
 	{"hide_avps", K_BOOL, TF(hide_avps), 0, 0, NULL, L2TP_LUA_KEYS_DYNAMIC, 0},
 	{"challenge", K_BOOL, TF(challenge), 0, 0, NULL, L2TP_LUA_KEYS_DYNAMIC, 0},
+	{"tie_breaker", K_TIEBREAKER, TF(tie_breaker), 0, 0, NULL, L2TP_LUA_KEYS_DYNAMIC,
+	 offsetof(struct l2tp_tunnel_config, has_tie_breaker)},
 	{NULL, 0, 0, 0, 0, 0, NULL, 0, 0},
 };
 
@@ -237,6 +240,22 @@ static void read_key(lua_State *L, int vidx, const char *what, const struct key 
 	case K_FRAMING:
 		*(uint32_t *)field = read_framing(L, vidx, what);
 		break;
+	case K_TIEBREAKER: {
+		/* true: a random value; an 8-byte string: that value. */
+		bool *has = (bool *)((char *)base + k->lenoff);
+		if (lua_type(L, vidx) == LUA_TBOOLEAN) {
+			*has = lua_toboolean(L, vidx);
+			if (*has && getrandom(field, 8, 0) != 8)
+				l2tp_lua_error(L, "%s: cannot make a random tie_breaker", what);
+		} else if (lua_type(L, vidx) == LUA_TSTRING && lua_objlen(L, vidx) == 8) {
+			memcpy(field, lua_tostring(L, vidx), 8);
+			*has = true;
+		} else {
+			l2tp_lua_error(L, "%s: tie_breaker is %s (accepted: true, false, or an 8-byte string)", what,
+				       describe(L, vidx, vb, sizeof(vb)));
+		}
+		break;
+	}
 	case K_STRLIST: {
 		/* An array of strings, kept '\n'-separated. */
 		char *out = field;
@@ -404,6 +423,11 @@ static void push_table(lua_State *L, const struct key *keys, const void *base)
 			lua_pushlstring(L, field, len);
 			break;
 		}
+		case K_TIEBREAKER:
+			if (!*(const bool *)((const char *)base + k->lenoff))
+				continue;
+			lua_pushlstring(L, field, 8);
+			break;
 		case K_STRLIST: {
 			const char *p = field;
 			int n = 0;

@@ -55,6 +55,44 @@ static void find_existing(struct l2tp_tunnel *t, void *arg)
 		f->found = t;
 }
 
+static bool same_host(const struct sockaddr_storage *a, const struct sockaddr *b)
+{
+	if (a->ss_family != b->sa_family)
+		return false;
+	if (b->sa_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr == ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr, &((const struct sockaddr_in6 *)b)->sin6_addr,
+		      sizeof(struct in6_addr)) == 0;
+}
+
+/* RFC 2661 section 4.4.3: when we have an SCCRQ of our own outstanding to
+ * the host this SCCRQ comes from, one tunnel survives. The lower Tie
+ * Breaker wins and the loser silently discards its tunnel; equal values
+ * discard both; a side that sent none loses to one that did; with none on
+ * either side both tunnels are made. Returns true when the received SCCRQ
+ * is to be dropped. */
+static bool tie_break(struct l2tp_listener *l, const struct l2tp_msg *m, const struct sockaddr *from)
+{
+	const struct l2tp_avp *theirs = l2tp_msg_find(m, L2TP_AVP_TIE_BREAKER);
+	if (!theirs || theirs->len != 8)
+		return false;
+	for (struct l2tp_tunnel *t = l->ctx->tunnels_head; t; t = t->next) {
+		if (t->kind != L2TP_TUNNEL_DYNAMIC || t->state != TS_WAIT_CTL_REPLY || t->closing ||
+		    !same_host(&t->peer, from))
+			continue;
+		int cmp = t->cfg.has_tie_breaker ? memcmp(t->cfg.tie_breaker, theirs->value, 8) : 1;
+		if (cmp < 0) {
+			l2tp_tlog(t, L2TP_LOG_INFO, "won the tie breaker against the peer's own SCCRQ");
+			return true;
+		}
+		l2tp_tunnel_down(t, cmp == 0 ? "equal tie breakers: both tunnels discarded"
+					    : "lost the tie breaker to the peer's own SCCRQ",
+				 NULL, false);
+		return cmp == 0;
+	}
+	return false;
+}
+
 static void on_read(evutil_socket_t fd, short what, void *arg)
 {
 	static uint8_t buf[65540];
@@ -100,6 +138,8 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 			l2tp_channel_input(f.found->ch, buf, (size_t)n);
 			continue;
 		}
+		if (tie_break(l, &m, (struct sockaddr *)&from))
+			continue;
 		const struct l2tp_listener_config *c = &l->cfg;
 		if ((c->max_tunnels && l->ntunnels >= c->max_tunnels) || (c->max_pending && l->npending >= c->max_pending)) {
 			l->stats.refused_by_limit++;

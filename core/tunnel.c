@@ -238,6 +238,8 @@ static void send_sccrq(struct l2tp_tunnel *t)
 	l2tp_msg_add_u16(&m, L2TP_AVP_ASSIGNED_TUNNEL_ID, true, (uint16_t)c->tid);
 	m.avps[m.navps - 1].hidden = c->hide_avps;
 	l2tp_msg_add_u16(&m, L2TP_AVP_RECEIVE_WINDOW_SIZE, true, c->window_size);
+	if (c->has_tie_breaker)
+		l2tp_msg_add(&m, L2TP_AVP_TIE_BREAKER, false, false, c->tie_breaker, 8);
 	if (c->challenge) {
 		if (getrandom(t->our_challenge, sizeof(t->our_challenge), 0) != sizeof(t->our_challenge))
 			memset(t->our_challenge, 0x5a, sizeof(t->our_challenge));

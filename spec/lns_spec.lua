@@ -220,6 +220,64 @@ describe("LNS: ctx:listen", function()
     assert.is_true(h.run_until(function() return t:is_up() end, 5))
   end)
 
+  describe("the tie breaker (RFC 2661 section 4.4.3)", function()
+    -- Our LAC dials a peer that, at the same moment, dials our listener
+    -- (from the same host) with its own SCCRQ and Tie Breaker.
+    local function race(ours, theirs)
+      local l = listen()
+      local peer = assert(l2tp.udp{ ["local"] = "127.0.0.1:0" })
+      local c = { peer = peer:local_address(), retry_timeout = 5000 }
+      if ours ~= nil then c.tie_breaker = ours end
+      local t = lns:dynamic_tunnel("ours", c)
+      l2tp.run(0.05) -- our SCCRQ is out, unanswered
+      local avps = { { name = "protocol_version", value = { version = 1, revision = 0 } },
+        { name = "host_name", value = "peer" }, { name = "framing_capabilities", value = 3 },
+        { name = "assigned_tunnel_id", value = 55 } }
+      if theirs then avps[#avps + 1] = { name = "tie_breaker", value = theirs } end
+      peer:send(assert(l2tp.codec.encode({ type = "SCCRQ", avps = avps })), l:address())
+      l2tp.run(0.2)
+      peer:close()
+      return t, l
+    end
+    local low, high = "\0\0\0\0\0\0\0\1", "\255\255\255\255\255\255\255\255"
+
+    it("the lower value wins: theirs is dropped", function()
+      local t, l = race(low, high)
+      assert.is_false(t:is_closed())
+      assert.equal(0, l:stats().accepted)
+    end)
+    it("the higher value loses: ours is discarded, theirs accepted", function()
+      local t, l = race(high, low)
+      assert.is_true(t:is_closed())
+      assert.equal(1, l:stats().accepted)
+      l2tp.run(0.05)
+      local down
+      for _, e in ipairs(lnsr.list) do if e.event == "tunnel_down" and e.tunnel_name == "ours" then down = e end end
+      assert.equal("lost the tie breaker to the peer's own SCCRQ", down.reason)
+    end)
+    it("equal values discard both", function()
+      local t, l = race(low, low)
+      assert.is_true(t:is_closed())
+      assert.equal(0, l:stats().accepted)
+    end)
+    it("a side that sent none loses to one that did", function()
+      local t, l = race(nil, high)
+      assert.is_true(t:is_closed())
+      assert.equal(1, l:stats().accepted)
+    end)
+    it("with none on either side both tunnels are made", function()
+      local t, l = race(nil, nil)
+      assert.is_false(t:is_closed())
+      assert.equal(1, l:stats().accepted)
+    end)
+    it("our SCCRQ carries it, and config() shows it", function()
+      local t = lns:dynamic_tunnel("tb", { peer = "127.0.0.1:9", tie_breaker = low })
+      assert.equal(low, t:config().tie_breaker)
+      assert.equal("tunnel 'x': tie_breaker is string 'short' (accepted: true, false, or an 8-byte string)",
+        h.raises(lns.dynamic_tunnel, lns, "x", { peer = "127.0.0.1:9", tie_breaker = "short" }))
+    end)
+  end)
+
   it("validates its config", function()
     assert.matches("^listener 'x': unknown key 'peer' %(accepted: local, max_tunnels",
       h.raises(lns.listen, lns, "x", { peer = "127.0.0.1:1" }))

@@ -62,6 +62,8 @@ struct l2tp_tunnel_config {
 	char secret[L2TP_SECRET_MAX]; /* tunnel authentication and hidden AVPs; "" = none */
 	bool hide_avps;		      /* hide what RFC 2661 allows hiding */
 	bool challenge;		      /* challenge the peer (needs secret) */
+	bool has_tie_breaker;	      /* send a Tie Breaker AVP in SCCRQ */
+	uint8_t tie_breaker[8];
 };
 
 struct l2tp_session_config {
