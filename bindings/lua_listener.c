@@ -104,18 +104,16 @@ static int on_tunnel(void *arg, struct l2tp_listener *l, const struct l2tp_tunne
 
 static int apply_call_settings(lua_State *L);
 
-static int on_call(void *arg, struct l2tp_listener *l, const struct l2tp_call_request *req,
-		   struct l2tp_session_config *settings, struct l2tp_verdict *v)
+/* Runs the call hook on top of the stack for req, through the one door:
+ * true accepts, false [, result [, message]] refuses, a table accepts with
+ * those session settings (read like any config; a bad one refuses). */
+int l2tp_lua_run_call_hook(struct lctx *lc, const char *what, const struct l2tp_call_request *req,
+			   struct l2tp_session_config *settings, struct l2tp_verdict *v, uint16_t default_result)
 {
-	struct llistener *ll = arg;
-	lua_State *L = ll->lc->rt->L;
-	int top = lua_gettop(L), rc = 0;
-	char what[200];
-	(void)l;
-	if (!push_hook(L, ll, "on_call"))
-		return 0;
+	lua_State *L = lc->rt->L;
+	int top = lua_gettop(L) - 1, rc = 0;
 	lua_createtable(L, 0, 8);
-	l2tp_lua_push_obj(L, ll->lc, L2TP_TUNNEL_MT, l2tp_tunnel_handle(req->tunnel), l2tp_tunnel_name(req->tunnel));
+	l2tp_lua_push_obj(L, lc, L2TP_TUNNEL_MT, l2tp_tunnel_handle(req->tunnel), l2tp_tunnel_name(req->tunnel));
 	lua_setfield(L, -2, "tunnel");
 	lua_pushnumber(L, req->peer_sid);
 	lua_setfield(L, -2, "peer_session_id");
@@ -129,33 +127,42 @@ static int on_call(void *arg, struct l2tp_listener *l, const struct l2tp_call_re
 	lua_setfield(L, -2, "called_number");
 	lua_pushstring(L, req->sub_address);
 	lua_setfield(L, -2, "sub_address");
-	snprintf(what, sizeof(what), "listener '%s' on_call hook (refusing the call)", ll->name);
-	if (l2tp_lua_call(ll->lc->rt, L, 1, 3, what) != 0) {
+	if (l2tp_lua_call(lc->rt, L, 1, 3, what) != 0) {
 		v->result_code = 2;
 		v->error_code = 6;
 		snprintf(v->message, sizeof(v->message), "admission hook failed");
 		rc = -1;
 	} else if (lua_istable(L, top + 1)) {
-		/* Session settings: checked like any session config; a bad one
-		 * refuses the call and is logged. */
 		/* Read through the one door, so a bad table refuses the call
 		 * instead of raising here. */
 		lua_pushcfunction(L, apply_call_settings);
 		lua_pushvalue(L, top + 1);
 		lua_pushlightuserdata(L, settings);
 		lua_pushstring(L, l2tp_tunnel_name(req->tunnel));
-		if (l2tp_lua_call(ll->lc->rt, L, 3, 0, what) != 0) {
+		if (l2tp_lua_call(lc->rt, L, 3, 0, what) != 0) {
 			v->result_code = 2;
 			v->error_code = 6;
 			snprintf(v->message, sizeof(v->message), "bad session settings from the hook");
 			rc = -1;
 		}
 	} else if (!lua_toboolean(L, top + 1)) {
-		verdict_from(L, top + 2, v, 5);
+		verdict_from(L, top + 2, v, default_result);
 		rc = -1;
 	}
 	lua_settop(L, top);
 	return rc;
+}
+
+static int on_call(void *arg, struct l2tp_listener *l, const struct l2tp_call_request *req,
+		   struct l2tp_session_config *settings, struct l2tp_verdict *v)
+{
+	struct llistener *ll = arg;
+	char what[200];
+	(void)l;
+	if (!push_hook(ll->lc->rt->L, ll, "on_call"))
+		return 0;
+	snprintf(what, sizeof(what), "listener '%s' on_call hook (refusing the call)", ll->name);
+	return l2tp_lua_run_call_hook(ll->lc, what, req, settings, v, 5);
 }
 
 /* (settings table, config pointer, tunnel name): reads the hook's session

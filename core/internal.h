@@ -93,6 +93,8 @@ struct l2tp_tunnel {
 	enum { TS_IDLE, TS_WAIT_CTL_REPLY, TS_WAIT_CTL_CONN, TS_ESTABLISHED } state;
 	struct l2tp_listener *listener; /* accepted tunnels, while it lives */
 	bool challenged;		/* we sent a Challenge (LNS) */
+	l2tp_ocrq_fn ocrq_hook;		/* LAC: accepts outgoing calls */
+	void *ocrq_arg;
 	uint8_t our_challenge[16];
 	uint32_t call_serial;
 };
@@ -159,6 +161,8 @@ void l2tp_listener_close_all(struct l2tp_context *ctx);
 /* session.c */
 /* An ICRQ on an LNS tunnel: admission, then ICRP. */
 void l2tp_session_incoming(struct l2tp_tunnel *t, struct l2tp_msg *m);
+/* An OCRQ on a LAC tunnel whose script accepts outgoing calls. */
+void l2tp_session_outgoing(struct l2tp_tunnel *t, struct l2tp_msg *m);
 void l2tp_session_destroy(struct l2tp_session *s, const char *reason, const struct l2tp_result *result);
 /* Takes the session down; tell_peer sends a CDN with result first. */
 void l2tp_session_down(struct l2tp_session *s, const char *reason, const struct l2tp_result *result, bool tell_peer);

@@ -393,16 +393,18 @@ static void copy_avp_string(const struct l2tp_msg *m, uint16_t type, char *out, 
 	snprintf(out, len, "%.*s", a ? (int)a->len : 0, a ? (const char *)a->value : "");
 }
 
+static struct l2tp_session *answer_call(struct l2tp_tunnel *t, uint32_t peer_sid, struct l2tp_session_config *cfg,
+					uint16_t reply);
+
 void l2tp_session_incoming(struct l2tp_tunnel *t, struct l2tp_msg *m)
 {
-	static struct l2tp_msg out;
 	struct l2tp_listener *l = t->listener;
 	uint32_t peer_sid = l2tp_avp_u16(l2tp_msg_find(m, L2TP_AVP_ASSIGNED_SESSION_ID));
 	const struct l2tp_avp *serial = l2tp_msg_find(m, L2TP_AVP_CALL_SERIAL_NUMBER);
 	const struct l2tp_avp *bearer = l2tp_msg_find(m, L2TP_AVP_BEARER_TYPE);
 	struct l2tp_session_config cfg;
 	struct l2tp_verdict v = {0};
-	char calling[128], called[128], sub[128], name[64], err[256];
+	char calling[128], called[128], sub[128];
 
 	/* A retransmitted ICRQ is filtered by the transport; a second call
 	 * with the same ID from the LAC is refused. */
@@ -441,39 +443,83 @@ void l2tp_session_incoming(struct l2tp_tunnel *t, struct l2tp_msg *m)
 			return;
 		}
 	}
-	cfg.sid = l2tp_random_id(sid_taken, t);
-	cfg.psid = peer_sid;
-	snprintf(name, sizeof(name), "s%u", cfg.sid);
+	if (answer_call(t, peer_sid, &cfg, L2TP_MSG_ICRP) && l) {
+		l->nsessions++;
+		l->stats.calls_accepted++;
+	}
+}
+
+/* Makes the session for a call the peer placed (an ICRQ at an LNS, an OCRQ
+ * at a LAC) once it is admitted, and answers with `reply`. */
+static struct l2tp_session *answer_call(struct l2tp_tunnel *t, uint32_t peer_sid, struct l2tp_session_config *cfg,
+					uint16_t reply)
+{
+	static struct l2tp_msg out;
+	char name[64], err[256];
+	cfg->sid = l2tp_random_id(sid_taken, t);
+	cfg->psid = peer_sid;
+	snprintf(name, sizeof(name), "%s%u", reply == L2TP_MSG_OCRP ? "out" : "s", cfg->sid);
 	struct l2tp_session *s = calloc(1, sizeof(*s));
-	if (!s || !(s->name = strdup(name)) || l2tp_session_config_check(&cfg, L2TP_V2, L2TP_TUNNEL_ACCEPTED, err, sizeof(err)) != 0) {
+	if (!s || !(s->name = strdup(name)) || l2tp_session_config_check(cfg, L2TP_V2, t->kind, err, sizeof(err)) != 0) {
 		if (s)
 			free(s->name);
 		free(s);
-		v.result_code = L2TP_RESULT_CDN_ERROR;
-		v.error_code = L2TP_ERROR_NO_RESOURCES;
+		struct l2tp_verdict v = {.result_code = L2TP_RESULT_CDN_ERROR, .error_code = L2TP_ERROR_NO_RESOURCES};
 		snprintf(v.message, sizeof(v.message), "cannot accept");
 		refuse_call(t, peer_sid, &v);
-		return;
+		return NULL;
 	}
 	s->tunnel = t;
-	s->cfg = cfg;
+	s->cfg = *cfg;
 	s->obj.type = L2TP_OBJ_SESSION;
 	s->ppp_fd = -1;
 	s->obj.handle = l2tp_context_new_handle(t->ctx);
 	if (link_session(t, s) != 0) {
 		free(s->name);
 		free(s);
-		return;
-	}
-	if (l) {
-		l->nsessions++;
-		l->stats.calls_accepted++;
+		return NULL;
 	}
 	s->state = SS_WAIT_CONNECT;
-	l2tp_msg_init(&out, 2, L2TP_MSG_ICRP);
+	l2tp_msg_init(&out, 2, reply);
 	l2tp_msg_add_u16(&out, L2TP_AVP_ASSIGNED_SESSION_ID, true, (uint16_t)s->cfg.sid);
 	out.avps[out.navps - 1].hidden = t->cfg.hide_avps;
 	l2tp_tunnel_send(t, s, &out);
+	return s;
+}
+
+static void on_iccn(struct l2tp_session *s);
+
+void l2tp_session_outgoing(struct l2tp_tunnel *t, struct l2tp_msg *m)
+{
+	static struct l2tp_msg occn;
+	uint32_t peer_sid = l2tp_avp_u16(l2tp_msg_find(m, L2TP_AVP_ASSIGNED_SESSION_ID));
+	const struct l2tp_avp *serial = l2tp_msg_find(m, L2TP_AVP_CALL_SERIAL_NUMBER);
+	const struct l2tp_avp *bearer = l2tp_msg_find(m, L2TP_AVP_BEARER_TYPE);
+	struct l2tp_session_config cfg;
+	struct l2tp_verdict v = {0};
+	char called[128], sub[128];
+	copy_avp_string(m, L2TP_AVP_CALLED_NUMBER, called, sizeof(called));
+	copy_avp_string(m, L2TP_AVP_SUB_ADDRESS, sub, sizeof(sub));
+	struct l2tp_call_request req = {t, peer_sid, serial ? l2tp_avp_u32(serial) : 0, bearer ? l2tp_avp_u32(bearer) : 0,
+					"", called, sub};
+	l2tp_session_config_defaults(&cfg, L2TP_V2);
+	if (t->ocrq_hook(t->ocrq_arg, t, &req, &cfg, &v) != 0) {
+		if (!v.result_code)
+			v.result_code = L2TP_RESULT_CDN_NO_FACILITIES_PERM;
+		l2tp_tlog(t, L2TP_LOG_INFO, "outgoing call to '%s' refused: result %u", called, v.result_code);
+		refuse_call(t, peer_sid, &v);
+		return;
+	}
+	struct l2tp_session *s = answer_call(t, peer_sid, &cfg, L2TP_MSG_OCRP);
+	if (!s)
+		return;
+	/* "Dialling" is immediate here: the call is connected at once. */
+	l2tp_msg_init(&occn, 2, L2TP_MSG_OCCN);
+	l2tp_msg_add_u32(&occn, L2TP_AVP_TX_CONNECT_SPEED, true, 100000000);
+	l2tp_msg_add_u32(&occn, L2TP_AVP_FRAMING_TYPE, true,
+			 t->cfg.framing_caps & L2TP_FRAMING_SYNC ? L2TP_FRAMING_SYNC : L2TP_FRAMING_ASYNC);
+	l2tp_tunnel_send(t, s, &occn);
+	on_iccn(s);
 }
 
 static void on_iccn(struct l2tp_session *s)

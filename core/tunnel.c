@@ -374,7 +374,11 @@ static void d_recv(void *arg, struct l2tp_msg *m, const struct l2tp_codec_error 
 	case L2TP_MSG_HELLO:
 		return; /* the transport acknowledged it */
 	case L2TP_MSG_OCRQ:
-		if (t->state == TS_ESTABLISHED)
+		if (t->state != TS_ESTABLISHED)
+			return;
+		if (t->ocrq_hook)
+			l2tp_session_outgoing(t, m);
+		else
 			refuse_ocrq(t, m);
 		return;
 	case L2TP_MSG_ICRP:
@@ -804,6 +808,12 @@ const struct l2tp_tunnel_config *l2tp_tunnel_config(const struct l2tp_tunnel *t)
 bool l2tp_tunnel_is_up(const struct l2tp_tunnel *t)
 {
 	return t->up;
+}
+
+void l2tp_tunnel_set_ocrq_hook(struct l2tp_tunnel *t, l2tp_ocrq_fn fn, void *arg)
+{
+	t->ocrq_hook = fn;
+	t->ocrq_arg = arg;
 }
 
 int l2tp_tunnel_control_stats(const struct l2tp_tunnel *t, struct l2tp_transport_stats *out)

@@ -295,7 +295,47 @@ describe("LAC: ctx:dynamic_tunnel", function()
     assert.equal(1, lns:count("ICCN"))
   end)
 
-  it("refuses an outgoing call request with a CDN", function()
+  describe("outgoing calls (OCRQ) a script accepts", function()
+    local function ocrq(sid, called)
+      lns:send("OCRQ", { { name = "assigned_session_id", value = sid }, { name = "call_serial_number", value = 7 },
+        { name = "minimum_bps", value = 1 }, { name = "maximum_bps", value = 2 }, { name = "bearer_type", value = 1 },
+        { name = "framing_type", value = 1 }, { name = "called_number", value = called } })
+    end
+    it("answers OCRP then OCCN, and the call comes up", function()
+      local seen
+      local t = tunnel{ on_outgoing_call = function(call) seen = call; return true end }
+      until_(function() return t:is_up() end)
+      ocrq(99, "5551234")
+      assert.is_true(until_(function() return lns:count("OCCN") == 1 end))
+      local rp, cn = lns:last("OCRP"), lns:last("OCCN")
+      assert.equal(99, rp.session_id)
+      local sid = rp.values.assigned_session_id
+      assert.is_number(cn.values.tx_connect_speed)
+      assert.equal("5551234", seen.called_number)
+      assert.equal(7, seen.serial)
+      assert.equal(t, seen.tunnel)
+      l2tp.run(0.05)
+      local up = ev("session_up")
+      assert.equal("out" .. sid, up.session_name)
+      assert.equal(99, up.session_config.psid)
+    end)
+    it("the hook may refuse with a result code", function()
+      local t = tunnel{ on_outgoing_call = function() return false, 6, "no such number" end }
+      until_(function() return t:is_up() end)
+      ocrq(98, "0")
+      assert.is_true(until_(function() return lns:count("CDN") > 0 end))
+      local cdn = lns:last("CDN")
+      assert.equal(6, cdn.values.result_code.result)
+      assert.equal("no such number", cdn.values.result_code.message)
+      assert.equal(98, cdn.session_id)
+    end)
+    it("must be a function", function()
+      assert.equal("tunnel 't': on_outgoing_call must be a function, got boolean",
+        h.raises(ctx.dynamic_tunnel, ctx, "t", { peer = lns:address(), on_outgoing_call = true }))
+    end)
+  end)
+
+  it("refuses an outgoing call request with a CDN when no script accepts them", function()
     local t = tunnel()
     until_(function() return t:is_up() end)
     lns:send("OCRQ", { { name = "assigned_session_id", value = 99 }, { name = "call_serial_number", value = 1 },

@@ -194,6 +194,13 @@ struct l2tp_listener_stats {
 };
 void l2tp_listener_stats(const struct l2tp_listener *l, struct l2tp_listener_stats *out);
 
+/* LAC: a script may accept the LNS's outgoing call requests (OCRQ) on a
+ * dynamic tunnel; without a hook they are refused (CDN result 5). The hook
+ * returns 0 to accept (settings may be changed) or nonzero with v filled. */
+typedef int (*l2tp_ocrq_fn)(void *arg, struct l2tp_tunnel *t, const struct l2tp_call_request *req,
+			    struct l2tp_session_config *settings, struct l2tp_verdict *v);
+void l2tp_tunnel_set_ocrq_hook(struct l2tp_tunnel *t, l2tp_ocrq_fn fn, void *arg);
+
 /* Sessions. */
 int l2tp_session_create(struct l2tp_tunnel *t, const char *name, const struct l2tp_session_config *cfg,
 			struct l2tp_session **out, char *err, size_t errlen);
