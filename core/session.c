@@ -324,13 +324,13 @@ static int start_pppd(struct l2tp_session *s, char *err, size_t errlen)
 	return 0;
 }
 
+static void connect_call(struct l2tp_session *s);
+
 static void on_icrp(struct l2tp_session *s, struct l2tp_msg *m)
 {
 	static struct l2tp_msg out;
 	struct l2tp_tunnel *t = s->tunnel;
-	struct l2tp_context *ctx = t->ctx;
 	const struct l2tp_avp *asid = l2tp_msg_find(m, L2TP_AVP_ASSIGNED_SESSION_ID);
-	char err[256], why[300];
 
 	if (l2tp_avp_u16(asid) == 0) {
 		struct l2tp_result res = {.result_code = L2TP_RESULT_CDN_ERROR, .error_code = L2TP_ERROR_BAD_VALUE,
@@ -341,18 +341,6 @@ static void on_icrp(struct l2tp_session *s, struct l2tp_msg *m)
 	}
 	s->cfg.psid = l2tp_avp_u16(asid);
 
-	struct l2tp_dp_session dps;
-	l2tp_dp_session_fill(s, &dps);
-	if (ctx->dp->session_create(ctx->dp_state, &dps, s->ifname, err, sizeof(err)) != 0) {
-		struct l2tp_result res = {.result_code = L2TP_RESULT_CDN_ERROR, .error_code = L2TP_ERROR_NO_RESOURCES,
-					  .has_error_code = true};
-		snprintf(res.message, sizeof(res.message), "data plane failure");
-		snprintf(why, sizeof(why), "data plane: %s", err);
-		l2tp_session_down(s, why, &res, true);
-		return;
-	}
-	s->dp_created = true;
-
 	l2tp_msg_init(&out, 2, L2TP_MSG_ICCN);
 	l2tp_msg_add_u32(&out, L2TP_AVP_TX_CONNECT_SPEED, true, 100000000);
 	l2tp_msg_add_u32(&out, L2TP_AVP_FRAMING_TYPE, true,
@@ -360,18 +348,7 @@ static void on_icrp(struct l2tp_session *s, struct l2tp_msg *m)
 	if (s->cfg.seqnum)
 		l2tp_msg_add(&out, L2TP_AVP_SEQUENCING_REQUIRED, true, false, NULL, 0);
 	l2tp_tunnel_send(t, s, &out);
-	if (s->cfg.pseudowire != L2TP_PW_ETH && ctx->dp->ppp_open && start_pppd(s, err, sizeof(err)) != 0) {
-		struct l2tp_result res = {.result_code = L2TP_RESULT_CDN_ERROR, .error_code = L2TP_ERROR_NO_RESOURCES,
-					  .has_error_code = true};
-		snprintf(res.message, sizeof(res.message), "cannot start PPP");
-		snprintf(why, sizeof(why), "%s", err);
-		l2tp_session_down(s, why, &res, true);
-		return;
-	}
-	s->state = SS_ESTABLISHED;
-	s->up = true;
-	l2tp_slog(s, L2TP_LOG_INFO, "established, peer session ID %u", s->cfg.psid);
-	l2tp_context_post(ctx, L2TP_EVENT_SESSION_UP, t, s, NULL, NULL);
+	connect_call(s);
 }
 
 /* Refuses a call without making a session: a CDN to the LAC's session. */
@@ -487,7 +464,6 @@ static struct l2tp_session *answer_call(struct l2tp_tunnel *t, uint32_t peer_sid
 	return s;
 }
 
-static void on_iccn(struct l2tp_session *s);
 
 void l2tp_session_outgoing(struct l2tp_tunnel *t, struct l2tp_msg *m)
 {
@@ -519,10 +495,12 @@ void l2tp_session_outgoing(struct l2tp_tunnel *t, struct l2tp_msg *m)
 	l2tp_msg_add_u32(&occn, L2TP_AVP_FRAMING_TYPE, true,
 			 t->cfg.framing_caps & L2TP_FRAMING_SYNC ? L2TP_FRAMING_SYNC : L2TP_FRAMING_ASYNC);
 	l2tp_tunnel_send(t, s, &occn);
-	on_iccn(s);
+	connect_call(s);
 }
 
-static void on_iccn(struct l2tp_session *s)
+/* The call is connected (we sent ICCN or OCCN, or received ICCN): the
+ * kernel session, pppd for PPP, and the session is up. */
+static void connect_call(struct l2tp_session *s)
 {
 	struct l2tp_tunnel *t = s->tunnel;
 	struct l2tp_context *ctx = t->ctx;
@@ -569,7 +547,7 @@ void l2tp_session_recv(struct l2tp_session *s, struct l2tp_msg *m, const struct 
 		return;
 	case L2TP_MSG_ICCN:
 		if (s->state == SS_WAIT_CONNECT)
-			on_iccn(s);
+			connect_call(s);
 		return;
 	case L2TP_MSG_CDN: {
 		struct l2tp_result res;
