@@ -2,13 +2,7 @@
 -- (namespace l2b), on Debian's kernel in the VM.
 local k = require "spec.kernel.support"
 
-local dir = "/tmp/l2tp-kernel-spec"
-
-local function write(path, s)
-  local f = assert(io.open(path, "w"))
-  f:write(s)
-  f:close()
-end
+local dir, write = k.dir, k.write
 
 describe("LAC on the kernel", function()
   before_each(function() k.setup() end)

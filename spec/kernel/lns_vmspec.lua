@@ -2,13 +2,7 @@
 -- LAC with pppd and against our own LAC (namespace l2b).
 local k = require "spec.kernel.support"
 
-local dir = "/tmp/l2tp-kernel-spec"
-
-local function write(path, s)
-  local f = assert(io.open(path, "w"))
-  f:write(s)
-  f:close()
-end
+local dir, write = k.dir, k.write
 
 local function start_lns()
   write(dir .. "/lns.lua", [[

@@ -5,6 +5,7 @@ local M = {}
 M.build_dir = os.getenv("L2TP_BUILD_DIR") or "build"
 M.l2tp_run = M.build_dir .. "/bindings/l2tp-run"
 local dir = "/tmp/l2tp-kernel-spec"
+M.dir = dir -- where the specs keep their scripts, configs and logs
 
 function M.sh(cmd)
   local f = io.popen(cmd .. " 2>&1; echo \"rc=$?\"")
@@ -49,6 +50,12 @@ local function read(path)
   return s
 end
 M.read = read
+
+function M.write(path, s)
+  local f = assert(io.open(path, "w"))
+  f:write(s)
+  f:close()
+end
 
 function M.wait_for(fn, timeout)
   local deadline = os.time() + (timeout or 10)
