@@ -563,8 +563,7 @@ void l2tp_session_recv(struct l2tp_session *s, struct l2tp_msg *m, const struct 
 		const struct l2tp_avp *accm = l2tp_msg_find(m, L2TP_AVP_ACCM);
 		if (accm && accm->len == 10)
 			l2tp_slog(s, L2TP_LOG_INFO, "peer set link info: send ACCM 0x%08x, receive ACCM 0x%08x",
-				  (unsigned)(accm->value[2] << 24 | accm->value[3] << 16 | accm->value[4] << 8 | accm->value[5]),
-				  (unsigned)(accm->value[6] << 24 | accm->value[7] << 16 | accm->value[8] << 8 | accm->value[9]));
+				  l2tp_get32(accm->value + 2), l2tp_get32(accm->value + 6));
 		return;
 	}
 	case L2TP_MSG_WEN:
@@ -580,8 +579,9 @@ void l2tp_session_down(struct l2tp_session *s, const char *reason, const struct 
 	if (s->closing)
 		return;
 	bool dyn = s->tunnel->kind == L2TP_TUNNEL_DYNAMIC || s->tunnel->kind == L2TP_TUNNEL_ACCEPTED;
+	/* Outlives the block below: the down event reports it. */
+	struct l2tp_result admin = {.result_code = L2TP_RESULT_CDN_ADMIN, .has_error_code = true};
 	if (tell_peer && dyn && s->state != SS_WAIT_TUNNEL && !s->tunnel->closing) {
-		struct l2tp_result admin = {.result_code = L2TP_RESULT_CDN_ADMIN, .has_error_code = true};
 		if (!result) {
 			snprintf(admin.message, sizeof(admin.message), "%s", reason ? reason : "closed");
 			result = &admin;

@@ -3,6 +3,7 @@
 #define L2TP_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Writes a message to err (if any) and returns rc, so callers can
  * `return l2tp_errf(err, len, -EINVAL, "...")`. */
@@ -12,5 +13,31 @@ int l2tp_errf(char *err, size_t errlen, int rc, const char *fmt, ...)
 int l2tp_errprefix(char *err, size_t errlen, int rc, const char *prefix);
 /* strdup that tolerates NULL. */
 char *l2tp_strdup(const char *s);
+
+/* Big-endian reads and writes. The casts keep the shifts unsigned: a byte
+ * shifted into bit 31 of an int is undefined. */
+static inline uint16_t l2tp_get16(const uint8_t *p)
+{
+	return (uint16_t)((unsigned)p[0] << 8 | p[1]);
+}
+
+static inline uint32_t l2tp_get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline void l2tp_put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline void l2tp_put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
 
 #endif
