@@ -97,11 +97,14 @@ ctx:close()]])
 
   it("a quiescent pair carries traffic and HELLOs; killing one side brings the other down and removes its kernel objects", function()
     local e = encaps[1]
-    local q = { hello_timeout = 500, retry_timeout = 200, max_retries = 2 }
-    local pa = k.endpoint("a", "l2a", "quiescent", tcfg(e, e.a, e.b, 10, 20, q),
-      { sid = 1, psid = 2, pseudowire = "eth", interface_name = "pwa" })
-    local pb = k.endpoint("b", "l2b", "quiescent", tcfg(e, e.b, e.a, 20, 10, q),
+    -- b only answers (no HELLO of its own) and is up before a starts, so
+    -- a's HELLOs have an answer from the first one however slowly the two
+    -- processes start.
+    local pb = k.endpoint("b", "l2b", "quiescent", tcfg(e, e.b, e.a, 20, 10, { hello_timeout = 0 }),
       { sid = 2, psid = 1, pseudowire = "eth", interface_name = "pwb" })
+    local pa = k.endpoint("a", "l2a", "quiescent", tcfg(e, e.a, e.b, 10, 20,
+      { hello_timeout = 500, retry_timeout = 200, max_retries = 2 }),
+      { sid = 1, psid = 2, pseudowire = "eth", interface_name = "pwa" })
     k.addr("l2a", "pwa", "192.168.80.1/30")
     k.addr("l2b", "pwb", "192.168.80.2/30")
     local rc, out = k.ping("l2a", "192.168.80.2", 3)
