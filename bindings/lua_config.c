@@ -50,6 +50,7 @@ static const struct key tunnel_keys[] = {
 	{"max_retry_timeout", K_UINT, TF(max_retry_timeout_ms), 1, 4294967295.0, NULL, L2TP_LUA_KEYS_CONTROL, 0},
 	{"ack_timeout", K_UINT, TF(ack_timeout_ms), 1, 4294967295.0, NULL, L2TP_LUA_KEYS_CONTROL, 0},
 	{"stopccn_timeout", K_UINT, TF(stopccn_timeout_ms), 1, 4294967295.0, NULL, L2TP_LUA_KEYS_CONTROL, 0},
+	{"setup_timeout", K_UINT, TF(setup_timeout_ms), 1, 4294967295.0, NULL, L2TP_LUA_KEYS_DYNAMIC, 0},
 	{"host_name", K_STRING, TF(host_name), 0, 0, NULL, L2TP_LUA_KEYS_ALL, 0},
 	{"framing_caps", K_FRAMING, TF(framing_caps), 0, 0, NULL, L2TP_LUA_KEYS_ALL, 0},
 	{"secret", K_STRING, TF(secret), 0, 0, NULL, L2TP_LUA_KEYS_DYNAMIC, 0},

@@ -414,6 +414,29 @@ static int ctx_kernel_tunnels(lua_State *L)
 	return 1;
 }
 
+/* ctx:stats(): what the context holds now. */
+static int ctx_stats(lua_State *L)
+{
+	struct lctx *lc;
+	struct l2tp_context *ctx = open_ctx(L, &lc);
+	struct l2tp_context_stats st;
+	if (!ctx)
+		return l2tp_lua_closed(L);
+	l2tp_context_stats(ctx, &st);
+	lua_createtable(L, 0, 5);
+	lua_pushnumber(L, (double)st.tunnels);
+	lua_setfield(L, -2, "tunnels");
+	lua_pushnumber(L, (double)st.sessions);
+	lua_setfield(L, -2, "sessions");
+	lua_pushnumber(L, (double)st.listeners);
+	lua_setfield(L, -2, "listeners");
+	lua_pushnumber(L, (double)st.lingering);
+	lua_setfield(L, -2, "lingering");
+	lua_pushnumber(L, (double)st.sockets);
+	lua_setfield(L, -2, "sockets");
+	return 1;
+}
+
 static int ctx_dataplane(lua_State *L)
 {
 	struct lctx *lc = l2tp_lua_check_ctx(L, 1);
@@ -444,6 +467,7 @@ static const luaL_Reg ctx_methods[] = {
 	{"tunnels", ctx_tunnels},
 	{"find_tunnel", ctx_find_tunnel},
 	{"kernel_tunnels", ctx_kernel_tunnels},
+	{"stats", ctx_stats},
 	{"on", ctx_on},
 	{"off", ctx_off},
 	{"close", ctx_close},
@@ -454,7 +478,7 @@ static const luaL_Reg ctx_methods[] = {
 
 int l2tp_lua_context_new(lua_State *L)
 {
-	static const char *const keys[] = {"dataplane", "log_level", NULL};
+	static const char *const keys[] = {"dataplane", "log_level", "max_lingering", NULL};
 	struct l2tp_lua_rt *rt = l2tp_lua_rt(L);
 	struct l2tp_context_config cc = {0};
 	char err[512];
@@ -471,6 +495,15 @@ int l2tp_lua_context_new(lua_State *L)
 				return l2tp_lua_error(L, "context: dataplane %s%s%s is not available (accepted: %s)",
 						      name ? "'" : "", name ? name : luaL_typename(L, -1), name ? "'" : "",
 						      l2tp_dataplane_find("netlink") ? "null, netlink" : "null");
+		}
+		lua_pop(L, 1);
+		lua_getfield(L, 1, "max_lingering");
+		if (!lua_isnil(L, -1)) {
+			lua_Number n = lua_tonumber(L, -1);
+			if (lua_type(L, -1) != LUA_TNUMBER || n != (lua_Number)(uint32_t)n || n < 1)
+				return l2tp_lua_error(L, "context: max_lingering must be an integer 1-4294967295, got %s",
+						      luaL_typename(L, -1));
+			cc.max_lingering = (uint32_t)n;
 		}
 		lua_pop(L, 1);
 		lua_getfield(L, 1, "log_level");

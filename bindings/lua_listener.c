@@ -185,12 +185,12 @@ static int apply_call_settings(lua_State *L)
 
 int l2tp_lua_listen(lua_State *L)
 {
-	static const char *const keys[] = {"local", "max_tunnels", "max_sessions", "max_pending", "on_tunnel", "on_call",
-					   "window_size", "hello_timeout", "retry_timeout", "max_retries",
-					   "max_retry_timeout", "ack_timeout", "stopccn_timeout", "host_name",
-					   "framing_caps", "secret", "hide_avps", NULL};
-	static const char *const own[] = {"local", "max_tunnels", "max_sessions", "max_pending", "on_tunnel", "on_call",
-					  NULL};
+	static const char *const keys[] = {"local", "max_tunnels", "max_sessions", "max_pending", "tunnel_port",
+					   "on_tunnel", "on_call", "window_size", "hello_timeout", "retry_timeout",
+					   "max_retries", "max_retry_timeout", "ack_timeout", "stopccn_timeout",
+					   "setup_timeout", "host_name", "framing_caps", "secret", "hide_avps", NULL};
+	static const char *const own[] = {"local", "max_tunnels", "max_sessions", "max_pending", "tunnel_port",
+					  "on_tunnel", "on_call", NULL};
 	struct lctx *lc = l2tp_lua_check_ctx(L, 1);
 	const char *name = l2tp_lua_name_arg(L, 2, "ctx:listen(name, cfg)");
 	struct l2tp_listener_config cfg;
@@ -199,7 +199,7 @@ int l2tp_lua_listen(lua_State *L)
 		return l2tp_lua_closed(L);
 	snprintf(what, sizeof(what), "listener '%s'", name);
 	l2tp_lua_check_keys(L, 3, what, keys);
-	memset(&cfg, 0, sizeof(cfg));
+	l2tp_listener_config_defaults(&cfg);
 
 	/* The tunnel template: every key but the listener's own. */
 	lua_newtable(L);
@@ -239,6 +239,18 @@ int l2tp_lua_listen(lua_State *L)
 			}
 			lua_pop(L, 1);
 		}
+		lua_getfield(L, 3, "tunnel_port");
+		if (!lua_isnil(L, -1)) {
+			const char *v = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+			if (v && strcmp(v, "same") == 0)
+				cfg.tunnel_port = L2TP_TUNNEL_PORT_SAME;
+			else if (v && strcmp(v, "new") == 0)
+				cfg.tunnel_port = L2TP_TUNNEL_PORT_NEW;
+			else
+				return l2tp_lua_error(L, "%s: tunnel_port %s%s%s is not valid (accepted: \"same\", \"new\")", what,
+						      v ? "'" : "", v ? v : luaL_typename(L, -1), v ? "'" : "");
+		}
+		lua_pop(L, 1);
 		static const char *const hooks[] = {"on_tunnel", "on_call"};
 		for (int i = 0; i < 2; i++) {
 			lua_getfield(L, 3, hooks[i]);
@@ -329,17 +341,30 @@ static int l_stats(lua_State *L)
 	if (!l)
 		return l2tp_lua_closed(L);
 	l2tp_listener_stats(l, &st);
-	lua_createtable(L, 0, 5);
-	lua_pushnumber(L, (double)st.accepted);
-	lua_setfield(L, -2, "accepted");
-	lua_pushnumber(L, (double)st.refused_by_hook);
-	lua_setfield(L, -2, "refused_by_hook");
-	lua_pushnumber(L, (double)st.refused_by_limit);
-	lua_setfield(L, -2, "refused_by_limit");
-	lua_pushnumber(L, (double)st.calls_accepted);
-	lua_setfield(L, -2, "calls_accepted");
-	lua_pushnumber(L, (double)st.calls_refused);
-	lua_setfield(L, -2, "calls_refused");
+	const struct {
+		const char *name;
+		uint64_t v;
+	} fields[] = {
+		{"accepted", st.accepted},
+		{"refused_by_hook", st.refused_by_hook},
+		{"refused_by_limit", st.refused_by_limit},
+		{"refused_malformed", st.refused_malformed},
+		{"refused_auth", st.refused_auth},
+		{"refused_version", st.refused_version},
+		{"evicted", st.evicted},
+		{"setup_timeouts", st.setup_timeouts},
+		{"answers_dropped", st.answers_dropped},
+		{"calls_accepted", st.calls_accepted},
+		{"calls_refused", st.calls_refused},
+		{"tunnels", st.tunnels},
+		{"pending", st.pending},
+		{"sessions", st.sessions},
+	};
+	lua_createtable(L, 0, (int)(sizeof(fields) / sizeof(fields[0])));
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		lua_pushnumber(L, (double)fields[i].v);
+		lua_setfield(L, -2, fields[i].name);
+	}
 	return 1;
 }
 

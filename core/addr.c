@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "l2tp/config.h"
+#include "hash.h"
 #include "util.h"
 
 static int parse_port(const char *text, const char *p, uint16_t *port, char *err, size_t errlen)
@@ -115,4 +116,57 @@ void l2tp_addr_format(const struct sockaddr *sa, char *buf, size_t buflen)
 	} else {
 		snprintf(buf, buflen, "%s", "");
 	}
+}
+
+bool l2tp_addr_same_host(const struct sockaddr *a, const struct sockaddr *b)
+{
+	if (a->sa_family != b->sa_family)
+		return false;
+	if (a->sa_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr == ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	if (a->sa_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr, &((const struct sockaddr_in6 *)b)->sin6_addr,
+			      sizeof(struct in6_addr)) == 0;
+	return false;
+}
+
+uint16_t l2tp_addr_port(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)sa)->sin_port);
+	if (sa->sa_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+	return 0;
+}
+
+bool l2tp_addr_equal(const struct sockaddr *a, const struct sockaddr *b)
+{
+	return l2tp_addr_same_host(a, b) && l2tp_addr_port(a) == l2tp_addr_port(b);
+}
+
+static bool wildcard(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return ((const struct sockaddr_in *)sa)->sin_addr.s_addr == htonl(INADDR_ANY);
+	return sa->sa_family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)sa)->sin6_addr);
+}
+
+bool l2tp_addr_covers(const struct sockaddr *bound, const struct sockaddr *to)
+{
+	if (l2tp_addr_port(bound) != l2tp_addr_port(to) || bound->sa_family != to->sa_family)
+		return false;
+	return wildcard(bound) || l2tp_addr_same_host(bound, to);
+}
+
+uint64_t l2tp_addr_hash(const struct sockaddr *sa, uint64_t salt)
+{
+	uint64_t h = salt ^ ((uint64_t)l2tp_addr_port(sa) << 32);
+	if (sa->sa_family == AF_INET) {
+		h ^= ((const struct sockaddr_in *)sa)->sin_addr.s_addr;
+	} else if (sa->sa_family == AF_INET6) {
+		uint64_t w[2];
+		memcpy(w, &((const struct sockaddr_in6 *)sa)->sin6_addr, sizeof(w));
+		h ^= l2tp_hash_u64(w[0]) ^ w[1];
+	}
+	return l2tp_hash_u64(h);
 }

@@ -1,57 +1,35 @@
 #include "l2tp/channel.h"
 
 #include <errno.h>
-#include <event2/event.h>
-#include <linux/l2tp.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "l2tp/config.h"
 #include "util.h"
 
-#ifndef IPPROTO_L2TP
-#define IPPROTO_L2TP 115
-#endif
-
-/* Datagrams read per wakeup before the loop gets a turn elsewhere. */
-#define READ_BUDGET 64
-
 struct l2tp_channel {
 	struct l2tp_transport *tr;
-	struct event *rev, *tev;
-	int fd;
+	struct l2tp_endpoint *ep;
 	struct sockaddr_storage peer;
 	socklen_t peer_len;
+	uint32_t local_id;
+	uint8_t version;
+	bool over_ip;
 	bool connected;
 	bool adopt;
-	uint64_t (*now)(void);
-	uint64_t armed;
+	uint64_t strays;
 	struct l2tp_channel_ops ops;
 	void *arg;
 	int busy;
 	bool dead;
 };
 
-uint64_t l2tp_monotonic_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static void destroy(struct l2tp_channel *ch)
 {
 	l2tp_transport_free(ch->tr);
-	if (ch->rev)
-		event_free(ch->rev);
-	if (ch->tev)
-		event_free(ch->tev);
-	if (ch->fd >= 0)
-		close(ch->fd);
+	l2tp_endpoint_close(ch->ep);
 	free(ch);
 }
 
@@ -66,21 +44,15 @@ void l2tp_channel_free(struct l2tp_channel *ch)
 	destroy(ch);
 }
 
-/* Re-arms the one timer to the transport's next deadline. */
+uint64_t l2tp_channel_now(const struct l2tp_channel *ch)
+{
+	return l2tp_io_now(l2tp_endpoint_io(ch->ep));
+}
+
+/* Re-arms the endpoint's timer to the transport's next deadline. */
 static void rearm(struct l2tp_channel *ch)
 {
-	uint64_t d = l2tp_transport_deadline(ch->tr);
-	if (d == ch->armed)
-		return;
-	ch->armed = d;
-	if (d == L2TP_NEVER) {
-		event_del(ch->tev);
-		return;
-	}
-	uint64_t now = ch->now();
-	uint64_t in = d > now ? d - now : 0;
-	struct timeval tv = {(time_t)(in / 1000), (suseconds_t)(in % 1000) * 1000};
-	event_add(ch->tev, &tv);
+	l2tp_endpoint_arm(ch->ep, l2tp_transport_deadline(ch->tr));
 }
 
 static bool leave(struct l2tp_channel *ch)
@@ -98,9 +70,8 @@ static bool leave(struct l2tp_channel *ch)
 static int tr_send(void *arg, const uint8_t *buf, size_t len)
 {
 	struct l2tp_channel *ch = arg;
-	ssize_t n = ch->connected ? send(ch->fd, buf, len, 0)
-				  : sendto(ch->fd, buf, len, 0, (struct sockaddr *)&ch->peer, ch->peer_len);
-	return n == (ssize_t)len ? 0 : -errno;
+	return l2tp_endpoint_send(ch->ep, buf, len, ch->connected ? NULL : (struct sockaddr *)&ch->peer,
+				  ch->connected ? 0 : ch->peer_len);
 }
 
 static void tr_recv(void *arg, struct l2tp_msg *msg, const struct l2tp_codec_error *err)
@@ -121,89 +92,111 @@ static void tr_released(void *arg)
 	ch->ops.released(ch->arg);
 }
 
-static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+static void tr_alarm(void *arg)
 {
-	if (a->ss_family != b->ss_family)
-		return false;
-	if (a->ss_family == AF_INET)
-		return ((const struct sockaddr_in *)a)->sin_addr.s_addr == ((const struct sockaddr_in *)b)->sin_addr.s_addr;
-	return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr, &((const struct sockaddr_in6 *)b)->sin6_addr,
-		      sizeof(struct in6_addr)) == 0;
-}
-
-static uint16_t port_of(const struct sockaddr_storage *ss)
-{
-	return ss->ss_family == AF_INET ? ((const struct sockaddr_in *)ss)->sin_port
-					: ((const struct sockaddr_in6 *)ss)->sin6_port;
-}
-
-static void on_read(evutil_socket_t fd, short what, void *arg)
-{
-	static uint8_t buf[65540];
 	struct l2tp_channel *ch = arg;
-	(void)what;
-	ch->busy++;
-	for (int i = 0; i < READ_BUDGET && !ch->dead; i++) {
-		struct sockaddr_storage from;
-		socklen_t flen = sizeof(from);
-		ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
-		if (n < 0)
-			break;
-		if (!ch->connected) {
-			/* Only the peer host may talk to us; the first reply
-			 * fixes its port, and the socket is connected to it. */
-			if (!same_host(&from, &ch->peer))
-				continue;
-			if (port_of(&from) != port_of(&ch->peer)) {
-				if (!ch->adopt)
-					continue;
-				memcpy(&ch->peer, &from, flen);
-				ch->peer_len = flen;
-			}
-			if (connect(fd, (struct sockaddr *)&ch->peer, ch->peer_len) == 0)
+	if (ch->ops.alarm)
+		ch->ops.alarm(ch->arg);
+}
+
+/* Whether buf is a well-formed SCCRP addressed to us: the only datagram an
+ * initiator may take a new peer port from. Decoded on a copy (decoding
+ * unhides AVPs in place, and the transport decodes the original). */
+static bool valid_sccrp(struct l2tp_channel *ch, const uint8_t *buf, size_t len)
+{
+	const struct l2tp_transport_config *tc = l2tp_transport_config(ch->tr);
+	struct l2tp_decode_opts o = {.over_ip = ch->over_ip, .secret = tc->secret, .secret_len = tc->secret_len};
+	struct {
+		struct l2tp_msg m;
+		uint8_t copy[];
+	} *s = malloc(sizeof(*s) + len);
+	if (!s)
+		return false;
+	memcpy(s->copy, buf, len);
+	bool ok = l2tp_msg_decode(s->copy, len, &o, &s->m, NULL) == 0 && s->m.type == L2TP_MSG_SCCRP &&
+		  s->m.hdr.tunnel_id == ch->local_id;
+	free(s);
+	return ok;
+}
+
+/* One datagram from the socket. */
+static void on_input(void *arg, uint8_t *buf, size_t len, const struct sockaddr *from, socklen_t from_len)
+{
+	struct l2tp_channel *ch = arg;
+	struct l2tp_header h;
+	uint16_t type = L2TP_MSG_UNKNOWN;
+	bool readable = l2tp_msg_peek(buf, len, ch->over_ip, &h, &type) == 0 && h.version == ch->version;
+
+	if (!ch->connected) {
+		/* Only the peer's host may talk to us before it has answered;
+		 * its port is taken from a valid SCCRP only, so a stray or
+		 * forged datagram from elsewhere on that host cannot steer
+		 * the tunnel away. */
+		if (!l2tp_addr_same_host(from, (struct sockaddr *)&ch->peer))
+			return;
+		bool other_port = l2tp_addr_port(from) != l2tp_addr_port((struct sockaddr *)&ch->peer);
+		bool sccrp = readable && type == L2TP_MSG_SCCRP && valid_sccrp(ch, buf, len);
+		if (other_port && (!ch->adopt || !sccrp))
+			return;
+		if (sccrp) {
+			memcpy(&ch->peer, from, from_len);
+			ch->peer_len = from_len;
+			if (l2tp_endpoint_connect(ch->ep, from, from_len) == 0)
 				ch->connected = true;
 		}
-		l2tp_transport_input(ch->tr, buf, (size_t)n, ch->now());
 	}
+	if (readable && ch->local_id && h.tunnel_id != ch->local_id) {
+		/* ID 0 is a new control connection when it is an SCCRQ; any
+		 * other message with ID 0 answers a request whose assigned ID
+		 * the peer could not read, and is ours. */
+		if (h.tunnel_id != 0 || type == L2TP_MSG_SCCRQ) {
+			ch->strays++;
+			if (ch->ops.stray) {
+				ch->busy++;
+				ch->ops.stray(ch->arg, buf, len, from, from_len);
+				leave(ch);
+			}
+			return;
+		}
+	}
+	ch->busy++;
+	l2tp_transport_input(ch->tr, buf, len, l2tp_channel_now(ch));
 	leave(ch);
 }
 
-static void on_timer(evutil_socket_t fd, short what, void *arg)
+static void on_timer(void *arg)
 {
 	struct l2tp_channel *ch = arg;
-	(void)fd, (void)what;
 	ch->busy++;
-	ch->armed = L2TP_NEVER;
-	l2tp_transport_tick(ch->tr, ch->now());
+	l2tp_transport_tick(ch->tr, l2tp_channel_now(ch));
 	leave(ch);
 }
 
-int l2tp_channel_new(struct event_base *base, const struct l2tp_channel_config *cfg,
-		     const struct l2tp_channel_ops *ops, void *arg, struct l2tp_channel **out, char *err,
-		     size_t errlen)
+int l2tp_channel_new(struct l2tp_io *io, const struct l2tp_channel_config *cfg, const struct l2tp_channel_ops *ops,
+		     void *arg, struct l2tp_channel **out, char *err, size_t errlen)
 {
-	static const struct l2tp_transport_ops tops = {tr_send, tr_recv, tr_failed, tr_released};
+	static const struct l2tp_transport_ops tops = {tr_send, tr_recv, tr_failed, tr_released, tr_alarm};
+	static const struct l2tp_endpoint_ops eops = {on_input, on_timer};
 	struct l2tp_channel *ch = calloc(1, sizeof(*ch));
 	*out = NULL;
-	if (!ch) {
-		close(cfg->fd);
+	if (!ch)
 		return l2tp_errf(err, errlen, -ENOMEM, "out of memory");
-	}
-	ch->fd = cfg->fd;
 	ch->peer = cfg->peer;
 	ch->peer_len = cfg->peer_len;
 	ch->adopt = cfg->adopt_peer_port;
-	ch->now = cfg->now_ms ? cfg->now_ms : l2tp_monotonic_ms;
+	ch->local_id = cfg->local_id;
+	ch->version = cfg->transport.version;
+	ch->over_ip = cfg->transport.over_ip;
+	ch->connected = cfg->sock.connect && cfg->sock.peer;
 	ch->ops = *ops;
 	ch->arg = arg;
-	ch->armed = L2TP_NEVER;
-	struct sockaddr_storage cur;
-	socklen_t clen = sizeof(cur);
-	ch->connected = getpeername(ch->fd, (struct sockaddr *)&cur, &clen) == 0;
-	ch->tr = l2tp_transport_new(&cfg->transport, &tops, ch, ch->now());
-	ch->rev = event_new(base, ch->fd, EV_READ | EV_PERSIST, on_read, ch);
-	ch->tev = event_new(base, -1, 0, on_timer, ch);
-	if (!ch->tr || !ch->rev || !ch->tev || event_add(ch->rev, NULL) != 0) {
+	int rc = l2tp_endpoint_open(io, &cfg->sock, &eops, ch, &ch->ep, err, errlen);
+	if (rc) {
+		free(ch);
+		return rc;
+	}
+	ch->tr = l2tp_transport_new(&cfg->transport, &tops, ch, l2tp_channel_now(ch));
+	if (!ch->tr) {
 		destroy(ch);
 		return l2tp_errf(err, errlen, -ENOMEM, "out of memory");
 	}
@@ -215,23 +208,50 @@ int l2tp_channel_new(struct event_base *base, const struct l2tp_channel_config *
 int l2tp_channel_send(struct l2tp_channel *ch, const struct l2tp_msg *msg, struct l2tp_codec_error *err)
 {
 	ch->busy++;
-	int rc = l2tp_transport_send(ch->tr, msg, ch->now(), err);
+	int rc = l2tp_transport_send(ch->tr, msg, l2tp_channel_now(ch), err);
 	leave(ch);
 	return rc;
+}
+
+int l2tp_channel_send_once(struct l2tp_channel *ch, const struct l2tp_msg *msg, struct l2tp_codec_error *err)
+{
+	ch->busy++;
+	int rc = l2tp_transport_send_once(ch->tr, msg, l2tp_channel_now(ch), err);
+	leave(ch);
+	return rc;
+}
+
+void l2tp_channel_flush_ack(struct l2tp_channel *ch)
+{
+	ch->busy++;
+	l2tp_transport_flush_ack(ch->tr);
+	leave(ch);
 }
 
 void l2tp_channel_input(struct l2tp_channel *ch, uint8_t *buf, size_t len)
 {
 	ch->busy++;
-	l2tp_transport_input(ch->tr, buf, len, ch->now());
+	l2tp_transport_input(ch->tr, buf, len, l2tp_channel_now(ch));
 	leave(ch);
 }
 
-void l2tp_channel_linger(struct l2tp_channel *ch)
+void l2tp_channel_linger(struct l2tp_channel *ch, bool until_acked)
 {
-	l2tp_transport_linger(ch->tr, ch->now());
 	ch->busy++;
+	l2tp_transport_linger(ch->tr, l2tp_channel_now(ch), until_acked);
 	leave(ch);
+}
+
+void l2tp_channel_set_alarm(struct l2tp_channel *ch, uint64_t deadline)
+{
+	l2tp_transport_set_alarm(ch->tr, deadline);
+	if (!ch->busy)
+		rearm(ch);
+}
+
+void l2tp_channel_set_local_id(struct l2tp_channel *ch, uint32_t id)
+{
+	ch->local_id = id;
 }
 
 void l2tp_channel_set_ops(struct l2tp_channel *ch, const struct l2tp_channel_ops *ops, void *arg)
@@ -245,9 +265,15 @@ struct l2tp_transport *l2tp_channel_transport(struct l2tp_channel *ch)
 	return ch->tr;
 }
 
+void l2tp_channel_stats(const struct l2tp_channel *ch, struct l2tp_transport_stats *out)
+{
+	l2tp_transport_stats(ch->tr, out);
+	out->rx_stray = ch->strays;
+}
+
 int l2tp_channel_fd(const struct l2tp_channel *ch)
 {
-	return ch->fd;
+	return l2tp_endpoint_fd(ch->ep);
 }
 
 const struct sockaddr *l2tp_channel_peer(const struct l2tp_channel *ch, socklen_t *len)
@@ -256,75 +282,12 @@ const struct sockaddr *l2tp_channel_peer(const struct l2tp_channel *ch, socklen_
 	return (const struct sockaddr *)&ch->peer;
 }
 
-/* L2TPv3 over IP sockets address a control connection ID, not a port. */
-static socklen_t l2tpip_addr(const struct sockaddr *sa, uint32_t conn_id, struct sockaddr_storage *out)
+const struct sockaddr *l2tp_channel_local(const struct l2tp_channel *ch, socklen_t *len)
 {
-	memset(out, 0, sizeof(*out));
-	if (sa->sa_family == AF_INET) {
-		struct sockaddr_l2tpip *ip = (struct sockaddr_l2tpip *)out;
-		ip->l2tp_family = AF_INET;
-		ip->l2tp_addr = ((const struct sockaddr_in *)sa)->sin_addr;
-		ip->l2tp_conn_id = conn_id;
-		return sizeof(*ip);
-	}
-	struct sockaddr_l2tpip6 *ip6 = (struct sockaddr_l2tpip6 *)out;
-	ip6->l2tp_family = AF_INET6;
-	ip6->l2tp_addr = ((const struct sockaddr_in6 *)sa)->sin6_addr;
-	ip6->l2tp_conn_id = conn_id;
-	return sizeof(*ip6);
+	return l2tp_endpoint_local(ch->ep, len);
 }
 
-int l2tp_socket_open(const struct sockaddr *local, socklen_t local_len, const struct sockaddr *peer,
-		     socklen_t peer_len, bool over_ip, uint32_t conn_id, uint32_t peer_conn_id, bool connect_peer,
-		     char *err, size_t errlen)
+bool l2tp_channel_connected(const struct l2tp_channel *ch)
 {
-	int family = peer ? peer->sa_family : local->sa_family;
-	int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, over_ip ? IPPROTO_L2TP : IPPROTO_UDP);
-	struct sockaddr_storage a;
-	socklen_t alen;
-	char addr[64];
-	int e;
-
-	if (fd < 0) {
-		e = errno;
-		if (over_ip && (e == EPROTONOSUPPORT || e == ESOCKTNOSUPPORT || e == EAFNOSUPPORT))
-			return l2tp_errf(err, errlen, -e,
-					 "L2TP over IP sockets are not available: kernel L2TP support is not loaded "
-					 "(modprobe l2tp_ip l2tp_ip6)");
-		return l2tp_errf(err, errlen, -e, "socket: %s", strerror(e));
-	}
-	if (!over_ip) {
-		int one = 1;
-		/* An LNS binds each accepted tunnel to the address it listens on. */
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	}
-	if (local) {
-		if (over_ip) {
-			alen = l2tpip_addr(local, conn_id, &a);
-		} else {
-			memcpy(&a, local, local_len);
-			alen = local_len;
-		}
-		if (bind(fd, (struct sockaddr *)&a, alen) != 0) {
-			e = errno;
-			l2tp_addr_format(local, addr, sizeof(addr));
-			close(fd);
-			return l2tp_errf(err, errlen, -e, "bind %s: %s", addr, strerror(e));
-		}
-	}
-	if (peer && connect_peer) {
-		if (over_ip) {
-			alen = l2tpip_addr(peer, peer_conn_id, &a);
-		} else {
-			memcpy(&a, peer, peer_len);
-			alen = peer_len;
-		}
-		if (connect(fd, (struct sockaddr *)&a, alen) != 0) {
-			e = errno;
-			l2tp_addr_format(peer, addr, sizeof(addr));
-			close(fd);
-			return l2tp_errf(err, errlen, -e, "connect to %s: %s", addr, strerror(e));
-		}
-	}
-	return fd;
+	return ch->connected;
 }

@@ -68,6 +68,7 @@ void l2tp_tunnel_config_defaults(struct l2tp_tunnel_config *cfg, enum l2tp_tunne
 	cfg->max_retry_timeout_ms = 8000;
 	cfg->ack_timeout_ms = 100;
 	cfg->stopccn_timeout_ms = 31000;
+	cfg->setup_timeout_ms = 30000;
 	cfg->max_retries = 3;
 	cfg->framing_caps = L2TP_FRAMING_SYNC | L2TP_FRAMING_ASYNC;
 	if (gethostname(cfg->host_name, sizeof(cfg->host_name) - 1) != 0)
@@ -170,6 +171,9 @@ int l2tp_tunnel_config_check(const struct l2tp_tunnel_config *cfg, enum l2tp_tun
 		return l2tp_errf(err, errlen, -EINVAL,
 				 "max_retry_timeout %u is below retry_timeout %u (accepted: at least retry_timeout)",
 				 cfg->max_retry_timeout_ms, cfg->retry_timeout_ms);
+	if (cfg->setup_timeout_ms == 0)
+		return l2tp_errf(err, errlen, -EINVAL,
+				 "setup_timeout 0 is out of range (accepted: 1-4294967295 ms)");
 	if (cfg->framing_caps & ~(L2TP_FRAMING_SYNC | L2TP_FRAMING_ASYNC))
 		return l2tp_errf(err, errlen, -EINVAL, "framing_caps 0x%x is not valid (accepted: sync, async)",
 				 cfg->framing_caps);

@@ -126,15 +126,25 @@ oom:
 }
 
 struct l2tp_linger {
-	struct l2tp_linger *next, **pprev;
+	struct l2tp_linger *prev, *next;
+	struct l2tp_hnode by_peer;
+	struct l2tp_context *ctx;
 	struct l2tp_channel *ch;
 };
 
 static void linger_drop(struct l2tp_linger *l)
 {
-	*l->pprev = l->next;
+	struct l2tp_context *ctx = l->ctx;
+	if (l->prev)
+		l->prev->next = l->next;
+	else
+		ctx->linger_head = l->next;
 	if (l->next)
-		l->next->pprev = l->pprev;
+		l->next->prev = l->prev;
+	else
+		ctx->linger_tail = l->prev;
+	l2tp_htable_remove(&ctx->linger_by_peer, &l->by_peer);
+	ctx->nlinger--;
 	l2tp_channel_free(l->ch);
 	free(l);
 }
@@ -155,22 +165,124 @@ static void linger_failed(void *arg, const char *reason)
 	linger_drop(arg);
 }
 
-void l2tp_context_linger(struct l2tp_context *ctx, struct l2tp_channel *ch)
+/* A lingering socket still shares its address: a new tunnel's SCCRQ (or a
+ * datagram for another tunnel) may land on it, and must reach a listener. */
+static void linger_stray(void *arg, uint8_t *buf, size_t len, const struct sockaddr *from, socklen_t from_len)
 {
-	static const struct l2tp_channel_ops ops = {linger_recv, linger_failed, linger_done};
+	struct l2tp_linger *l = arg;
+	socklen_t llen;
+	const struct sockaddr *local = l2tp_channel_local(l->ch, &llen);
+	l2tp_context_stray(l->ctx, local, buf, len, from, from_len);
+}
+
+static uint64_t peer_hash(struct l2tp_channel *ch)
+{
+	socklen_t len;
+	return l2tp_addr_hash(l2tp_channel_peer(ch, &len), 0);
+}
+
+void l2tp_context_linger(struct l2tp_context *ctx, struct l2tp_channel *ch, bool until_acked)
+{
+	static const struct l2tp_channel_ops ops = {linger_recv, linger_failed, linger_done, NULL, linger_stray};
 	struct l2tp_linger *l = calloc(1, sizeof(*l));
-	if (!l) {
+	if (!l || l2tp_htable_insert(&ctx->linger_by_peer, &l->by_peer, peer_hash(ch)) != 0) {
+		free(l);
 		l2tp_channel_free(ch);
 		return;
 	}
+	l->ctx = ctx;
 	l->ch = ch;
-	l->next = ctx->lingering;
-	if (l->next)
-		l->next->pprev = &l->next;
-	l->pprev = &ctx->lingering;
-	ctx->lingering = l;
+	l->prev = ctx->linger_tail;
+	if (ctx->linger_tail)
+		ctx->linger_tail->next = l;
+	else
+		ctx->linger_head = l;
+	ctx->linger_tail = l;
+	ctx->nlinger++;
 	l2tp_channel_set_ops(ch, &ops, l);
-	l2tp_channel_linger(ch);
+	l2tp_channel_linger(ch, until_acked);
+	/* Each holds a socket: past the limit the oldest hold ends early. */
+	while (ctx->nlinger > ctx->max_lingering)
+		linger_drop(ctx->linger_head);
+}
+
+struct linger_key {
+	const struct sockaddr *local, *peer;
+};
+
+static bool linger_eq(const struct l2tp_hnode *n, const void *key)
+{
+	const struct linger_key *k = key;
+	struct l2tp_channel *ch = l2tp_container_of(n, struct l2tp_linger, by_peer)->ch;
+	socklen_t len;
+	return l2tp_addr_equal(l2tp_channel_peer(ch, &len), k->peer) &&
+	       l2tp_addr_covers(k->local, l2tp_channel_local(ch, &len));
+}
+
+void l2tp_context_unlinger(struct l2tp_context *ctx, const struct sockaddr *local, const struct sockaddr *peer)
+{
+	socklen_t len;
+	if (peer) {
+		struct linger_key k = {local, peer};
+		struct l2tp_hnode *n;
+		uint64_t h = l2tp_addr_hash(peer, 0);
+		while ((n = l2tp_htable_find(&ctx->linger_by_peer, h, linger_eq, &k)) != NULL)
+			linger_drop(l2tp_container_of(n, struct l2tp_linger, by_peer));
+		return;
+	}
+	/* By local address alone: rare (a tunnel on a fixed local port), and
+	 * the list is bounded by max_lingering. */
+	for (struct l2tp_linger *l = ctx->linger_head, *next; l; l = next) {
+		next = l->next;
+		if (l2tp_addr_covers(local, l2tp_channel_local(l->ch, &len)))
+			linger_drop(l);
+	}
+}
+
+bool l2tp_context_holds(struct l2tp_context *ctx, const struct sockaddr *addr)
+{
+	socklen_t len;
+	for (struct l2tp_tunnel *t = ctx->tunnels_head; t; t = t->next)
+		if (t->kind == L2TP_TUNNEL_ACCEPTED && t->same_port && t->ch &&
+		    l2tp_addr_covers(addr, l2tp_channel_local(t->ch, &len)))
+			return true;
+	for (struct l2tp_linger *l = ctx->linger_head; l; l = l->next)
+		if (l2tp_addr_covers(addr, l2tp_channel_local(l->ch, &len)))
+			return true;
+	return false;
+}
+
+void l2tp_context_stray(struct l2tp_context *ctx, const struct sockaddr *local, uint8_t *buf, size_t len,
+			const struct sockaddr *from, socklen_t from_len)
+{
+	for (struct l2tp_listener *l = ctx->listeners; l; l = l->next) {
+		if (l2tp_addr_covers((struct sockaddr *)&l->local, local)) {
+			l2tp_listener_input(l, buf, len, from, from_len);
+			return;
+		}
+	}
+}
+
+uint64_t l2tp_context_now(const struct l2tp_context *ctx)
+{
+	return l2tp_io_now(ctx->io);
+}
+
+struct l2tp_io *l2tp_context_io(const struct l2tp_context *ctx)
+{
+	return ctx->io;
+}
+
+void l2tp_context_stats(const struct l2tp_context *ctx, struct l2tp_context_stats *out)
+{
+	size_t listeners = 0;
+	for (const struct l2tp_listener *l = ctx->listeners; l; l = l->next)
+		listeners++;
+	out->tunnels = ctx->ntunnels;
+	out->sessions = ctx->nsessions;
+	out->listeners = listeners;
+	out->lingering = ctx->nlinger;
+	out->sockets = l2tp_io_sockets(ctx->io);
 }
 
 const char *l2tp_event_type_name(enum l2tp_event_type type)
@@ -206,19 +318,26 @@ int l2tp_context_new(struct event_base *base, const struct l2tp_context_config *
 		ctx->event_arg = cfg->event_arg;
 	}
 	ctx->next_handle = 1;
+	ctx->max_lingering = cfg && cfg->max_lingering ? cfg->max_lingering : L2TP_DEFAULT_MAX_LINGERING;
+	l2tp_htable_init(&ctx->linger_by_peer);
 	l2tp_htable_init(&ctx->objs_by_handle);
 	l2tp_htable_init(&ctx->tunnels_by_name);
 	l2tp_htable_init(&ctx->tunnels_by_id);
 	l2tp_htable_init(&ctx->v3_sessions_by_id);
 
 	ctx->evq_ev = event_new(base, -1, 0, evq_cb, ctx);
-	if (!ctx->evq_ev) {
+	ctx->io = l2tp_io_new(base, cfg ? cfg->io_ops : NULL, cfg ? cfg->io_arg : NULL);
+	if (!ctx->evq_ev || !ctx->io) {
+		if (ctx->evq_ev)
+			event_free(ctx->evq_ev);
+		l2tp_io_free(ctx->io);
 		free(ctx);
 		return l2tp_errf(err, errlen, -ENOMEM, "out of memory");
 	}
 	rc = ctx->dp->open(&ctx->dp_state, err, errlen);
 	if (rc) {
 		event_free(ctx->evq_ev);
+		l2tp_io_free(ctx->io);
 		free(ctx);
 		return rc;
 	}
@@ -236,8 +355,8 @@ void l2tp_context_close(struct l2tp_context *ctx)
 	while (ctx->tunnels_tail)
 		l2tp_tunnel_close(ctx->tunnels_tail, "context closed");
 	/* Nobody will be around to acknowledge: stop holding. */
-	while (ctx->lingering)
-		linger_drop(ctx->lingering);
+	while (ctx->linger_head)
+		linger_drop(ctx->linger_head);
 	ctx->closed = true;
 	ctx->dp->close(ctx->dp_state);
 	ctx->dp_state = NULL;
@@ -267,6 +386,8 @@ void l2tp_context_free(struct l2tp_context *ctx)
 	}
 	event_free(ctx->evq_ev);
 	l2tp_procs_free(ctx->procs);
+	l2tp_io_free(ctx->io);
+	l2tp_htable_fini(&ctx->linger_by_peer);
 	l2tp_htable_fini(&ctx->objs_by_handle);
 	l2tp_htable_fini(&ctx->tunnels_by_name);
 	l2tp_htable_fini(&ctx->tunnels_by_id);

@@ -1,68 +1,247 @@
-/* An LNS's listening socket: SCCRQs from any number of LACs arrive here.
- * Each accepted tunnel gets its own socket, bound to the same address and
- * connected to its LAC, so the kernel hands that LAC's datagrams to it (and
- * can attach the managed kernel tunnel to it). */
+/* An LNS's listening socket: SCCRQs from any number of LACs arrive here, or
+ * at the sockets of tunnels already accepted, which pass on what is not
+ * theirs. A request is checked whole before anything is made; what is
+ * refused is answered without keeping state (RFC 2661 section 4.4.1:
+ * StopCCN for an unknown M-bit AVP and for other malformed requests); what
+ * is kept is bounded (max_tunnels, max_pending, max_sessions). Each
+ * accepted tunnel gets its own socket connected to its LAC, on the
+ * listener's port or on a new one (tunnel_port), so the kernel hands that
+ * LAC's datagrams to it and can attach the managed kernel tunnel to it. */
 #include <errno.h>
-#include <event2/event.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "internal.h"
 
-static bool same_peer(const struct sockaddr_storage *a, const struct sockaddr *b)
+/* Stateless answers per second (and the burst allowed): enough for every
+ * real LAC, too few to make the listener a useful reflector. */
+#define ANSWER_RATE 1000
+/* How often a stream of refusals is summed up in the log. */
+#define QUIET_MS 10000
+
+static const char *const refusal_names[L2TP_REFUSED_N] = {
+	[L2TP_REFUSED_LIMIT] = "over a limit",
+	[L2TP_REFUSED_HOOK] = "by on_tunnel",
+	[L2TP_REFUSED_MALFORMED] = "malformed",
+	[L2TP_REFUSED_AUTH] = "hidden AVPs unreadable",
+	[L2TP_REFUSED_VERSION] = "L2TPv3",
+	[L2TP_REFUSED_ERROR] = "local errors",
+};
+
+void l2tp_listener_config_defaults(struct l2tp_listener_config *cfg)
 {
-	if (a->ss_family != b->sa_family)
-		return false;
-	if (b->sa_family == AF_INET) {
-		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
-		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+	memset(cfg, 0, sizeof(*cfg));
+	l2tp_tunnel_config_defaults(&cfg->tunnel, L2TP_TUNNEL_ACCEPTED);
+	cfg->max_tunnels = L2TP_DEFAULT_MAX_TUNNELS;
+	cfg->max_sessions = L2TP_DEFAULT_MAX_SESSIONS;
+	cfg->max_pending = L2TP_DEFAULT_MAX_PENDING;
+	cfg->tunnel_port = L2TP_TUNNEL_PORT_SAME;
+}
+
+static uint64_t now_ms(const struct l2tp_listener *l)
+{
+	return l2tp_context_now(l->ctx);
+}
+
+/* The summary of refusals not logged one by one. */
+static void flush_quiet(struct l2tp_listener *l)
+{
+	char parts[300];
+	size_t used = 0;
+	uint32_t total = 0;
+	parts[0] = '\0';
+	for (int i = 0; i < L2TP_REFUSED_N; i++) {
+		if (!l->quiet[i])
+			continue;
+		total += l->quiet[i];
+		int n = snprintf(parts + used, sizeof(parts) - used, "%s%u %s", used ? ", " : "", l->quiet[i],
+				 refusal_names[i]);
+		if (n > 0 && (size_t)n < sizeof(parts) - used)
+			used += (size_t)n;
+		l->quiet[i] = 0;
 	}
-	const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
-	return x->sin6_port == y->sin6_port && memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
+	if (total)
+		l2tp_log(l->ctx, L2TP_LOG_WARN, "listener '%s': %u more tunnel requests refused in the last %d s (%s)",
+			 l->name, total, QUIET_MS / 1000, parts);
+}
+
+/* Logs a refusal, or counts it for the summary while a stream of them
+ * goes on: a flood must not become a flood of log lines. */
+static void note_refusal(struct l2tp_listener *l, enum l2tp_refusal why, enum l2tp_log_level level, const char *fmt,
+			 ...) __attribute__((format(printf, 4, 5)));
+static void note_refusal(struct l2tp_listener *l, enum l2tp_refusal why, enum l2tp_log_level level, const char *fmt,
+			 ...)
+{
+	uint64_t now = now_ms(l);
+	if (now < l->quiet_until) {
+		l->quiet[why]++;
+		l2tp_endpoint_arm(l->ep, l->quiet_until);
+		return;
+	}
+	flush_quiet(l);
+	l->quiet_until = now + QUIET_MS;
+	char msg[600];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	l2tp_log(l->ctx, level, "listener '%s': %s", l->name, msg);
+}
+
+static void on_timer(void *arg)
+{
+	flush_quiet(arg);
+}
+
+static bool may_answer(struct l2tp_listener *l)
+{
+	uint64_t now = now_ms(l);
+	uint64_t add = (now - l->answer_refill) * ANSWER_RATE / 1000;
+	if (add) {
+		l->answer_tokens = (uint32_t)(l->answer_tokens + add > ANSWER_RATE ? ANSWER_RATE : l->answer_tokens + add);
+		l->answer_refill = now;
+	}
+	if (!l->answer_tokens) {
+		l->stats.answers_dropped++;
+		return false;
+	}
+	l->answer_tokens--;
+	return true;
+}
+
+static void send_out(struct l2tp_listener *l, const struct sockaddr *to, socklen_t tolen)
+{
+	uint8_t buf[512];
+	size_t n;
+	if (l2tp_msg_encode(&l->out, NULL, buf, sizeof(buf), &n, NULL) == 0)
+		l2tp_endpoint_send(l->ep, buf, n, to, tolen);
 }
 
 /* Refuses without keeping any state: a StopCCN that acknowledges the
- * SCCRQ (Nr 1). */
-static void refuse(struct l2tp_listener *l, const struct sockaddr *to, socklen_t tolen, uint32_t peer_tid,
-		   uint16_t result, uint16_t error, const char *text)
+ * request (its Ns + 1), addressed to the tunnel ID the LAC assigned where
+ * it could be read. */
+static void refuse(struct l2tp_listener *l, const struct l2tp_header *h, const struct sockaddr *to, socklen_t tolen,
+		   uint32_t peer_tid, uint16_t result, uint16_t error, const char *text)
 {
-	static struct l2tp_msg m;
-	uint8_t buf[512];
-	size_t n;
-	l2tp_msg_init(&m, 2, L2TP_MSG_STOPCCN);
-	m.hdr.tunnel_id = peer_tid;
-	m.hdr.ns = 0;
-	m.hdr.nr = 1;
-	l2tp_msg_add_u16(&m, L2TP_AVP_ASSIGNED_TUNNEL_ID, true, 0);
-	l2tp_msg_add_result(&m, result, error, text);
-	if (l2tp_msg_encode(&m, NULL, buf, sizeof(buf), &n, NULL) == 0)
-		sendto(l->fd, buf, n, 0, to, tolen);
+	if (!may_answer(l))
+		return;
+	l2tp_msg_init(&l->out, h->version, L2TP_MSG_STOPCCN);
+	l->out.hdr.tunnel_id = peer_tid;
+	l->out.hdr.ns = 0;
+	l->out.hdr.nr = (uint16_t)(h->ns + 1);
+	if (h->version == 2)
+		l2tp_msg_add_u16(&l->out, L2TP_AVP_ASSIGNED_TUNNEL_ID, true, 0);
+	l2tp_msg_add_result(&l->out, result, error, text);
+	send_out(l, to, tolen);
 }
 
-struct find_arg {
+/* A u16 AVP read straight from the wire, for a message that did not
+ * decode: every AVP header before it must still hold together. */
+static uint32_t scan_u16(const uint8_t *buf, const struct l2tp_header *h, uint16_t type)
+{
+	size_t off = h->header_len, end = h->length;
+	while (end - off >= 6) {
+		uint16_t w = l2tp_get16(buf + off), alen = w & 0x3ff;
+		if (alen < 6 || alen > end - off)
+			break;
+		if (!(w & 0x4000) && l2tp_get16(buf + off + 2) == 0 && l2tp_get16(buf + off + 4) == type && alen == 8)
+			return l2tp_get16(buf + off + 6);
+		off += alen;
+	}
+	return 0;
+}
+
+static uint32_t assigned_tid(const struct l2tp_msg *m, const uint8_t *raw, const struct l2tp_header *h)
+{
+	const struct l2tp_avp *a = l2tp_msg_find(m, L2TP_AVP_ASSIGNED_TUNNEL_ID);
+	if (a && a->len == 2)
+		return l2tp_avp_u16(a);
+	return scan_u16(raw, h, L2TP_AVP_ASSIGNED_TUNNEL_ID);
+}
+
+/* An SCCRQ that did not decode: answered as the RFC says (an unknown
+ * M-bit AVP, a bad length, a missing AVP), never dropped in silence. */
+static void refuse_malformed(struct l2tp_listener *l, const struct l2tp_header *h, const uint8_t *raw,
+			     const struct l2tp_codec_error *err, const struct sockaddr *from, socklen_t flen,
+			     const char *peer)
+{
+	uint32_t ptid = assigned_tid(&l->msg, raw, h);
+	if (err->code == L2TP_CODEC_HIDDEN_NO_SECRET || err->code == L2TP_CODEC_HIDDEN_BAD_LENGTH) {
+		/* The LAC hides AVPs with a secret we do not share. */
+		l->stats.refused_auth++;
+		note_refusal(l, L2TP_REFUSED_AUTH, L2TP_LOG_WARN, "SCCRQ from %s refused: %s", peer,
+			     err->code == L2TP_CODEC_HIDDEN_NO_SECRET ? "it hides AVPs and this listener has no secret"
+								      : "its hidden AVPs do not decrypt with our secret (wrong secret?)");
+		refuse(l, h, from, flen, ptid, L2TP_RESULT_STOPCCN_NOT_AUTHORIZED, 0,
+		       err->code == L2TP_CODEC_HIDDEN_NO_SECRET ? "no shared secret" : "hidden AVPs do not decrypt");
+		return;
+	}
+	l->stats.refused_malformed++;
+	note_refusal(l, L2TP_REFUSED_MALFORMED, L2TP_LOG_INFO, "malformed SCCRQ from %s refused: %s", peer, err->message);
+	refuse(l, h, from, flen, ptid, L2TP_RESULT_STOPCCN_ERROR,
+	       err->result_code ? err->error_code : L2TP_ERROR_BAD_VALUE, err->message);
+}
+
+/* An L2TPv3 SCCRQ: this listener speaks L2TPv2 only, and says so. */
+static void refuse_v3(struct l2tp_listener *l, const struct l2tp_header *h, const uint8_t *raw, size_t len,
+		      const struct sockaddr *from, socklen_t flen, const char *peer)
+{
+	struct l2tp_decode_opts o = {.no_validate = true};
+	uint32_t conn = 0;
+	memcpy(l->copy, raw, len);
+	if (l2tp_msg_decode(l->copy, len, &o, &l->msg, NULL) == 0) {
+		const struct l2tp_avp *a = l2tp_msg_find(&l->msg, L2TP_AVP_ASSIGNED_CONNECTION_ID);
+		conn = a ? l2tp_avp_u32(a) : 0;
+	}
+	l->stats.refused_version++;
+	note_refusal(l, L2TP_REFUSED_VERSION, L2TP_LOG_INFO, "L2TPv3 SCCRQ from %s refused: this listener speaks L2TPv2",
+		     peer);
+	refuse(l, h, from, flen, conn, L2TP_RESULT_STOPCCN_BAD_VERSION, 0, "L2TPv3 is not supported here");
+}
+
+/* A StopCCN for a tunnel that is gone (its own socket closed after it
+ * acknowledged the first one): acknowledged again, from what the message
+ * itself says, so the hold of RFC 2661 section 5.7 costs no socket. */
+static void ack_stopccn(struct l2tp_listener *l, const uint8_t *raw, size_t len, const struct l2tp_header *h,
+			const struct sockaddr *from, socklen_t flen)
+{
+	struct l2tp_decode_opts o = {.no_validate = true};
+	memcpy(l->copy, raw, len);
+	if (l2tp_msg_decode(l->copy, len, &o, &l->msg, NULL) != 0 || !may_answer(l))
+		return;
+	l2tp_msg_init(&l->out, h->version, L2TP_MSG_ZLB);
+	l->out.hdr.tunnel_id = assigned_tid(&l->msg, raw, h);
+	l->out.hdr.ns = h->nr;
+	l->out.hdr.nr = (uint16_t)(h->ns + 1);
+	send_out(l, from, flen);
+}
+
+struct peer_key {
 	const struct sockaddr *peer;
-	uint32_t ptid;
-	struct l2tp_tunnel *found;
+	uint32_t tid;
 };
 
-static void find_existing(struct l2tp_tunnel *t, void *arg)
+static bool peer_tid_eq(const struct l2tp_hnode *n, const void *key)
 {
-	struct find_arg *f = arg;
-	if (!f->found && t->kind == L2TP_TUNNEL_ACCEPTED && t->cfg.ptid == f->ptid && same_peer(&t->peer, f->peer))
-		f->found = t;
+	const struct peer_key *k = key;
+	const struct l2tp_tunnel *t = l2tp_container_of(n, struct l2tp_tunnel, by_peer_tid);
+	return t->cfg.ptid == k->tid && l2tp_addr_equal((const struct sockaddr *)&t->peer, k->peer);
 }
 
-static bool same_host(const struct sockaddr_storage *a, const struct sockaddr *b)
+static bool peer_eq(const struct l2tp_hnode *n, const void *key)
 {
-	if (a->ss_family != b->sa_family)
-		return false;
-	if (b->sa_family == AF_INET)
-		return ((const struct sockaddr_in *)a)->sin_addr.s_addr == ((const struct sockaddr_in *)b)->sin_addr.s_addr;
-	return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr, &((const struct sockaddr_in6 *)b)->sin6_addr,
-		      sizeof(struct in6_addr)) == 0;
+	const struct l2tp_tunnel *t = l2tp_container_of(n, struct l2tp_tunnel, by_peer);
+	return l2tp_addr_equal((const struct sockaddr *)&t->peer, key);
+}
+
+static struct l2tp_tunnel *find_by_peer_tid(struct l2tp_listener *l, const struct sockaddr *peer, uint32_t tid)
+{
+	struct peer_key k = {peer, tid};
+	struct l2tp_hnode *n = l2tp_htable_find(&l->by_peer_tid, l2tp_addr_hash(peer, tid), peer_tid_eq, &k);
+	return n ? l2tp_container_of(n, struct l2tp_tunnel, by_peer_tid) : NULL;
 }
 
 /* RFC 2661 section 4.4.3: when we have an SCCRQ of our own outstanding to
@@ -78,7 +257,7 @@ static bool tie_break(struct l2tp_listener *l, const struct l2tp_msg *m, const s
 		return false;
 	for (struct l2tp_tunnel *t = l->ctx->tunnels_head; t; t = t->next) {
 		if (t->kind != L2TP_TUNNEL_DYNAMIC || t->state != TS_WAIT_CTL_REPLY || t->closing ||
-		    !same_host(&t->peer, from))
+		    !l2tp_addr_same_host((struct sockaddr *)&t->peer, from))
 			continue;
 		int cmp = t->cfg.has_tie_breaker ? memcmp(t->cfg.tie_breaker, theirs->value, 8) : 1;
 		if (cmp < 0) {
@@ -93,97 +272,162 @@ static bool tie_break(struct l2tp_listener *l, const struct l2tp_msg *m, const s
 	return false;
 }
 
-static void on_read(evutil_socket_t fd, short what, void *arg)
+/* A datagram for one of our tunnels (an ID that is not 0). */
+static void to_tunnel(struct l2tp_listener *l, uint8_t *buf, size_t len, const struct l2tp_header *h, uint16_t type,
+		      const struct sockaddr *from, socklen_t flen)
 {
-	static uint8_t buf[65540];
-	static struct l2tp_msg m;
-	struct l2tp_listener *l = arg;
-	(void)what;
-	for (int i = 0; i < 64; i++) {
-		struct sockaddr_storage from;
-		socklen_t flen = sizeof(from);
-		ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
-		if (n < 0)
-			return;
-		struct l2tp_decode_opts o = {.no_validate = true,
-					     .secret = l->cfg.tunnel.secret[0] ? (const uint8_t *)l->cfg.tunnel.secret : NULL,
-					     .secret_len = strlen(l->cfg.tunnel.secret)};
-		uint8_t copy[2048];
-		if ((size_t)n > sizeof(copy))
-			continue;
-		memcpy(copy, buf, (size_t)n);
-		if (l2tp_msg_decode(copy, (size_t)n, &o, &m, NULL) != 0 || m.hdr.version != 2)
-			continue;
-		char peer[L2TP_ADDR_STRLEN];
-		l2tp_addr_format((struct sockaddr *)&from, peer, sizeof(peer));
-		if (m.hdr.tunnel_id != 0) {
-			/* For a tunnel we accepted, sent before its own socket was
-			 * there: hand it over. */
-			struct l2tp_tunnel *t = NULL;
-			for (struct l2tp_tunnel *x = l->ctx->tunnels_head; x; x = x->next)
-				if (x->kind == L2TP_TUNNEL_ACCEPTED && x->cfg.tid == m.hdr.tunnel_id && same_peer(&x->peer, (struct sockaddr *)&from))
-					t = x;
-			if (t && t->ch)
-				l2tp_channel_input(t->ch, buf, (size_t)n);
-			continue;
-		}
-		if (m.type != L2TP_MSG_SCCRQ)
-			continue;
-		const struct l2tp_avp *atid = l2tp_msg_find(&m, L2TP_AVP_ASSIGNED_TUNNEL_ID);
-		uint32_t ptid = atid ? l2tp_avp_u16(atid) : 0;
-		struct find_arg f = {(struct sockaddr *)&from, ptid, NULL};
-		l2tp_context_foreach_tunnel(l->ctx, find_existing, &f);
-		if (f.found) {
-			/* A retransmitted SCCRQ never makes a second tunnel. */
-			l2tp_channel_input(f.found->ch, buf, (size_t)n);
-			continue;
-		}
-		if (tie_break(l, &m, (struct sockaddr *)&from))
-			continue;
-		const struct l2tp_listener_config *c = &l->cfg;
-		if ((c->max_tunnels && l->ntunnels >= c->max_tunnels) || (c->max_pending && l->npending >= c->max_pending)) {
-			l->stats.refused_by_limit++;
-			l2tp_log(l->ctx, L2TP_LOG_WARN, "listener '%s': refusing a tunnel from %s: %s limit reached (%u)", l->name,
-				 peer, c->max_tunnels && l->ntunnels >= c->max_tunnels ? "max_tunnels" : "max_pending",
-				 c->max_tunnels && l->ntunnels >= c->max_tunnels ? c->max_tunnels : c->max_pending);
-			refuse(l, (struct sockaddr *)&from, flen, ptid, L2TP_RESULT_STOPCCN_ERROR, L2TP_ERROR_NO_RESOURCES,
-			       "too many tunnels");
-			continue;
-		}
-		if (c->on_tunnel) {
-			const struct l2tp_avp *hn = l2tp_msg_find(&m, L2TP_AVP_HOST_NAME);
-			const struct l2tp_avp *vn = l2tp_msg_find(&m, L2TP_AVP_VENDOR_NAME);
-			char host[256] = "", vendor[256] = "";
-			if (hn)
-				snprintf(host, sizeof(host), "%.*s", hn->len, (const char *)hn->value);
-			if (vn)
-				snprintf(vendor, sizeof(vendor), "%.*s", vn->len, (const char *)vn->value);
-			struct l2tp_tunnel_request req = {peer, host, vendor, ptid};
-			struct l2tp_verdict v = {0};
-			if (c->on_tunnel(c->hook_arg, l, &req, &v) != 0) {
-				l->stats.refused_by_hook++;
-				if (!v.result_code)
-					v.result_code = L2TP_RESULT_STOPCCN_NOT_AUTHORIZED;
-				l2tp_log(l->ctx, L2TP_LOG_INFO, "listener '%s': tunnel from %s (%s) refused: result %u%s%s", l->name,
-					 peer, host, v.result_code, v.message[0] ? ": " : "", v.message);
-				refuse(l, (struct sockaddr *)&from, flen, ptid, v.result_code, v.error_code, v.message);
-				continue;
-			}
-		}
-		char err[256];
-		if (l2tp_tunnel_accept(l, (struct sockaddr *)&from, flen, buf, (size_t)n, err, sizeof(err)) != 0) {
-			l2tp_log(l->ctx, L2TP_LOG_ERROR, "listener '%s': cannot accept a tunnel from %s: %s", l->name, peer, err);
-			refuse(l, (struct sockaddr *)&from, flen, ptid, L2TP_RESULT_STOPCCN_ERROR, L2TP_ERROR_NO_RESOURCES,
-			       "cannot accept");
-			continue;
-		}
-		l->stats.accepted++;
+	struct l2tp_tunnel *t = l2tp_tunnel_by_id(l->ctx, h->tunnel_id);
+	if (t && t->listener == l && t->ch && l2tp_addr_equal((struct sockaddr *)&t->peer, from)) {
+		/* Sent before the tunnel's socket existed, or by a LAC that
+		 * did not adopt a tunnel's new port. */
+		l2tp_channel_input(t->ch, buf, len);
+		return;
 	}
+	if (type == L2TP_MSG_STOPCCN && len <= sizeof(l->copy))
+		ack_stopccn(l, buf, len, h, from, flen);
+}
+
+static void enter(struct l2tp_listener *l)
+{
+	l->busy++;
+}
+
+static void listener_free(struct l2tp_listener *l);
+
+static bool leave(struct l2tp_listener *l)
+{
+	if (--l->busy == 0 && l->dead) {
+		listener_free(l);
+		return false;
+	}
+	return !l->dead;
+}
+
+/* What to do with a well-formed SCCRQ: the existing tunnel (a
+ * retransmission), a tie break, the limits, the hook, then a new tunnel. */
+static void on_sccrq(struct l2tp_listener *l, uint8_t *buf, size_t len, const struct l2tp_header *h,
+		     const struct sockaddr *from, socklen_t flen, const char *peer)
+{
+	const struct l2tp_listener_config *c = &l->cfg;
+	const struct l2tp_msg *m = &l->msg;
+	uint32_t ptid = l2tp_avp_u16(l2tp_msg_find(m, L2TP_AVP_ASSIGNED_TUNNEL_ID));
+	char err[256];
+
+	if (ptid == 0) {
+		l->stats.refused_malformed++;
+		note_refusal(l, L2TP_REFUSED_MALFORMED, L2TP_LOG_INFO, "SCCRQ from %s refused: Assigned Tunnel ID 0", peer);
+		refuse(l, h, from, flen, 0, L2TP_RESULT_STOPCCN_ERROR, L2TP_ERROR_BAD_VALUE, "Assigned Tunnel ID 0");
+		return;
+	}
+	struct l2tp_tunnel *t = find_by_peer_tid(l, from, ptid);
+	if (t) {
+		/* A retransmitted SCCRQ never makes a second tunnel. */
+		l2tp_channel_input(t->ch, buf, len);
+		return;
+	}
+	if (tie_break(l, m, from))
+		return;
+	if (c->max_tunnels && l->ntunnels >= c->max_tunnels) {
+		l->stats.refused_by_limit++;
+		note_refusal(l, L2TP_REFUSED_LIMIT, L2TP_LOG_WARN, "refusing a tunnel from %s: max_tunnels limit reached (%u)",
+			     peer, c->max_tunnels);
+		refuse(l, h, from, flen, ptid, L2TP_RESULT_STOPCCN_ERROR, L2TP_ERROR_NO_RESOURCES, "too many tunnels");
+		return;
+	}
+	if (c->max_pending && l->npending >= c->max_pending) {
+		/* A tunnel that has not come up by now is the one to lose: a
+		 * real LAC completes within a round trip, requests that never
+		 * complete must not keep it out. */
+		struct l2tp_tunnel *old = l->pending_head;
+		l->stats.evicted++;
+		note_refusal(l, L2TP_REFUSED_LIMIT, L2TP_LOG_WARN,
+			     "max_pending (%u) reached: dropping tunnel '%s' from %s, still in setup, for a new one from %s",
+			     c->max_pending, old->name, old->peer_str, peer);
+		l2tp_tunnel_evict(old, "dropped to make room for a new tunnel request (max_pending)");
+	}
+	if (c->on_tunnel) {
+		const struct l2tp_avp *hn = l2tp_msg_find(m, L2TP_AVP_HOST_NAME);
+		const struct l2tp_avp *vn = l2tp_msg_find(m, L2TP_AVP_VENDOR_NAME);
+		char host[256] = "", vendor[256] = "";
+		snprintf(host, sizeof(host), "%.*s", (int)hn->len, (const char *)hn->value);
+		if (vn)
+			snprintf(vendor, sizeof(vendor), "%.*s", (int)vn->len, (const char *)vn->value);
+		struct l2tp_tunnel_request req = {peer, host, vendor, ptid};
+		struct l2tp_verdict v = {0};
+		int rc = c->on_tunnel(c->hook_arg, l, &req, &v);
+		if (l->dead)
+			return; /* the hook closed the listener */
+		if (rc != 0) {
+			l->stats.refused_by_hook++;
+			if (!v.result_code)
+				v.result_code = L2TP_RESULT_STOPCCN_NOT_AUTHORIZED;
+			note_refusal(l, L2TP_REFUSED_HOOK, L2TP_LOG_INFO, "tunnel from %s (%s) refused: result %u%s%s", peer, host,
+				     v.result_code, v.message[0] ? ": " : "", v.message);
+			refuse(l, h, from, flen, ptid, v.result_code, v.error_code, v.message);
+			return;
+		}
+	}
+	/* One socket per LAC address and port on our port: a second tunnel
+	 * from there gets a port of its own. A lingering socket of a closed
+	 * tunnel to that address is superseded. */
+	bool same = c->tunnel_port == L2TP_TUNNEL_PORT_SAME &&
+		    !l2tp_htable_find(&l->same_port, l2tp_addr_hash(from, 0), peer_eq, from);
+	if (same)
+		l2tp_context_unlinger(l->ctx, (struct sockaddr *)&l->local, from);
+	if (l2tp_tunnel_accept(l, from, flen, ptid, same, buf, len, err, sizeof(err)) != 0) {
+		note_refusal(l, L2TP_REFUSED_ERROR, L2TP_LOG_ERROR, "cannot accept a tunnel from %s: %s", peer, err);
+		refuse(l, h, from, flen, ptid, L2TP_RESULT_STOPCCN_ERROR, L2TP_ERROR_NO_RESOURCES, "cannot accept");
+		return;
+	}
+	l->stats.accepted++;
+}
+
+void l2tp_listener_input(struct l2tp_listener *l, uint8_t *buf, size_t len, const struct sockaddr *from,
+			 socklen_t flen)
+{
+	struct l2tp_header h;
+	uint16_t type;
+	char peer[L2TP_ADDR_STRLEN];
+
+	if (l->dead || l2tp_msg_peek(buf, len, false, &h, &type) != 0)
+		return; /* not an L2TP control message: nothing to answer */
+	if (h.tunnel_id != 0) {
+		enter(l);
+		to_tunnel(l, buf, len, &h, type, from, flen);
+		leave(l);
+		return;
+	}
+	if (type != L2TP_MSG_SCCRQ || len > sizeof(l->copy))
+		return;
+	l2tp_addr_format(from, peer, sizeof(peer));
+	enter(l);
+	if (h.version == 3) {
+		refuse_v3(l, &h, buf, len, from, flen, peer);
+	} else {
+		/* Decoded whole on a copy (unhiding changes it in place); the
+		 * tunnel's transport reads the original. */
+		struct l2tp_codec_error err;
+		const struct l2tp_tunnel_config *tc = &l->cfg.tunnel;
+		struct l2tp_decode_opts o = {.secret = tc->secret[0] ? (const uint8_t *)tc->secret : NULL,
+					     .secret_len = strlen(tc->secret)};
+		memcpy(l->copy, buf, len);
+		if (l2tp_msg_decode(l->copy, len, &o, &l->msg, &err) != 0)
+			refuse_malformed(l, &h, buf, &err, from, flen, peer);
+		else
+			on_sccrq(l, buf, len, &h, from, flen, peer);
+	}
+	leave(l);
+}
+
+static void on_input(void *arg, uint8_t *buf, size_t len, const struct sockaddr *from, socklen_t flen)
+{
+	l2tp_listener_input(arg, buf, len, from, flen);
 }
 
 int l2tp_listener_create(struct l2tp_context *ctx, const char *name, const struct l2tp_listener_config *cfg,
 			 struct l2tp_listener **out, char *err, size_t errlen)
 {
+	static const struct l2tp_endpoint_ops ops = {on_input, on_timer};
 	char prefix[200];
 	int rc;
 	*out = NULL;
@@ -198,6 +442,9 @@ int l2tp_listener_create(struct l2tp_context *ctx, const char *name, const struc
 	rc = l2tp_tunnel_config_check(&tc, L2TP_TUNNEL_ACCEPTED, err, errlen);
 	if (rc)
 		return l2tp_errprefix(err, errlen, rc, prefix);
+	if (cfg->tunnel_port != L2TP_TUNNEL_PORT_SAME && cfg->tunnel_port != L2TP_TUNNEL_PORT_NEW)
+		return l2tp_errf(err, errlen, -EINVAL, "%s tunnel_port %d is not valid (accepted: same, new)", prefix,
+				 (int)cfg->tunnel_port);
 	struct l2tp_listener *l = calloc(1, sizeof(*l));
 	if (!l || !(l->name = strdup(name))) {
 		free(l);
@@ -205,28 +452,50 @@ int l2tp_listener_create(struct l2tp_context *ctx, const char *name, const struc
 	}
 	l->ctx = ctx;
 	l->cfg = *cfg;
-	l->fd = -1;
 	l->obj.type = L2TP_OBJ_LISTENER;
+	l->answer_tokens = ANSWER_RATE;
+	l->answer_refill = l2tp_context_now(ctx);
+	l2tp_htable_init(&l->by_peer_tid);
+	l2tp_htable_init(&l->same_port);
 	rc = l2tp_addr_parse(cfg->local[0] ? cfg->local : "0.0.0.0:1701", L2TP_ENCAP_UDP, &l->local, &l->local_len, err,
 			     errlen);
 	if (rc) {
 		l2tp_errprefix(err, errlen, rc, "local");
 		goto fail;
 	}
-	l->fd = l2tp_socket_open((struct sockaddr *)&l->local, l->local_len, NULL, 0, false, 0, 0, false, err, errlen);
-	if (l->fd < 0) {
-		rc = l->fd;
-		goto fail;
+	for (struct l2tp_listener *x = ctx->listeners; x; x = x->next) {
+		if (l2tp_addr_port((struct sockaddr *)&l->local) &&
+		    (l2tp_addr_covers((struct sockaddr *)&x->local, (struct sockaddr *)&l->local) ||
+		     l2tp_addr_covers((struct sockaddr *)&l->local, (struct sockaddr *)&x->local))) {
+			rc = l2tp_errf(err, errlen, -EADDRINUSE, "%s is already served by listener '%s'", x->local_str,
+				       x->name);
+			goto fail;
+		}
 	}
-	socklen_t len = sizeof(l->local);
-	getsockname(l->fd, (struct sockaddr *)&l->local, &len);
+	/* Bound alone first, so a second LNS on this address (another
+	 * process) fails here instead of sharing the requests. Tunnels on
+	 * the listener's port join it afterwards; so does a listener whose
+	 * address only this context's own tunnels hold (left by a listener
+	 * closed before). */
+	struct l2tp_sock_req req = {.local = (struct sockaddr *)&l->local,
+				    .local_len = l->local_len,
+				    .share = cfg->tunnel_port == L2TP_TUNNEL_PORT_SAME ? L2TP_SOCK_LISTEN : L2TP_SOCK_OWN};
+	rc = l2tp_endpoint_open(ctx->io, &req, &ops, l, &l->ep, err, errlen);
+	if (rc == -EADDRINUSE && l2tp_context_holds(ctx, (struct sockaddr *)&l->local)) {
+		req.share = L2TP_SOCK_JOIN;
+		rc = l2tp_endpoint_open(ctx->io, &req, &ops, l, &l->ep, err, errlen);
+	}
+	if (rc == -EADDRINUSE) {
+		size_t n = strlen(err);
+		snprintf(err + n, errlen > n ? errlen - n : 0, " (another LNS on this host?)");
+	}
+	if (rc)
+		goto fail;
+	socklen_t len;
+	const struct sockaddr *bound = l2tp_endpoint_local(l->ep, &len);
+	memcpy(&l->local, bound, len);
 	l->local_len = len;
 	l2tp_addr_format((struct sockaddr *)&l->local, l->local_str, sizeof(l->local_str));
-	l->ev = event_new(ctx->base, l->fd, EV_READ | EV_PERSIST, on_read, l);
-	if (!l->ev || event_add(l->ev, NULL) != 0) {
-		rc = l2tp_errf(err, errlen, -ENOMEM, "out of memory");
-		goto fail;
-	}
 	l->obj.handle = l2tp_context_new_handle(ctx);
 	if (l2tp_context_register(ctx, &l->obj) != 0) {
 		rc = l2tp_errf(err, errlen, -ENOMEM, "out of memory");
@@ -237,35 +506,50 @@ int l2tp_listener_create(struct l2tp_context *ctx, const char *name, const struc
 		l->next->pprev = &l->next;
 	l->pprev = &ctx->listeners;
 	ctx->listeners = l;
-	l2tp_log(ctx, L2TP_LOG_INFO, "listener '%s': accepting L2TPv2 tunnels on %s", name, l->local_str);
+	l2tp_log(ctx, L2TP_LOG_INFO, "listener '%s': accepting L2TPv2 tunnels on %s (tunnels answer from %s port)", name,
+		 l->local_str, cfg->tunnel_port == L2TP_TUNNEL_PORT_SAME ? "this" : "a new");
 	*out = l;
 	return 0;
 fail:
-	if (l->ev)
-		event_free(l->ev);
-	if (l->fd >= 0)
-		close(l->fd);
+	l2tp_endpoint_close(l->ep);
+	l2tp_htable_fini(&l->by_peer_tid);
+	l2tp_htable_fini(&l->same_port);
 	free(l->name);
 	free(l);
 	return l2tp_errprefix(err, errlen, rc, prefix);
 }
 
+static void listener_free(struct l2tp_listener *l)
+{
+	l2tp_htable_fini(&l->by_peer_tid);
+	l2tp_htable_fini(&l->same_port);
+	free(l->name);
+	free(l);
+}
+
 void l2tp_listener_close(struct l2tp_listener *l)
 {
-	if (!l)
+	if (!l || l->dead)
 		return;
-	for (struct l2tp_tunnel *t = l->ctx->tunnels_head; t; t = t->next)
-		if (t->listener == l)
-			t->listener = NULL;
+	flush_quiet(l);
+	for (struct l2tp_tunnel *t = l->ctx->tunnels_head; t; t = t->next) {
+		if (t->listener != l)
+			continue;
+		t->listener = NULL;
+		t->pending = false;
+	}
 	*l->pprev = l->next;
 	if (l->next)
 		l->next->pprev = l->pprev;
 	l2tp_context_unregister(l->ctx, &l->obj);
-	event_free(l->ev);
-	close(l->fd);
+	l2tp_endpoint_close(l->ep);
+	l->ep = NULL;
 	l2tp_log(l->ctx, L2TP_LOG_INFO, "listener '%s': closed", l->name);
-	free(l->name);
-	free(l);
+	if (l->busy) {
+		l->dead = true;
+		return;
+	}
+	listener_free(l);
 }
 
 void l2tp_listener_close_all(struct l2tp_context *ctx)
@@ -274,14 +558,81 @@ void l2tp_listener_close_all(struct l2tp_context *ctx)
 		l2tp_listener_close(ctx->listeners);
 }
 
-void l2tp_listener_tunnel_gone(struct l2tp_listener *l, bool was_pending)
+int l2tp_listener_tunnel_added(struct l2tp_listener *l, struct l2tp_tunnel *t)
+{
+	const struct sockaddr *peer = (struct sockaddr *)&t->peer;
+	if (l2tp_htable_insert(&l->by_peer_tid, &t->by_peer_tid, l2tp_addr_hash(peer, t->cfg.ptid)) != 0)
+		return -ENOMEM;
+	if (t->same_port && l2tp_htable_insert(&l->same_port, &t->by_peer, l2tp_addr_hash(peer, 0)) != 0) {
+		l2tp_htable_remove(&l->by_peer_tid, &t->by_peer_tid);
+		return -ENOMEM;
+	}
+	t->listener = l;
+	t->pending = true;
+	t->pend_next = NULL;
+	t->pend_prev = l->pending_tail;
+	if (l->pending_tail)
+		l->pending_tail->pend_next = t;
+	else
+		l->pending_head = t;
+	l->pending_tail = t;
+	l->ntunnels++;
+	l->npending++;
+	return 0;
+}
+
+static void unpend(struct l2tp_listener *l, struct l2tp_tunnel *t)
+{
+	if (!t->pending)
+		return;
+	t->pending = false;
+	if (t->pend_prev)
+		t->pend_prev->pend_next = t->pend_next;
+	else
+		l->pending_head = t->pend_next;
+	if (t->pend_next)
+		t->pend_next->pend_prev = t->pend_prev;
+	else
+		l->pending_tail = t->pend_prev;
+	l->npending--;
+}
+
+void l2tp_listener_tunnel_up(struct l2tp_listener *l, struct l2tp_tunnel *t)
+{
+	if (l)
+		unpend(l, t);
+}
+
+void l2tp_listener_tunnel_gone(struct l2tp_listener *l, struct l2tp_tunnel *t)
 {
 	if (!l)
 		return;
-	if (l->ntunnels)
-		l->ntunnels--;
-	if (was_pending && l->npending)
-		l->npending--;
+	unpend(l, t);
+	l2tp_htable_remove(&l->by_peer_tid, &t->by_peer_tid);
+	if (t->same_port)
+		l2tp_htable_remove(&l->same_port, &t->by_peer);
+	l->ntunnels--;
+	t->listener = NULL;
+}
+
+void l2tp_listener_call_added(struct l2tp_listener *l)
+{
+	if (!l)
+		return;
+	l->nsessions++;
+	l->stats.calls_accepted++;
+}
+
+void l2tp_listener_call_refused(struct l2tp_listener *l)
+{
+	if (l)
+		l->stats.calls_refused++;
+}
+
+void l2tp_listener_call_gone(struct l2tp_listener *l)
+{
+	if (l && l->nsessions)
+		l->nsessions--;
 }
 
 struct l2tp_listener *l2tp_listener_lookup(struct l2tp_context *ctx, uint64_t handle)
@@ -310,4 +661,7 @@ const char *l2tp_listener_address(const struct l2tp_listener *l)
 void l2tp_listener_stats(const struct l2tp_listener *l, struct l2tp_listener_stats *out)
 {
 	*out = l->stats;
+	out->tunnels = l->ntunnels;
+	out->pending = l->npending;
+	out->sessions = l->nsessions;
 }

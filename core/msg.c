@@ -279,6 +279,21 @@ static int control_header(const uint8_t *buf, size_t len, bool over_ip, struct l
 	return 0;
 }
 
+int l2tp_msg_peek(const uint8_t *buf, size_t len, bool over_ip, struct l2tp_header *h, uint16_t *type)
+{
+	int rc = control_header(buf, len, over_ip, h, NULL);
+	if (rc)
+		return rc;
+	size_t off = h->header_len, end = (over_ip ? 4 : 0) + (size_t)h->length;
+	*type = L2TP_MSG_UNKNOWN;
+	if (off == end)
+		*type = L2TP_MSG_ZLB;
+	else if (end - off >= 8 && (rd16(buf + off) & (AVP_H | AVP_LEN)) == 8 && rd16(buf + off + 2) == 0 &&
+		 rd16(buf + off + 4) == L2TP_AVP_MESSAGE_TYPE)
+		*type = rd16(buf + off + 6);
+	return 0;
+}
+
 /* Checks a value against what its data type allows beyond the table's
  * bounds (Result Code of 3 bytes, odd lists, 5-byte cookies). */
 static bool value_shape_ok(const struct l2tp_avp_info *info, uint16_t len)

@@ -84,6 +84,7 @@ static int link_session(struct l2tp_tunnel *t, struct l2tp_session *s)
 		t->sessions_head = s;
 	t->sessions_tail = s;
 	t->nsessions++;
+	ctx->nsessions++;
 	return 0;
 undo_id:
 	l2tp_htable_remove(&t->sessions_by_id, &s->by_id);
@@ -113,6 +114,7 @@ static void unlink_session(struct l2tp_session *s)
 	else
 		t->sessions_tail = s->prev;
 	t->nsessions--;
+	t->ctx->nsessions--;
 }
 
 int l2tp_session_create(struct l2tp_tunnel *t, const char *name, const struct l2tp_session_config *cfg,
@@ -161,8 +163,13 @@ int l2tp_session_create(struct l2tp_tunnel *t, const char *name, const struct l2
 
 	if (t->kind == L2TP_TUNNEL_DYNAMIC) {
 		/* A call: the data plane follows when the peer accepts it. */
-		if (!s->cfg.sid)
-			s->cfg.sid = l2tp_random_id(sid_taken, t);
+		if (!s->cfg.sid && !(s->cfg.sid = l2tp_random_id(sid_taken, t))) {
+			free(s->name);
+			free(s);
+			return l2tp_errprefix(err, errlen,
+					      l2tp_errf(err, errlen, -ENOSPC, "no free session ID (all 65535 are in use)"),
+					      prefix);
+		}
 		s->cfg.psid = 0;
 		s->obj.handle = l2tp_context_new_handle(ctx);
 		if (link_session(t, s) != 0) {
@@ -172,6 +179,7 @@ int l2tp_session_create(struct l2tp_tunnel *t, const char *name, const struct l2
 		}
 		s->state = SS_WAIT_TUNNEL;
 		l2tp_slog(s, L2TP_LOG_INFO, "placing a call, session ID %u", s->cfg.sid);
+		l2tp_tunnel_call_setup_start(t, s);
 		if (t->state == TS_ESTABLISHED)
 			send_icrq(s);
 		*out = s;
@@ -209,7 +217,7 @@ int l2tp_session_create(struct l2tp_tunnel *t, const char *name, const struct l2
  * section 5.4: ICRQ, ICRP, ICCN). */
 static void send_icrq(struct l2tp_session *s)
 {
-	static struct l2tp_msg m;
+	struct l2tp_msg m;
 	struct l2tp_tunnel *t = s->tunnel;
 	l2tp_msg_init(&m, 2, L2TP_MSG_ICRQ);
 	l2tp_msg_add_u16(&m, L2TP_AVP_ASSIGNED_SESSION_ID, true, (uint16_t)s->cfg.sid);
@@ -231,7 +239,7 @@ void l2tp_session_tunnel_up(struct l2tp_session *s)
 
 static void send_cdn(struct l2tp_session *s, const struct l2tp_result *res)
 {
-	static struct l2tp_msg m;
+	struct l2tp_msg m;
 	l2tp_msg_init(&m, 2, L2TP_MSG_CDN);
 	l2tp_msg_add_result(&m, res->result_code, res->error_code, res->message);
 	l2tp_msg_add_u16(&m, L2TP_AVP_ASSIGNED_SESSION_ID, true, (uint16_t)s->cfg.sid);
@@ -274,7 +282,7 @@ static int start_pppd(struct l2tp_session *s, char *err, size_t errlen)
 	struct l2tp_dp_tunnel dpt;
 	struct l2tp_dp_session dps;
 	char fdstr[16], tidstr[16], sidstr[16];
-	static char filebuf[4096], extra[sizeof(s->cfg.pppd_extra)];
+	char filebuf[4096], extra[sizeof(s->cfg.pppd_extra)];
 	char *argv[256];
 	int n = 0, rc;
 
@@ -328,7 +336,7 @@ static void connect_call(struct l2tp_session *s);
 
 static void on_icrp(struct l2tp_session *s, struct l2tp_msg *m)
 {
-	static struct l2tp_msg out;
+	struct l2tp_msg out;
 	struct l2tp_tunnel *t = s->tunnel;
 	const struct l2tp_avp *asid = l2tp_msg_find(m, L2TP_AVP_ASSIGNED_SESSION_ID);
 
@@ -354,9 +362,10 @@ static void on_icrp(struct l2tp_session *s, struct l2tp_msg *m)
 /* Refuses a call without making a session: a CDN to the LAC's session. */
 static void refuse_call(struct l2tp_tunnel *t, uint32_t peer_sid, const struct l2tp_verdict *v)
 {
-	static struct l2tp_msg m;
+	struct l2tp_msg m;
 	l2tp_msg_init(&m, 2, L2TP_MSG_CDN);
 	l2tp_msg_add_result(&m, v->result_code, v->error_code, v->message);
+	/* An ID no call of ours has, so the CDN cannot close one of them. */
 	l2tp_msg_add_u16(&m, L2TP_AVP_ASSIGNED_SESSION_ID, true, (uint16_t)l2tp_random_id(sid_taken, t));
 	m.hdr.tunnel_id = t->cfg.ptid;
 	m.hdr.session_id = peer_sid;
@@ -383,6 +392,14 @@ void l2tp_session_incoming(struct l2tp_tunnel *t, struct l2tp_msg *m)
 	struct l2tp_verdict v = {0};
 	char calling[128], called[128], sub[128];
 
+	if (peer_sid == 0) {
+		v.result_code = L2TP_RESULT_CDN_ERROR;
+		v.error_code = L2TP_ERROR_BAD_VALUE;
+		snprintf(v.message, sizeof(v.message), "Assigned Session ID 0");
+		l2tp_tlog(t, L2TP_LOG_INFO, "refusing an ICRQ with Assigned Session ID 0");
+		refuse_call(t, 0, &v);
+		return;
+	}
 	/* A retransmitted ICRQ is filtered by the transport; a second call
 	 * with the same ID from the LAC is refused. */
 	for (struct l2tp_session *x = t->sessions_head; x; x = x->next) {
@@ -395,7 +412,7 @@ void l2tp_session_incoming(struct l2tp_tunnel *t, struct l2tp_msg *m)
 		}
 	}
 	if (l && l->cfg.max_sessions && l->nsessions >= l->cfg.max_sessions) {
-		l->stats.calls_refused++;
+		l2tp_listener_call_refused(l);
 		v.result_code = L2TP_RESULT_CDN_NO_FACILITIES_TEMP;
 		v.error_code = L2TP_ERROR_NO_RESOURCES;
 		snprintf(v.message, sizeof(v.message), "too many sessions");
@@ -410,8 +427,11 @@ void l2tp_session_incoming(struct l2tp_tunnel *t, struct l2tp_msg *m)
 		copy_avp_string(m, L2TP_AVP_SUB_ADDRESS, sub, sizeof(sub));
 		struct l2tp_call_request req = {t, peer_sid, serial ? l2tp_avp_u32(serial) : 0,
 						bearer ? l2tp_avp_u32(bearer) : 0, calling, called, sub};
-		if (l->cfg.on_call(l->cfg.hook_arg, l, &req, &cfg, &v) != 0) {
-			l->stats.calls_refused++;
+		int rc = l->cfg.on_call(l->cfg.hook_arg, l, &req, &cfg, &v);
+		if (t->closing)
+			return; /* the hook closed the tunnel */
+		if (rc != 0) {
+			l2tp_listener_call_refused(t->listener);
 			if (!v.result_code)
 				v.result_code = L2TP_RESULT_CDN_NO_FACILITIES_PERM;
 			l2tp_tlog(t, L2TP_LOG_INFO, "call refused: result %u%s%s", v.result_code, v.message[0] ? ": " : "",
@@ -420,9 +440,11 @@ void l2tp_session_incoming(struct l2tp_tunnel *t, struct l2tp_msg *m)
 			return;
 		}
 	}
-	if (answer_call(t, peer_sid, &cfg, L2TP_MSG_ICRP) && l) {
-		l->nsessions++;
-		l->stats.calls_accepted++;
+	struct l2tp_session *s = answer_call(t, peer_sid, &cfg, L2TP_MSG_ICRP);
+	if (s) {
+		l2tp_listener_call_added(t->listener);
+		s->counted = t->listener != NULL;
+		l2tp_tunnel_call_setup_start(t, s);
 	}
 }
 
@@ -431,12 +453,12 @@ void l2tp_session_incoming(struct l2tp_tunnel *t, struct l2tp_msg *m)
 static struct l2tp_session *answer_call(struct l2tp_tunnel *t, uint32_t peer_sid, struct l2tp_session_config *cfg,
 					uint16_t reply)
 {
-	static struct l2tp_msg out;
+	struct l2tp_msg out;
 	char name[64], err[256];
 	cfg->sid = l2tp_random_id(sid_taken, t);
 	cfg->psid = peer_sid;
 	snprintf(name, sizeof(name), "%s%u", reply == L2TP_MSG_OCRP ? "out" : "s", cfg->sid);
-	struct l2tp_session *s = calloc(1, sizeof(*s));
+	struct l2tp_session *s = cfg->sid ? calloc(1, sizeof(*s)) : NULL;
 	if (!s || !(s->name = strdup(name)) || l2tp_session_config_check(cfg, L2TP_V2, t->kind, err, sizeof(err)) != 0) {
 		if (s)
 			free(s->name);
@@ -467,7 +489,7 @@ static struct l2tp_session *answer_call(struct l2tp_tunnel *t, uint32_t peer_sid
 
 void l2tp_session_outgoing(struct l2tp_tunnel *t, struct l2tp_msg *m)
 {
-	static struct l2tp_msg occn;
+	struct l2tp_msg occn;
 	uint32_t peer_sid = l2tp_avp_u16(l2tp_msg_find(m, L2TP_AVP_ASSIGNED_SESSION_ID));
 	const struct l2tp_avp *serial = l2tp_msg_find(m, L2TP_AVP_CALL_SERIAL_NUMBER);
 	const struct l2tp_avp *bearer = l2tp_msg_find(m, L2TP_AVP_BEARER_TYPE);
@@ -479,7 +501,18 @@ void l2tp_session_outgoing(struct l2tp_tunnel *t, struct l2tp_msg *m)
 	struct l2tp_call_request req = {t, peer_sid, serial ? l2tp_avp_u32(serial) : 0, bearer ? l2tp_avp_u32(bearer) : 0,
 					"", called, sub};
 	l2tp_session_config_defaults(&cfg, L2TP_V2);
-	if (t->ocrq_hook(t->ocrq_arg, t, &req, &cfg, &v) != 0) {
+	if (peer_sid == 0) {
+		v.result_code = L2TP_RESULT_CDN_ERROR;
+		v.error_code = L2TP_ERROR_BAD_VALUE;
+		snprintf(v.message, sizeof(v.message), "Assigned Session ID 0");
+		l2tp_tlog(t, L2TP_LOG_INFO, "refusing an OCRQ with Assigned Session ID 0");
+		refuse_call(t, 0, &v);
+		return;
+	}
+	int rc = t->ocrq_hook(t->ocrq_arg, t, &req, &cfg, &v);
+	if (t->closing)
+		return; /* the hook closed the tunnel */
+	if (rc != 0) {
 		if (!v.result_code)
 			v.result_code = L2TP_RESULT_CDN_NO_FACILITIES_PERM;
 		l2tp_tlog(t, L2TP_LOG_INFO, "outgoing call to '%s' refused: result %u", called, v.result_code);
@@ -525,6 +558,7 @@ static void connect_call(struct l2tp_session *s)
 	}
 	s->state = SS_ESTABLISHED;
 	s->up = true;
+	l2tp_tunnel_call_setup_done(t, s);
 	l2tp_slog(s, L2TP_LOG_INFO, "established, peer session ID %u", s->cfg.psid);
 	l2tp_context_post(ctx, L2TP_EVENT_SESSION_UP, t, s, NULL, NULL);
 }
@@ -617,14 +651,40 @@ void l2tp_session_destroy(struct l2tp_session *s, const char *reason, const stru
 			l2tp_slog(s, L2TP_LOG_ERROR, "data plane delete failed: %s", err);
 		s->dp_created = false;
 	}
+	l2tp_tunnel_call_setup_done(t, s);
 	unlink_session(s);
 	l2tp_slog(s, L2TP_LOG_INFO, "closed: %s", reason);
-	if (t->listener && t->listener->nsessions)
-		t->listener->nsessions--;
-	if (s->up || t->kind == L2TP_TUNNEL_DYNAMIC)
+	if (s->counted)
+		l2tp_listener_call_gone(t->listener);
+	/* A call that fails during setup is reported too, in both roles. */
+	if (s->up || t->kind == L2TP_TUNNEL_DYNAMIC || t->kind == L2TP_TUNNEL_ACCEPTED)
 		l2tp_context_post(ctx, L2TP_EVENT_SESSION_DOWN, t, s, reason, result);
 	free(s->name);
 	free(s);
+}
+
+void l2tp_session_setup_expired(struct l2tp_session *s)
+{
+	struct l2tp_tunnel *t = s->tunnel;
+	char why[200], took[32];
+	const char *missing;
+	uint32_t ms = t->cfg.setup_timeout_ms;
+	struct l2tp_result res = {.has_error_code = true};
+	if (ms % 1000 == 0)
+		snprintf(took, sizeof(took), "%u s", ms / 1000);
+	else
+		snprintf(took, sizeof(took), "%u ms", ms);
+	switch (s->state) {
+	case SS_WAIT_TUNNEL: missing = "the tunnel did not come up"; break;
+	case SS_WAIT_REPLY: missing = "no ICRP from the LNS"; break;
+	default: missing = t->kind == L2TP_TUNNEL_ACCEPTED ? "no ICCN from the LAC" : "the call did not connect"; break;
+	}
+	snprintf(why, sizeof(why), "setup timeout: %s within %s", missing, took);
+	/* RFC 2661 has a result for a LAC's own timeout (10); an LNS says
+	 * what it missed in a general error. */
+	res.result_code = t->kind == L2TP_TUNNEL_ACCEPTED ? L2TP_RESULT_CDN_ERROR : L2TP_RESULT_CDN_TIMEOUT;
+	snprintf(res.message, sizeof(res.message), "%s", why);
+	l2tp_session_down(s, why, &res, true);
 }
 
 void l2tp_session_close(struct l2tp_session *s, const char *reason)

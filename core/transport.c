@@ -53,7 +53,9 @@ struct l2tp_transport {
 	uint64_t ack_deadline;	   /* pending ZLB */
 	uint64_t last_rx;	   /* for HELLO */
 	uint64_t release_deadline; /* StopCCN hold */
+	uint64_t alarm;		   /* the owner's */
 	bool lingering;
+	bool until_acked;	   /* we sent the StopCCN: released once it is acknowledged */
 
 	int busy;  /* callbacks running */
 	bool dead; /* freed during a callback */
@@ -109,6 +111,7 @@ struct l2tp_transport *l2tp_transport_new(const struct l2tp_transport_config *cf
 	t->ssthresh = t->tx_window;
 	t->ack_deadline = L2TP_NEVER;
 	t->release_deadline = L2TP_NEVER;
+	t->alarm = L2TP_NEVER;
 	t->last_rx = now;
 	return t;
 }
@@ -246,6 +249,22 @@ int l2tp_transport_send(struct l2tp_transport *t, const struct l2tp_msg *msg, ui
 	return 0;
 }
 
+int l2tp_transport_send_once(struct l2tp_transport *t, const struct l2tp_msg *msg, uint64_t now,
+			     struct l2tp_codec_error *err)
+{
+	struct txmsg *m;
+	(void)now;
+	int rc = encode_into(t, msg, t->next_ns, &m, err);
+	if (rc)
+		return rc;
+	t->next_ns++;
+	t->st.tx_messages++;
+	wire(t, m->buf, m->len);
+	t->ack_deadline = L2TP_NEVER;
+	free(m);
+	return 0;
+}
+
 static void send_zlb(struct l2tp_transport *t)
 {
 	uint8_t buf[16];
@@ -291,6 +310,8 @@ static void process_ack(struct l2tp_transport *t, uint16_t nr, uint64_t now)
 		if (t->cwnd > t->tx_window)
 			t->cwnd = t->tx_window;
 	}
+	if (t->lingering && t->until_acked && !t->txq)
+		t->release_deadline = now; /* our StopCCN is acknowledged: done */
 	/* Keep the loss marker near the live sequence numbers, so the modular
 	 * comparison stays right however long the channel runs. */
 	uint16_t head = t->txq ? t->txq->ns : t->next_ns;
@@ -436,7 +457,7 @@ static uint64_t hello_deadline(const struct l2tp_transport *t)
 
 uint64_t l2tp_transport_deadline(const struct l2tp_transport *t)
 {
-	uint64_t d = min64(t->ack_deadline, t->release_deadline);
+	uint64_t d = min64(min64(t->ack_deadline, t->release_deadline), t->alarm);
 	d = min64(d, hello_deadline(t));
 	for (const struct txmsg *m = t->txq; m && m->sent; m = m->next)
 		d = min64(d, m->deadline);
@@ -499,7 +520,23 @@ void l2tp_transport_tick(struct l2tp_transport *t, uint64_t now)
 		send_zlb(t);
 	if (now >= hello_deadline(t))
 		send_hello(t, now);
+	if (now >= t->alarm) {
+		t->alarm = L2TP_NEVER;
+		if (t->ops.alarm)
+			t->ops.alarm(t->arg);
+	}
 	leave(t);
+}
+
+void l2tp_transport_flush_ack(struct l2tp_transport *t)
+{
+	if (t->ack_deadline != L2TP_NEVER)
+		send_zlb(t);
+}
+
+void l2tp_transport_set_alarm(struct l2tp_transport *t, uint64_t deadline)
+{
+	t->alarm = deadline;
 }
 
 void l2tp_transport_set_peer_window(struct l2tp_transport *t, uint16_t rws)
@@ -517,12 +554,18 @@ void l2tp_transport_set_peer_id(struct l2tp_transport *t, uint32_t id)
 	t->peer_id = id;
 }
 
-void l2tp_transport_linger(struct l2tp_transport *t, uint64_t now)
+void l2tp_transport_linger(struct l2tp_transport *t, uint64_t now, bool until_acked)
 {
 	if (t->lingering)
 		return;
 	t->lingering = true;
-	t->release_deadline = now + t->cfg.stopccn_timeout_ms;
+	t->until_acked = until_acked;
+	t->alarm = L2TP_NEVER;
+	/* The recipient acknowledges the StopCCN at once: the peer may be
+	 * waiting for nothing else. */
+	if (t->ack_deadline != L2TP_NEVER)
+		t->ack_deadline = now;
+	t->release_deadline = until_acked && !t->txq ? now : now + t->cfg.stopccn_timeout_ms;
 }
 
 bool l2tp_transport_lingering(const struct l2tp_transport *t)
@@ -546,4 +589,9 @@ void l2tp_transport_stats(const struct l2tp_transport *t, struct l2tp_transport_
 	for (const struct txmsg *m = t->txq; m; m = m->next)
 		q += !m->sent;
 	out->queued = q;
+}
+
+const struct l2tp_transport_config *l2tp_transport_config(const struct l2tp_transport *t)
+{
+	return &t->cfg;
 }

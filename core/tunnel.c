@@ -1,3 +1,7 @@
+/* Tunnels: the object and its registry; the four kinds (static, quiescent,
+ * dynamic: an RFC 2661 LAC, accepted: an LNS's); the L2TPv2 control
+ * connection state machines of both roles; and the setup timers of a
+ * tunnel and of its calls. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -23,17 +27,10 @@ struct l2tp_tunnel *l2tp_tunnel_find(struct l2tp_context *ctx, const char *name)
 	return n ? l2tp_container_of(n, struct l2tp_tunnel, by_name) : NULL;
 }
 
-static struct l2tp_tunnel *find_by_id(struct l2tp_context *ctx, uint32_t tid)
+struct l2tp_tunnel *l2tp_tunnel_by_id(struct l2tp_context *ctx, uint32_t tid)
 {
 	struct l2tp_hnode *n = l2tp_htable_find(&ctx->tunnels_by_id, l2tp_hash_u64(tid), id_eq, &tid);
 	return n ? l2tp_container_of(n, struct l2tp_tunnel, by_id) : NULL;
-}
-
-static uint16_t port_of(const struct sockaddr_storage *ss)
-{
-	if (ss->ss_family == AF_INET)
-		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
-	return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
 }
 
 void l2tp_dp_tunnel_fill(const struct l2tp_tunnel *t, struct l2tp_dp_tunnel *out)
@@ -50,105 +47,34 @@ void l2tp_dp_tunnel_fill(const struct l2tp_tunnel *t, struct l2tp_dp_tunnel *out
 	out->fd = t->ch ? l2tp_channel_fd(t->ch) : -1;
 }
 
-/* Quiescent tunnels: the peer is told nothing but HELLOs and acks, and the
- * tunnel lives as long as it answers. */
-static void q_recv(void *arg, struct l2tp_msg *msg, const struct l2tp_codec_error *err)
+/* "30 s" or "1500 ms". */
+static const char *duration(uint32_t ms, char *buf, size_t len)
 {
-	struct l2tp_tunnel *t = arg;
-	if (msg->type != L2TP_MSG_STOPCCN || err)
-		return; /* acknowledged by the transport, nothing else to do */
-	struct l2tp_result res = {0};
-	const struct l2tp_avp *rc = l2tp_msg_find(msg, L2TP_AVP_RESULT_CODE);
-	char why[400];
-	if (rc) {
-		res.result_code = l2tp_avp_u16(rc);
-		if (rc->len >= 4) {
-			res.has_error_code = true;
-			res.error_code = (uint16_t)(rc->value[2] << 8 | rc->value[3]);
-		}
-		if (rc->len > 4)
-			snprintf(res.message, sizeof(res.message), "%.*s", rc->len - 4, (const char *)rc->value + 4);
-	}
-	snprintf(why, sizeof(why), "peer sent StopCCN: result %u (%s)%s%s", res.result_code,
-		 l2tp_result_code_text(L2TP_MSG_STOPCCN, res.result_code), res.message[0] ? ": " : "", res.message);
-	l2tp_tunnel_down(t, why, &res, true);
-}
-
-static void q_failed(void *arg, const char *reason)
-{
-	char why[300];
-	snprintf(why, sizeof(why), "peer not responding: %s", reason);
-	l2tp_tunnel_down(arg, why, NULL, false);
-}
-
-static void q_released(void *arg)
-{
-	(void)arg; /* only lingering channels are released; see l2tp_tunnel_down */
-}
-
-static int open_channel(struct l2tp_tunnel *t, char *err, size_t errlen)
-{
-	static const struct l2tp_channel_ops ops = {q_recv, q_failed, q_released};
-	const struct l2tp_tunnel_config *c = &t->cfg;
-	bool over_ip = c->encap == L2TP_ENCAP_IP;
-	int fd = l2tp_socket_open((struct sockaddr *)&t->local, t->local_len, (struct sockaddr *)&t->peer, t->peer_len,
-				  over_ip, c->tid, c->ptid, true, err, errlen);
-	if (fd < 0)
-		return fd;
-	struct l2tp_channel_config cc = {
-		.transport = {.version = (uint8_t)c->version, .over_ip = over_ip, .rx_window = c->window_size,
-			      .retry_timeout_ms = c->retry_timeout_ms, .retry_cap_ms = c->max_retry_timeout_ms,
-			      .max_retries = c->max_retries, .ack_timeout_ms = c->ack_timeout_ms,
-			      .hello_timeout_ms = c->hello_timeout_ms, .stopccn_timeout_ms = c->stopccn_timeout_ms},
-		.fd = fd,
-		.peer = t->peer,
-		.peer_len = t->peer_len,
-	};
-	int rc = l2tp_channel_new(t->ctx->base, &cc, &ops, t, &t->ch, err, errlen);
-	if (rc)
-		return rc;
-	l2tp_transport_set_peer_id(l2tp_channel_transport(t->ch), c->ptid);
-	return 0;
-}
-
-static void unlink_tunnel(struct l2tp_tunnel *t)
-{
-	struct l2tp_context *ctx = t->ctx;
-	l2tp_htable_remove(&ctx->tunnels_by_name, &t->by_name);
-	if (t->cfg.tid)
-		l2tp_htable_remove(&ctx->tunnels_by_id, &t->by_id);
-	l2tp_context_unregister(ctx, &t->obj);
-	if (t->prev)
-		t->prev->next = t->next;
+	if (ms % 1000 == 0)
+		snprintf(buf, len, "%u s", ms / 1000);
 	else
-		ctx->tunnels_head = t->next;
-	if (t->next)
-		t->next->prev = t->prev;
-	else
-		ctx->tunnels_tail = t->prev;
-	ctx->ntunnels--;
+		snprintf(buf, len, "%u ms", ms);
+	return buf;
 }
-
-static void tunnel_free(struct l2tp_tunnel *t)
-{
-	if (!t)
-		return;
-	l2tp_htable_fini(&t->sessions_by_name);
-	l2tp_htable_fini(&t->sessions_by_id);
-	free(t->name);
-	free(t);
-}
-
 
 uint32_t l2tp_random_id(bool (*used)(void *arg, uint32_t id), void *arg)
 {
-	for (;;) {
-		uint16_t r;
-		if (getrandom(&r, sizeof(r), 0) != sizeof(r))
-			r = (uint16_t)(rand() + 1);
-		if (r != 0 && !used(arg, r))
-			return r;
+	uint16_t r[8];
+	for (int round = 0; round < 4; round++) {
+		if (getrandom(r, sizeof(r), 0) != sizeof(r))
+			for (size_t i = 0; i < 8; i++)
+				r[i] = (uint16_t)rand();
+		for (size_t i = 0; i < 8; i++)
+			if (r[i] != 0 && !used(arg, r[i]))
+				return r[i];
 	}
+	/* Nearly every ID is taken: walk the space once, from a random start. */
+	for (uint32_t i = 0; i < 65536; i++) {
+		uint16_t id = (uint16_t)(r[0] + i);
+		if (id != 0 && !used(arg, id))
+			return id;
+	}
+	return 0;
 }
 
 void l2tp_result_from_msg(const struct l2tp_msg *m, struct l2tp_result *res)
@@ -160,10 +86,17 @@ void l2tp_result_from_msg(const struct l2tp_msg *m, struct l2tp_result *res)
 	res->result_code = l2tp_avp_u16(rc);
 	if (rc->len >= 4) {
 		res->has_error_code = true;
-		res->error_code = (uint16_t)(rc->value[2] << 8 | rc->value[3]);
+		res->error_code = l2tp_get16(rc->value + 2);
 	}
 	if (rc->len > 4)
 		snprintf(res->message, sizeof(res->message), "%.*s", rc->len - 4, (const char *)rc->value + 4);
+}
+
+static void stopccn_reason(const struct l2tp_msg *m, struct l2tp_result *res, char *why, size_t len)
+{
+	l2tp_result_from_msg(m, res);
+	snprintf(why, len, "peer sent StopCCN: result %u (%s)%s%s", res->result_code,
+		 l2tp_result_code_text(L2TP_MSG_STOPCCN, res->result_code), res->message[0] ? ": " : "", res->message);
 }
 
 int l2tp_tunnel_send(struct l2tp_tunnel *t, const struct l2tp_session *s, struct l2tp_msg *m)
@@ -179,20 +112,260 @@ int l2tp_tunnel_send(struct l2tp_tunnel *t, const struct l2tp_session *s, struct
 	return rc;
 }
 
+static void stopccn_build(struct l2tp_tunnel *t, struct l2tp_msg *m, uint16_t result, uint16_t error, const char *msg)
+{
+	l2tp_msg_init(m, 2, L2TP_MSG_STOPCCN);
+	l2tp_msg_add_u16(m, L2TP_AVP_ASSIGNED_TUNNEL_ID, true, (uint16_t)t->cfg.tid);
+	l2tp_msg_add_result(m, result, error, msg);
+}
+
+static void result_set(struct l2tp_result *res, uint16_t result, uint16_t error, const char *msg)
+{
+	memset(res, 0, sizeof(*res));
+	res->result_code = result;
+	res->error_code = error;
+	res->has_error_code = true;
+	snprintf(res->message, sizeof(res->message), "%s", msg ? msg : "");
+}
+
 /* Tells the peer we stop (StopCCN), then takes the tunnel down, keeping the
- * channel to acknowledge what follows. */
+ * channel until the StopCCN is acknowledged. */
 static void tunnel_stop(struct l2tp_tunnel *t, uint16_t result, uint16_t error, const char *msg, const char *reason)
 {
-	static struct l2tp_msg m;
 	if (t->ch && !t->closing) {
-		l2tp_msg_init(&m, 2, L2TP_MSG_STOPCCN);
-		l2tp_msg_add_u16(&m, L2TP_AVP_ASSIGNED_TUNNEL_ID, true, (uint16_t)t->cfg.tid);
-		l2tp_msg_add_result(&m, result, error, msg);
+		struct l2tp_msg m;
+		stopccn_build(t, &m, result, error, msg);
 		l2tp_tunnel_send(t, NULL, &m);
+		t->stop_sent = true;
 	}
-	struct l2tp_result res = {.result_code = result, .error_code = error, .has_error_code = true};
-	snprintf(res.message, sizeof(res.message), "%s", msg ? msg : "");
+	struct l2tp_result res;
+	result_set(&res, result, error, msg);
 	l2tp_tunnel_down(t, reason, &res, true);
+}
+
+void l2tp_tunnel_evict(struct l2tp_tunnel *t, const char *reason)
+{
+	struct l2tp_msg m;
+	struct l2tp_codec_error err;
+	struct l2tp_result res;
+	const char *msg = "too many tunnels in setup";
+	stopccn_build(t, &m, L2TP_RESULT_STOPCCN_ERROR, L2TP_ERROR_NO_RESOURCES, msg);
+	m.hdr.tunnel_id = t->cfg.ptid;
+	/* Once, now: a LAC that is there learns why; one that is not (the
+	 * usual case in a flood) costs no hold. */
+	if (t->ch)
+		l2tp_channel_send_once(t->ch, &m, &err);
+	result_set(&res, L2TP_RESULT_STOPCCN_ERROR, L2TP_ERROR_NO_RESOURCES, msg);
+	l2tp_tunnel_down(t, reason, &res, false);
+}
+
+/* The tunnel's alarm: its own setup deadline until it is up, then the
+ * first of its calls' (they are in deadline order). */
+static void update_alarm(struct l2tp_tunnel *t)
+{
+	if (!t->ch || t->closing)
+		return;
+	uint64_t d = L2TP_NEVER;
+	if (!t->up && (t->kind == L2TP_TUNNEL_DYNAMIC || t->kind == L2TP_TUNNEL_ACCEPTED))
+		d = t->setup_deadline;
+	if (t->calls_head && t->calls_head->setup_deadline < d)
+		d = t->calls_head->setup_deadline;
+	l2tp_channel_set_alarm(t->ch, d);
+}
+
+void l2tp_tunnel_call_setup_start(struct l2tp_tunnel *t, struct l2tp_session *s)
+{
+	if (s->in_setup)
+		return;
+	s->in_setup = true;
+	s->setup_deadline = l2tp_context_now(t->ctx) + t->cfg.setup_timeout_ms;
+	s->call_next = NULL;
+	s->call_prev = t->calls_tail;
+	if (t->calls_tail)
+		t->calls_tail->call_next = s;
+	else
+		t->calls_head = s;
+	t->calls_tail = s;
+	if (t->calls_head == s)
+		update_alarm(t);
+}
+
+void l2tp_tunnel_call_setup_done(struct l2tp_tunnel *t, struct l2tp_session *s)
+{
+	if (!s->in_setup)
+		return;
+	s->in_setup = false;
+	bool first = t->calls_head == s;
+	if (s->call_prev)
+		s->call_prev->call_next = s->call_next;
+	else
+		t->calls_head = s->call_next;
+	if (s->call_next)
+		s->call_next->call_prev = s->call_prev;
+	else
+		t->calls_tail = s->call_prev;
+	if (first)
+		update_alarm(t);
+}
+
+/* What the tunnel still waited for when its setup time ran out. */
+static void setup_expired(struct l2tp_tunnel *t)
+{
+	char why[300], took[32];
+	const char *missing;
+	duration(t->cfg.setup_timeout_ms, took, sizeof(took));
+	if (t->kind == L2TP_TUNNEL_DYNAMIC)
+		missing = "no SCCRP from the LNS";
+	else if (t->state == TS_IDLE)
+		missing = "no valid SCCRQ from the LAC";
+	else
+		missing = "no SCCCN from the LAC";
+	snprintf(why, sizeof(why), "setup timeout: %s within %s", missing, took);
+	if (t->listener)
+		t->listener->stats.setup_timeouts++;
+	tunnel_stop(t, L2TP_RESULT_STOPCCN_GENERAL, 0, why, why);
+}
+
+static void on_alarm(void *arg)
+{
+	struct l2tp_tunnel *t = arg;
+	uint64_t now = l2tp_context_now(t->ctx);
+	if (!t->up && (t->kind == L2TP_TUNNEL_DYNAMIC || t->kind == L2TP_TUNNEL_ACCEPTED) && now >= t->setup_deadline) {
+		setup_expired(t);
+		return;
+	}
+	while (!t->closing && t->calls_head && t->calls_head->setup_deadline <= now)
+		l2tp_session_setup_expired(t->calls_head);
+	update_alarm(t);
+}
+
+/* A datagram on our socket for another control connection: the
+ * listener on our address may know it. */
+static void on_stray(void *arg, uint8_t *buf, size_t len, const struct sockaddr *from, socklen_t from_len)
+{
+	struct l2tp_tunnel *t = arg;
+	socklen_t llen;
+	const struct sockaddr *local = l2tp_channel_local(t->ch, &llen);
+	l2tp_context_stray(t->ctx, local, buf, len, from, from_len);
+}
+
+static void on_released(void *arg)
+{
+	(void)arg; /* only lingering channels are released; see l2tp_tunnel_down */
+}
+
+/* Quiescent tunnels: the peer is told nothing but HELLOs and acks, and the
+ * tunnel lives as long as it answers. */
+static void q_recv(void *arg, struct l2tp_msg *msg, const struct l2tp_codec_error *err)
+{
+	struct l2tp_tunnel *t = arg;
+	if (msg->type != L2TP_MSG_STOPCCN || err)
+		return; /* acknowledged by the transport, nothing else to do */
+	struct l2tp_result res;
+	char why[400];
+	stopccn_reason(msg, &res, why, sizeof(why));
+	l2tp_tunnel_down(t, why, &res, true);
+}
+
+static void on_failed(void *arg, const char *reason)
+{
+	char why[300];
+	snprintf(why, sizeof(why), "peer not responding: %s", reason);
+	l2tp_tunnel_down(arg, why, NULL, false);
+}
+
+static struct l2tp_transport_config transport_config(const struct l2tp_tunnel *t)
+{
+	const struct l2tp_tunnel_config *c = &t->cfg;
+	struct l2tp_transport_config tc = {
+		.version = (uint8_t)c->version,
+		.over_ip = c->encap == L2TP_ENCAP_IP,
+		.rx_window = c->window_size,
+		.retry_timeout_ms = c->retry_timeout_ms,
+		.retry_cap_ms = c->max_retry_timeout_ms,
+		.max_retries = c->max_retries,
+		.ack_timeout_ms = c->ack_timeout_ms,
+		.hello_timeout_ms = c->hello_timeout_ms,
+		.stopccn_timeout_ms = c->stopccn_timeout_ms,
+		.secret = c->secret[0] ? (const uint8_t *)t->cfg.secret : NULL,
+		.secret_len = strlen(c->secret),
+	};
+	return tc;
+}
+
+static int open_channel(struct l2tp_tunnel *t, char *err, size_t errlen)
+{
+	static const struct l2tp_channel_ops ops = {q_recv, on_failed, on_released, NULL, on_stray};
+	const struct l2tp_tunnel_config *c = &t->cfg;
+	struct l2tp_channel_config cc = {
+		.transport = transport_config(t),
+		.sock = {.local = (struct sockaddr *)&t->local, .local_len = t->local_len,
+			 .peer = (struct sockaddr *)&t->peer, .peer_len = t->peer_len, .connect = true,
+			 .over_ip = c->encap == L2TP_ENCAP_IP, .conn_id = c->tid, .peer_conn_id = c->ptid},
+		.peer = t->peer,
+		.peer_len = t->peer_len,
+		.local_id = c->tid,
+	};
+	/* A restart of this tunnel supersedes its predecessor's StopCCN hold. */
+	l2tp_context_unlinger(t->ctx, (struct sockaddr *)&t->local, (struct sockaddr *)&t->peer);
+	int rc = l2tp_channel_new(t->ctx->io, &cc, &ops, t, &t->ch, err, errlen);
+	if (rc)
+		return rc;
+	l2tp_transport_set_peer_id(l2tp_channel_transport(t->ch), c->ptid);
+	return 0;
+}
+
+/* The LAC's and the LNS's control connection state machines. */
+static void d_recv(void *arg, struct l2tp_msg *m, const struct l2tp_codec_error *err);
+static void a_recv(void *arg, struct l2tp_msg *m, const struct l2tp_codec_error *err);
+
+/* A dynamic tunnel's socket. A LAC's is bound but not connected until the
+ * LNS answers, which it may do from another port (RFC 2661 section 8.1).
+ * An accepted tunnel's is connected to its LAC, on the listener's port
+ * (sharing it) or on a new one. */
+static int open_dynamic(struct l2tp_tunnel *t, char *err, size_t errlen)
+{
+	static const struct l2tp_channel_ops lac_ops = {d_recv, on_failed, on_released, on_alarm, on_stray};
+	static const struct l2tp_channel_ops lns_ops = {a_recv, on_failed, on_released, on_alarm, on_stray};
+	bool lns = t->kind == L2TP_TUNNEL_ACCEPTED;
+	struct sockaddr_storage local = t->local;
+	socklen_t local_len = t->local_len;
+	if (!local_len) {
+		memset(&local, 0, sizeof(local));
+		local.ss_family = t->peer.ss_family;
+		local_len = local.ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+	}
+	if (lns && !t->same_port) {
+		if (local.ss_family == AF_INET)
+			((struct sockaddr_in *)&local)->sin_port = 0;
+		else
+			((struct sockaddr_in6 *)&local)->sin6_port = 0;
+	}
+	if (!lns && l2tp_addr_port((struct sockaddr *)&local))
+		/* A LAC on a fixed port: its earlier tunnel's hold gives way. */
+		l2tp_context_unlinger(t->ctx, (struct sockaddr *)&local, NULL);
+	struct l2tp_channel_config cc = {
+		.transport = transport_config(t),
+		.sock = {.local = (struct sockaddr *)&local, .local_len = local_len, .peer = (struct sockaddr *)&t->peer,
+			 .peer_len = t->peer_len, .connect = lns,
+			 .share = lns && t->same_port ? L2TP_SOCK_JOIN : L2TP_SOCK_OWN},
+		.peer = t->peer,
+		.peer_len = t->peer_len,
+		.local_id = t->cfg.tid,
+		.adopt_peer_port = !lns,
+	};
+	int rc = l2tp_channel_new(t->ctx->io, &cc, lns ? &lns_ops : &lac_ops, t, &t->ch, err, errlen);
+	if (rc)
+		return rc;
+	/* Where the kernel bound us, for logs and events. */
+	socklen_t len;
+	const struct sockaddr *bound = l2tp_channel_local(t->ch, &len);
+	if (len) {
+		memcpy(&t->local, bound, len);
+		t->local_len = len;
+		l2tp_addr_format(bound, t->local_str, sizeof(t->local_str));
+	}
+	return 0;
 }
 
 /* Tunnel authentication (RFC 2661 section 4.2), both roles. Each returns
@@ -223,35 +396,69 @@ static bool check_response(struct l2tp_tunnel *t, const struct l2tp_msg *m, uint
 	return false;
 }
 
-static void send_sccrq(struct l2tp_tunnel *t)
+static void make_challenge(struct l2tp_tunnel *t)
 {
-	static struct l2tp_msg m;
+	if (getrandom(t->our_challenge, sizeof(t->our_challenge), 0) != sizeof(t->our_challenge))
+		for (size_t i = 0; i < sizeof(t->our_challenge); i++)
+			t->our_challenge[i] = (uint8_t)rand();
+}
+
+/* SCCRQ and SCCRP carry the same description of us (RFC 2661 sections
+ * 6.1 and 6.2). */
+static void add_our_avps(struct l2tp_tunnel *t, struct l2tp_msg *m)
+{
 	static const char vendor[] = "l2tp-runtime";
 	const struct l2tp_tunnel_config *c = &t->cfg;
+	l2tp_msg_add(m, L2TP_AVP_PROTOCOL_VERSION, true, false, "\x01\x00", 2);
+	l2tp_msg_add(m, L2TP_AVP_HOST_NAME, true, false, c->host_name, (uint16_t)strlen(c->host_name));
+	l2tp_msg_add_u32(m, L2TP_AVP_FRAMING_CAPABILITIES, true, c->framing_caps);
+	l2tp_msg_add_u32(m, L2TP_AVP_BEARER_CAPABILITIES, true, 0);
+	l2tp_msg_add_u16(m, L2TP_AVP_FIRMWARE_REVISION, false, 0x0100);
+	l2tp_msg_add(m, L2TP_AVP_VENDOR_NAME, false, false, vendor, sizeof(vendor) - 1);
+	l2tp_msg_add_u16(m, L2TP_AVP_ASSIGNED_TUNNEL_ID, true, (uint16_t)c->tid);
+	m->avps[m->navps - 1].hidden = c->hide_avps;
+	l2tp_msg_add_u16(m, L2TP_AVP_RECEIVE_WINDOW_SIZE, true, c->window_size);
+}
+
+static void send_sccrq(struct l2tp_tunnel *t)
+{
+	const struct l2tp_tunnel_config *c = &t->cfg;
+	struct l2tp_msg m;
 	l2tp_msg_init(&m, 2, L2TP_MSG_SCCRQ);
-	l2tp_msg_add(&m, L2TP_AVP_PROTOCOL_VERSION, true, false, "\x01\x00", 2);
-	l2tp_msg_add(&m, L2TP_AVP_HOST_NAME, true, false, c->host_name, (uint16_t)strlen(c->host_name));
-	l2tp_msg_add_u32(&m, L2TP_AVP_FRAMING_CAPABILITIES, true, c->framing_caps);
-	l2tp_msg_add_u32(&m, L2TP_AVP_BEARER_CAPABILITIES, true, 0);
-	l2tp_msg_add_u16(&m, L2TP_AVP_FIRMWARE_REVISION, false, 0x0100);
-	l2tp_msg_add(&m, L2TP_AVP_VENDOR_NAME, false, false, vendor, sizeof(vendor) - 1);
-	l2tp_msg_add_u16(&m, L2TP_AVP_ASSIGNED_TUNNEL_ID, true, (uint16_t)c->tid);
-	m.avps[m.navps - 1].hidden = c->hide_avps;
-	l2tp_msg_add_u16(&m, L2TP_AVP_RECEIVE_WINDOW_SIZE, true, c->window_size);
+	add_our_avps(t, &m);
 	if (c->has_tie_breaker)
 		l2tp_msg_add(&m, L2TP_AVP_TIE_BREAKER, false, false, c->tie_breaker, 8);
 	if (c->challenge) {
-		if (getrandom(t->our_challenge, sizeof(t->our_challenge), 0) != sizeof(t->our_challenge))
-			memset(t->our_challenge, 0x5a, sizeof(t->our_challenge));
+		make_challenge(t);
 		l2tp_msg_add(&m, L2TP_AVP_CHALLENGE, true, false, t->our_challenge, sizeof(t->our_challenge));
 	}
 	l2tp_tunnel_send(t, NULL, &m);
 	t->state = TS_WAIT_CTL_REPLY;
 }
 
+/* The data plane has the tunnel now: it is up, and so may its calls be. */
+static bool tunnel_established(struct l2tp_tunnel *t)
+{
+	char err[256], why[300];
+	struct l2tp_dp_tunnel dpt;
+	l2tp_dp_tunnel_fill(t, &dpt);
+	if (t->ctx->dp->tunnel_create(t->ctx->dp_state, &dpt, err, sizeof(err)) != 0) {
+		snprintf(why, sizeof(why), "data plane: %s", err);
+		tunnel_stop(t, L2TP_RESULT_STOPCCN_ERROR, L2TP_ERROR_NO_RESOURCES, "cannot create the data plane", why);
+		return false;
+	}
+	t->dp_created = true;
+	t->state = TS_ESTABLISHED;
+	t->up = true;
+	l2tp_listener_tunnel_up(t->listener, t);
+	update_alarm(t);
+	l2tp_tlog(t, L2TP_LOG_INFO, "established with %s, peer tunnel ID %u", t->peer_str, t->cfg.ptid);
+	l2tp_context_post(t->ctx, L2TP_EVENT_TUNNEL_UP, t, NULL, NULL, NULL);
+	return true;
+}
+
 static void on_sccrp(struct l2tp_tunnel *t, struct l2tp_msg *m)
 {
-	static struct l2tp_msg out;
 	const struct l2tp_tunnel_config *c = &t->cfg;
 	const struct l2tp_avp *pv = l2tp_msg_find(m, L2TP_AVP_PROTOCOL_VERSION);
 	const struct l2tp_avp *atid = l2tp_msg_find(m, L2TP_AVP_ASSIGNED_TUNNEL_ID);
@@ -292,25 +499,14 @@ static void on_sccrp(struct l2tp_tunnel *t, struct l2tp_msg *m)
 	memcpy(&t->peer, peer, plen);
 	t->peer_len = plen;
 	l2tp_addr_format(peer, t->peer_str, sizeof(t->peer_str));
-
-	struct l2tp_dp_tunnel dpt;
-	char err[256];
-	l2tp_dp_tunnel_fill(t, &dpt);
-	if (t->ctx->dp->tunnel_create(t->ctx->dp_state, &dpt, err, sizeof(err)) != 0) {
-		snprintf(why, sizeof(why), "data plane: %s", err);
-		tunnel_stop(t, L2TP_RESULT_STOPCCN_ERROR, L2TP_ERROR_NO_RESOURCES, "cannot create the data plane", why);
+	if (!tunnel_established(t))
 		return;
-	}
-	t->dp_created = true;
 
+	struct l2tp_msg out;
 	l2tp_msg_init(&out, 2, L2TP_MSG_SCCCN);
 	if (chal)
 		l2tp_msg_add(&out, L2TP_AVP_CHALLENGE_RESPONSE, true, false, answer, 16);
 	l2tp_tunnel_send(t, NULL, &out);
-	t->state = TS_ESTABLISHED;
-	t->up = true;
-	l2tp_tlog(t, L2TP_LOG_INFO, "established with %s, peer tunnel ID %u", t->peer_str, t->cfg.ptid);
-	l2tp_context_post(t->ctx, L2TP_EVENT_TUNNEL_UP, t, NULL, NULL, NULL);
 	for (struct l2tp_session *s = t->sessions_head; s;) {
 		struct l2tp_session *next = s->next;
 		l2tp_session_tunnel_up(s);
@@ -327,60 +523,70 @@ static bool sid_used(void *arg, uint32_t id)
  * says so, so it is refused with a CDN (RFC 2661 section 6.14). */
 static void refuse_ocrq(struct l2tp_tunnel *t, struct l2tp_msg *m)
 {
-	static struct l2tp_msg out;
+	struct l2tp_msg out;
+	struct l2tp_codec_error err;
 	const struct l2tp_avp *asid = l2tp_msg_find(m, L2TP_AVP_ASSIGNED_SESSION_ID);
 	l2tp_msg_init(&out, 2, L2TP_MSG_CDN);
 	l2tp_msg_add_result(&out, L2TP_RESULT_CDN_NO_FACILITIES_PERM, 0, "outgoing calls are not accepted");
 	l2tp_msg_add_u16(&out, L2TP_AVP_ASSIGNED_SESSION_ID, true, (uint16_t)l2tp_random_id(sid_used, t));
 	out.hdr.tunnel_id = t->cfg.ptid;
 	out.hdr.session_id = asid ? l2tp_avp_u16(asid) : 0;
-	struct l2tp_codec_error err;
 	l2tp_channel_send(t->ch, &out, &err);
 	l2tp_tlog(t, L2TP_LOG_INFO, "refused an outgoing call request (no script accepts outgoing calls)");
 }
 
-static void d_recv(void *arg, struct l2tp_msg *m, const struct l2tp_codec_error *err)
+static const char *state_name(const struct l2tp_tunnel *t)
 {
-	struct l2tp_tunnel *t = arg;
-	char why[400];
+	switch (t->state) {
+	case TS_IDLE: return "idle";
+	case TS_WAIT_CTL_REPLY: return "wait-ctl-reply";
+	case TS_WAIT_CTL_CONN: return "wait-ctl-conn";
+	case TS_ESTABLISHED: return "established";
+	}
+	return "?";
+}
 
+/* RFC 2661 section 7.2: a message the state does not expect during setup
+ * ends the control connection; once established it is logged and
+ * ignored. */
+static void unexpected(struct l2tp_tunnel *t, const struct l2tp_msg *m)
+{
+	char why[300];
+	if (t->state != TS_ESTABLISHED) {
+		snprintf(why, sizeof(why), "%s received in state %s", l2tp_msg_type_name(m->type), state_name(t));
+		tunnel_stop(t, L2TP_RESULT_STOPCCN_FSM_ERROR, 0, why, why);
+		return;
+	}
+	l2tp_tlog(t, L2TP_LOG_INFO, "ignoring %s: not expected by a%s", l2tp_msg_type_name(m->type),
+		  t->kind == L2TP_TUNNEL_ACCEPTED ? "n LNS" : " LAC");
+}
+
+/* Errors first, then what both roles handle alike: StopCCN, HELLO and
+ * the messages of existing calls. Returns true when m was handled. */
+static bool common_recv(struct l2tp_tunnel *t, struct l2tp_msg *m, const struct l2tp_codec_error *err)
+{
+	char why[400];
 	if (err) {
 		if (err->session_scope && m->hdr.session_id) {
 			struct l2tp_session *s = l2tp_session_by_id(t, m->hdr.session_id);
 			if (s)
 				l2tp_session_recv(s, m, err);
-			return;
+			return true;
 		}
-		snprintf(why, sizeof(why), "bad %s from peer: %s", l2tp_msg_type_name(err->msg_type) ? l2tp_msg_type_name(err->msg_type) : "message", err->message);
+		snprintf(why, sizeof(why), "bad %s from peer: %s",
+			 l2tp_msg_type_name(err->msg_type) ? l2tp_msg_type_name(err->msg_type) : "message", err->message);
 		tunnel_stop(t, err->result_code, err->error_code, err->message, why);
-		return;
+		return true;
 	}
 	switch (m->type) {
 	case L2TP_MSG_STOPCCN: {
 		struct l2tp_result res;
-		l2tp_result_from_msg(m, &res);
-		snprintf(why, sizeof(why), "peer sent StopCCN: result %u (%s)%s%s", res.result_code,
-			 l2tp_result_code_text(L2TP_MSG_STOPCCN, res.result_code), res.message[0] ? ": " : "",
-			 res.message);
+		stopccn_reason(m, &res, why, sizeof(why));
 		l2tp_tunnel_down(t, why, &res, true);
-		return;
+		return true;
 	}
-	case L2TP_MSG_SCCRP:
-		if (t->state == TS_WAIT_CTL_REPLY)
-			on_sccrp(t, m);
-		else
-			l2tp_tlog(t, L2TP_LOG_DEBUG, "ignoring a late SCCRP");
-		return;
 	case L2TP_MSG_HELLO:
-		return; /* the transport acknowledged it */
-	case L2TP_MSG_OCRQ:
-		if (t->state != TS_ESTABLISHED)
-			return;
-		if (t->ocrq_hook)
-			l2tp_session_outgoing(t, m);
-		else
-			refuse_ocrq(t, m);
-		return;
+		return true; /* the transport acknowledged it */
 	case L2TP_MSG_ICRP:
 	case L2TP_MSG_ICCN:
 	case L2TP_MSG_CDN:
@@ -388,95 +594,78 @@ static void d_recv(void *arg, struct l2tp_msg *m, const struct l2tp_codec_error 
 	case L2TP_MSG_WEN:
 	case L2TP_MSG_OCRP:
 	case L2TP_MSG_OCCN: {
+		if (t->state != TS_ESTABLISHED) {
+			unexpected(t, m);
+			return true;
+		}
 		struct l2tp_session *s = l2tp_session_by_id(t, m->hdr.session_id);
 		if (s)
 			l2tp_session_recv(s, m, NULL);
 		else
 			l2tp_tlog(t, L2TP_LOG_DEBUG, "%s for unknown session %u ignored", l2tp_msg_type_name(m->type),
 				  m->hdr.session_id);
-		return;
+		return true;
 	}
 	default:
-		if (t->state != TS_ESTABLISHED) {
-			snprintf(why, sizeof(why), "%s received while waiting for SCCRP", l2tp_msg_type_name(m->type));
-			tunnel_stop(t, L2TP_RESULT_STOPCCN_FSM_ERROR, 0, why, why);
-		} else {
-			l2tp_tlog(t, L2TP_LOG_DEBUG, "ignoring %s", l2tp_msg_type_name(m->type));
-		}
+		return false;
 	}
 }
 
-static void d_failed(void *arg, const char *reason)
+static void tunnel_free(struct l2tp_tunnel *t);
+
+/* A script's hook may run inside a message's handling and close anything,
+ * this tunnel included: its memory stays until the handling is over. */
+static void hold(struct l2tp_tunnel *t)
 {
-	char why[300];
-	snprintf(why, sizeof(why), "peer not responding: %s", reason);
-	l2tp_tunnel_down(arg, why, NULL, false);
+	t->busy++;
 }
 
-static bool tid_used(void *arg, uint32_t id)
+static void unhold(struct l2tp_tunnel *t)
 {
-	return find_by_id(arg, id) != NULL;
+	if (--t->busy == 0 && t->freed)
+		tunnel_free(t);
 }
 
-/* A dynamic tunnel (L2TPv2 initiator): its socket is bound but not
- * connected until the peer answers, so the peer may answer from another
- * port (RFC 2661 section 8.1). */
-static void a_recv(void *arg, struct l2tp_msg *m, const struct l2tp_codec_error *err);
-
-static int open_dynamic(struct l2tp_tunnel *t, char *err, size_t errlen)
+/* The LAC (RFC 2661 initiator): SCCRQ -> SCCRP -> SCCCN. */
+static void lac_recv(struct l2tp_tunnel *t, struct l2tp_msg *m, const struct l2tp_codec_error *err)
 {
-	static const struct l2tp_channel_ops ops = {d_recv, d_failed, q_released};
-	static const struct l2tp_channel_ops lns_ops = {a_recv, d_failed, q_released};
-	bool lns = t->kind == L2TP_TUNNEL_ACCEPTED;
-	const struct l2tp_tunnel_config *c = &t->cfg;
-	struct sockaddr_storage any;
-	socklen_t anylen = t->local_len;
-	if (!t->local_len) {
-		memset(&any, 0, sizeof(any));
-		any.ss_family = t->peer.ss_family;
-		anylen = any.ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
-		t->local = any;
-		t->local_len = anylen;
+	if (common_recv(t, m, err))
+		return;
+	switch (m->type) {
+	case L2TP_MSG_SCCRP:
+		if (t->state == TS_WAIT_CTL_REPLY)
+			on_sccrp(t, m);
+		else
+			l2tp_tlog(t, L2TP_LOG_DEBUG, "ignoring a late SCCRP");
+		return;
+	case L2TP_MSG_OCRQ:
+		if (t->state != TS_ESTABLISHED)
+			unexpected(t, m);
+		else if (t->ocrq_hook)
+			l2tp_session_outgoing(t, m);
+		else
+			refuse_ocrq(t, m);
+		return;
+	default:
+		unexpected(t, m);
 	}
-	/* An LNS's tunnel shares the listener's address and is connected to
-	 * its LAC; a LAC's waits for the first reply to connect. */
-	int fd = l2tp_socket_open((struct sockaddr *)&t->local, t->local_len, (struct sockaddr *)&t->peer, t->peer_len,
-				  false, 0, 0, lns, err, errlen);
-	if (fd < 0)
-		return fd;
-	/* Where the kernel bound us, for logs and events. */
-	socklen_t len = sizeof(t->local);
-	if (getsockname(fd, (struct sockaddr *)&t->local, &len) == 0) {
-		t->local_len = len;
-		l2tp_addr_format((struct sockaddr *)&t->local, t->local_str, sizeof(t->local_str));
-	}
-	struct l2tp_channel_config cc = {
-		.transport = {.version = 2, .rx_window = c->window_size, .retry_timeout_ms = c->retry_timeout_ms,
-			      .retry_cap_ms = c->max_retry_timeout_ms, .max_retries = c->max_retries,
-			      .ack_timeout_ms = c->ack_timeout_ms, .hello_timeout_ms = c->hello_timeout_ms,
-			      .stopccn_timeout_ms = c->stopccn_timeout_ms,
-			      .secret = c->secret[0] ? (const uint8_t *)t->cfg.secret : NULL, .secret_len = strlen(c->secret)},
-		.fd = fd,
-		.peer = t->peer,
-		.peer_len = t->peer_len,
-		.adopt_peer_port = !lns,
-	};
-	return l2tp_channel_new(t->ctx->base, &cc, lns ? &lns_ops : &ops, t, &t->ch, err, errlen);
 }
 
-/* The LNS side (RFC 2661 responder): SCCRQ -> SCCRP -> SCCCN. */
+static void d_recv(void *arg, struct l2tp_msg *m, const struct l2tp_codec_error *err)
+{
+	hold(arg);
+	lac_recv(arg, m, err);
+	unhold(arg);
+}
+
+/* The LNS (RFC 2661 responder): SCCRQ -> SCCRP -> SCCCN. */
 static void on_sccrq(struct l2tp_tunnel *t, struct l2tp_msg *m)
 {
-	static struct l2tp_msg out;
-	static const char vendor[] = "l2tp-runtime";
-	const struct l2tp_tunnel_config *c = &t->cfg;
 	const struct l2tp_avp *pv = l2tp_msg_find(m, L2TP_AVP_PROTOCOL_VERSION);
 	const struct l2tp_avp *rws = l2tp_msg_find(m, L2TP_AVP_RECEIVE_WINDOW_SIZE);
 	const struct l2tp_avp *chal = l2tp_msg_find(m, L2TP_AVP_CHALLENGE);
 	uint8_t answer[16];
 
-	const struct l2tp_avp *atid = l2tp_msg_find(m, L2TP_AVP_ASSIGNED_TUNNEL_ID);
-	t->cfg.ptid = l2tp_avp_u16(atid);
 	l2tp_transport_set_peer_id(l2tp_channel_transport(t->ch), t->cfg.ptid);
 	if (pv->value[0] != 1 || pv->value[1] != 0) {
 		tunnel_stop(t, L2TP_RESULT_STOPCCN_BAD_VERSION, 0, "protocol version 1.0 only",
@@ -487,20 +676,12 @@ static void on_sccrq(struct l2tp_tunnel *t, struct l2tp_msg *m)
 		l2tp_transport_set_peer_window(l2tp_channel_transport(t->ch), l2tp_avp_u16(rws));
 	if (chal && !answer_challenge(t, chal, L2TP_MSG_SCCRP, answer))
 		return;
+	struct l2tp_msg out;
 	l2tp_msg_init(&out, 2, L2TP_MSG_SCCRP);
-	l2tp_msg_add(&out, L2TP_AVP_PROTOCOL_VERSION, true, false, "\x01\x00", 2);
-	l2tp_msg_add_u32(&out, L2TP_AVP_FRAMING_CAPABILITIES, true, c->framing_caps);
-	l2tp_msg_add_u32(&out, L2TP_AVP_BEARER_CAPABILITIES, true, 0);
-	l2tp_msg_add_u16(&out, L2TP_AVP_FIRMWARE_REVISION, false, 0x0100);
-	l2tp_msg_add(&out, L2TP_AVP_HOST_NAME, true, false, c->host_name, (uint16_t)strlen(c->host_name));
-	l2tp_msg_add(&out, L2TP_AVP_VENDOR_NAME, false, false, vendor, sizeof(vendor) - 1);
-	l2tp_msg_add_u16(&out, L2TP_AVP_ASSIGNED_TUNNEL_ID, true, (uint16_t)c->tid);
-	out.avps[out.navps - 1].hidden = c->hide_avps;
-	l2tp_msg_add_u16(&out, L2TP_AVP_RECEIVE_WINDOW_SIZE, true, c->window_size);
+	add_our_avps(t, &out);
 	/* With a secret, an LNS authenticates every LAC (section 4.2). */
-	if (c->secret[0]) {
-		if (getrandom(t->our_challenge, sizeof(t->our_challenge), 0) != sizeof(t->our_challenge))
-			memset(t->our_challenge, 0xa5, sizeof(t->our_challenge));
+	if (t->cfg.secret[0]) {
+		make_challenge(t);
 		l2tp_msg_add(&out, L2TP_AVP_CHALLENGE, true, false, t->our_challenge, sizeof(t->our_challenge));
 		t->challenged = true;
 	}
@@ -510,90 +691,87 @@ static void on_sccrq(struct l2tp_tunnel *t, struct l2tp_msg *m)
 	t->state = TS_WAIT_CTL_CONN;
 }
 
-static void on_scccn(struct l2tp_tunnel *t, struct l2tp_msg *m)
+static void lns_recv(struct l2tp_tunnel *t, struct l2tp_msg *m, const struct l2tp_codec_error *err)
 {
-	char err[256], why[300];
-	if (t->challenged && !check_response(t, m, L2TP_MSG_SCCCN))
+	if (common_recv(t, m, err))
 		return;
-	struct l2tp_dp_tunnel dpt;
-	l2tp_dp_tunnel_fill(t, &dpt);
-	if (t->ctx->dp->tunnel_create(t->ctx->dp_state, &dpt, err, sizeof(err)) != 0) {
-		snprintf(why, sizeof(why), "data plane: %s", err);
-		tunnel_stop(t, L2TP_RESULT_STOPCCN_ERROR, L2TP_ERROR_NO_RESOURCES, "cannot create the data plane", why);
-		return;
-	}
-	t->dp_created = true;
-	t->state = TS_ESTABLISHED;
-	t->up = true;
-	if (t->listener && t->listener->npending)
-		t->listener->npending--;
-	l2tp_tlog(t, L2TP_LOG_INFO, "established with %s, peer tunnel ID %u", t->peer_str, t->cfg.ptid);
-	l2tp_context_post(t->ctx, L2TP_EVENT_TUNNEL_UP, t, NULL, NULL, NULL);
-}
-
-static void a_recv(void *arg, struct l2tp_msg *m, const struct l2tp_codec_error *err)
-{
-	struct l2tp_tunnel *t = arg;
-	char why[300];
-	if (err) {
-		d_recv(arg, m, err);
-		return;
-	}
 	switch (m->type) {
 	case L2TP_MSG_SCCRQ:
 		if (t->state == TS_IDLE)
 			on_sccrq(t, m);
+		else
+			unexpected(t, m);
 		return;
 	case L2TP_MSG_SCCCN:
-		if (t->state == TS_WAIT_CTL_CONN)
-			on_scccn(t, m);
+		if (t->state != TS_WAIT_CTL_CONN)
+			unexpected(t, m);
+		else if (!t->challenged || check_response(t, m, L2TP_MSG_SCCCN))
+			tunnel_established(t);
 		return;
 	case L2TP_MSG_ICRQ:
 		if (t->state == TS_ESTABLISHED)
 			l2tp_session_incoming(t, m);
-		return;
-	case L2TP_MSG_ICCN:
-	case L2TP_MSG_CDN:
-	case L2TP_MSG_SLI:
-	case L2TP_MSG_WEN:
-	case L2TP_MSG_STOPCCN:
-	case L2TP_MSG_HELLO:
-		d_recv(arg, m, NULL);
+		else
+			unexpected(t, m);
 		return;
 	default:
-		if (t->state != TS_ESTABLISHED) {
-			snprintf(why, sizeof(why), "%s received during tunnel setup", l2tp_msg_type_name(m->type));
-			tunnel_stop(t, L2TP_RESULT_STOPCCN_FSM_ERROR, 0, why, why);
-		}
+		unexpected(t, m);
 	}
 }
 
-int l2tp_tunnel_accept(struct l2tp_listener *l, const struct sockaddr *peer, socklen_t peer_len, uint8_t *buf,
-		       size_t len, char *err, size_t errlen)
+static void a_recv(void *arg, struct l2tp_msg *m, const struct l2tp_codec_error *err)
 {
-	struct l2tp_context *ctx = l->ctx;
-	struct l2tp_tunnel_config cfg = l->cfg.tunnel;
-	struct l2tp_tunnel *t;
-	char name[300];
-	int rc;
-
-	l2tp_addr_format(peer, cfg.peer, sizeof(cfg.peer));
-	snprintf(cfg.local, sizeof(cfg.local), "%s", l->local_str);
-	cfg.tid = l2tp_random_id(tid_used, ctx);
-	snprintf(name, sizeof(name), "%s#%u", l->name, ++l->seq);
-	rc = l2tp_tunnel_create(ctx, L2TP_TUNNEL_ACCEPTED, name, &cfg, &t, err, errlen);
-	if (rc)
-		return rc;
-	t->listener = l;
-	l->ntunnels++;
-	l->npending++;
-	/* The SCCRQ itself, so the transport counts it and acknowledges it. */
-	l2tp_channel_input(t->ch, buf, len);
-	return 0;
+	hold(arg);
+	lns_recv(arg, m, err);
+	unhold(arg);
 }
 
-int l2tp_tunnel_create(struct l2tp_context *ctx, enum l2tp_tunnel_kind kind, const char *name,
-		       const struct l2tp_tunnel_config *cfg, struct l2tp_tunnel **out, char *err, size_t errlen)
+static bool tid_used(void *arg, uint32_t id)
+{
+	return l2tp_tunnel_by_id(arg, id) != NULL;
+}
+
+static void unlink_tunnel(struct l2tp_tunnel *t)
+{
+	struct l2tp_context *ctx = t->ctx;
+	l2tp_htable_remove(&ctx->tunnels_by_name, &t->by_name);
+	if (t->cfg.tid)
+		l2tp_htable_remove(&ctx->tunnels_by_id, &t->by_id);
+	l2tp_context_unregister(ctx, &t->obj);
+	if (t->prev)
+		t->prev->next = t->next;
+	else
+		ctx->tunnels_head = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
+	else
+		ctx->tunnels_tail = t->prev;
+	ctx->ntunnels--;
+}
+
+static void tunnel_free(struct l2tp_tunnel *t)
+{
+	if (!t)
+		return;
+	if (t->busy) {
+		t->freed = true;
+		return;
+	}
+	l2tp_htable_fini(&t->sessions_by_name);
+	l2tp_htable_fini(&t->sessions_by_id);
+	free(t->name);
+	free(t);
+}
+
+/* What an accepted tunnel is made from. */
+struct accept_args {
+	struct l2tp_listener *l;
+	bool same_port;
+};
+
+static int tunnel_new(struct l2tp_context *ctx, enum l2tp_tunnel_kind kind, const char *name,
+		      const struct l2tp_tunnel_config *cfg, const struct accept_args *acc, struct l2tp_tunnel **out,
+		      char *err, size_t errlen)
 {
 	struct l2tp_tunnel *t = NULL, *other;
 	int rc;
@@ -603,17 +781,13 @@ int l2tp_tunnel_create(struct l2tp_context *ctx, enum l2tp_tunnel_kind kind, con
 		return l2tp_errf(err, errlen, -ESHUTDOWN, "context is closed");
 	if (!name || !*name)
 		return l2tp_errf(err, errlen, -EINVAL, "tunnel name must be a non-empty string");
-	if (kind != L2TP_TUNNEL_STATIC && kind != L2TP_TUNNEL_QUIESCENT && kind != L2TP_TUNNEL_DYNAMIC &&
-	    kind != L2TP_TUNNEL_ACCEPTED)
-		return l2tp_errf(err, errlen, -EOPNOTSUPP, "tunnel '%s': %s tunnels are not supported yet", name,
-				 l2tp_tunnel_kind_name(kind));
 	if (l2tp_tunnel_find(ctx, name))
 		return l2tp_errf(err, errlen, -EEXIST, "tunnel '%s' already exists (names are unique in a context)",
 				 name);
 	rc = l2tp_tunnel_config_check(cfg, kind, err, errlen);
 	if (rc)
 		goto prefixed;
-	if (cfg->tid && (other = find_by_id(ctx, cfg->tid)) != NULL) {
+	if (cfg->tid && (other = l2tp_tunnel_by_id(ctx, cfg->tid)) != NULL) {
 		rc = l2tp_errf(err, errlen, -EEXIST, "tid %u is already used by tunnel '%s'", cfg->tid, other->name);
 		goto prefixed;
 	}
@@ -644,12 +818,12 @@ int l2tp_tunnel_create(struct l2tp_context *ctx, enum l2tp_tunnel_kind kind, con
 	/* The kernel makes a static tunnel's socket itself and cannot pick
 	 * ports for it; a quiescent tunnel's peer must know our port. */
 	if (cfg->encap == L2TP_ENCAP_UDP && (kind == L2TP_TUNNEL_STATIC || kind == L2TP_TUNNEL_QUIESCENT)) {
-		if (port_of(&t->local) == 0) {
+		if (l2tp_addr_port((struct sockaddr *)&t->local) == 0) {
 			rc = l2tp_errf(err, errlen, -EINVAL, "local '%s' has port 0 (accepted: 1-65535 for a %s tunnel)",
 				       cfg->local, l2tp_tunnel_kind_name(kind));
 			goto prefixed;
 		}
-		if (port_of(&t->peer) == 0) {
+		if (l2tp_addr_port((struct sockaddr *)&t->peer) == 0) {
 			rc = l2tp_errf(err, errlen, -EINVAL, "peer '%s' has port 0 (accepted: 1-65535 for a %s tunnel)",
 				       cfg->peer, l2tp_tunnel_kind_name(kind));
 			goto prefixed;
@@ -664,9 +838,14 @@ int l2tp_tunnel_create(struct l2tp_context *ctx, enum l2tp_tunnel_kind kind, con
 	if (kind == L2TP_TUNNEL_DYNAMIC || kind == L2TP_TUNNEL_ACCEPTED) {
 		/* Unpredictable IDs make blind spoofing of our control
 		 * connection harder. */
-		if (!t->cfg.tid)
-			t->cfg.tid = l2tp_random_id(tid_used, ctx);
-		t->cfg.ptid = 0;
+		if (!t->cfg.tid && !(t->cfg.tid = l2tp_random_id(tid_used, ctx))) {
+			rc = l2tp_errf(err, errlen, -ENOSPC, "no free tunnel ID (all 65535 are in use)");
+			goto prefixed;
+		}
+		if (kind == L2TP_TUNNEL_DYNAMIC)
+			t->cfg.ptid = 0;
+		t->same_port = acc && acc->same_port;
+		t->setup_deadline = l2tp_context_now(ctx) + t->cfg.setup_timeout_ms;
 		rc = open_dynamic(t, err, errlen);
 		if (rc)
 			goto prefixed;
@@ -684,14 +863,13 @@ int l2tp_tunnel_create(struct l2tp_context *ctx, enum l2tp_tunnel_kind kind, con
 	t->obj.handle = l2tp_context_new_handle(ctx);
 	if (l2tp_context_register(ctx, &t->obj) != 0)
 		goto oom;
-	if (l2tp_htable_insert(&ctx->tunnels_by_name, &t->by_name, l2tp_hash_str(t->name)) != 0) {
-		l2tp_context_unregister(ctx, &t->obj);
-		goto oom;
-	}
-	if (t->cfg.tid && l2tp_htable_insert(&ctx->tunnels_by_id, &t->by_id, l2tp_hash_u64(t->cfg.tid)) != 0) {
-		l2tp_htable_remove(&ctx->tunnels_by_name, &t->by_name);
-		l2tp_context_unregister(ctx, &t->obj);
-		goto oom;
+	if (l2tp_htable_insert(&ctx->tunnels_by_name, &t->by_name, l2tp_hash_str(t->name)) != 0)
+		goto oom_handle;
+	if (t->cfg.tid && l2tp_htable_insert(&ctx->tunnels_by_id, &t->by_id, l2tp_hash_u64(t->cfg.tid)) != 0)
+		goto oom_name;
+	if (acc && l2tp_listener_tunnel_added(acc->l, t) != 0) {
+		l2tp_htable_remove(&ctx->tunnels_by_id, &t->by_id);
+		goto oom_name;
 	}
 	t->prev = ctx->tunnels_tail;
 	if (ctx->tunnels_tail)
@@ -701,13 +879,18 @@ int l2tp_tunnel_create(struct l2tp_context *ctx, enum l2tp_tunnel_kind kind, con
 	ctx->tunnels_tail = t;
 	ctx->ntunnels++;
 
-	l2tp_tlog(t, L2TP_LOG_INFO, "created %s %s/%s tunnel %s -> %s, tid %u ptid %u", l2tp_tunnel_kind_name(kind),
+	/* An LNS under a flood of requests makes many tunnels that never
+	 * come up: those are told of at debug level (the listener sums them). */
+	l2tp_tlog(t, kind == L2TP_TUNNEL_ACCEPTED ? L2TP_LOG_DEBUG : L2TP_LOG_INFO,
+		  "created %s %s/%s tunnel %s -> %s, tid %u ptid %u", l2tp_tunnel_kind_name(kind),
 		  l2tp_version_name(cfg->version), l2tp_encap_name(cfg->encap), t->local_str, t->peer_str, t->cfg.tid,
 		  t->cfg.ptid);
 	if (kind == L2TP_TUNNEL_DYNAMIC) {
 		send_sccrq(t);
+		update_alarm(t);
 	} else if (kind == L2TP_TUNNEL_ACCEPTED) {
 		t->state = TS_IDLE; /* up once the LAC's SCCCN arrives */
+		update_alarm(t);
 	} else {
 		/* Static and quiescent tunnels run no call setup: they are up
 		 * once the data plane has them. */
@@ -717,23 +900,55 @@ int l2tp_tunnel_create(struct l2tp_context *ctx, enum l2tp_tunnel_kind kind, con
 	*out = t;
 	return 0;
 
+oom_name:
+	l2tp_htable_remove(&ctx->tunnels_by_name, &t->by_name);
+oom_handle:
+	l2tp_context_unregister(ctx, &t->obj);
 oom:
 	rc = l2tp_errf(err, errlen, -ENOMEM, "out of memory");
-	{
+	if (t->dp_created) {
 		char ignored[128];
-		struct l2tp_dp_tunnel dpt2;
-		l2tp_dp_tunnel_fill(t, &dpt2);
-		ctx->dp->tunnel_delete(ctx->dp_state, &dpt2, ignored, sizeof(ignored));
+		struct l2tp_dp_tunnel dpt;
+		l2tp_dp_tunnel_fill(t, &dpt);
+		ctx->dp->tunnel_delete(ctx->dp_state, &dpt, ignored, sizeof(ignored));
 	}
 prefixed:
 	if (t && t->ch)
 		l2tp_channel_free(t->ch);
 	tunnel_free(t);
-	{
-		char tmp[512];
-		snprintf(tmp, sizeof(tmp), "tunnel '%s':", name);
-		return l2tp_errprefix(err, errlen, rc, tmp);
-	}
+	char prefix[512];
+	snprintf(prefix, sizeof(prefix), "tunnel '%s':", name);
+	return l2tp_errprefix(err, errlen, rc, prefix);
+}
+
+int l2tp_tunnel_create(struct l2tp_context *ctx, enum l2tp_tunnel_kind kind, const char *name,
+		       const struct l2tp_tunnel_config *cfg, struct l2tp_tunnel **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	if (kind != L2TP_TUNNEL_STATIC && kind != L2TP_TUNNEL_QUIESCENT && kind != L2TP_TUNNEL_DYNAMIC)
+		return l2tp_errf(err, errlen, -EOPNOTSUPP, "tunnel '%s': %s tunnels are made by a listener, not created",
+				 name ? name : "", l2tp_tunnel_kind_name(kind));
+	return tunnel_new(ctx, kind, name, cfg, NULL, out, err, errlen);
+}
+
+int l2tp_tunnel_accept(struct l2tp_listener *l, const struct sockaddr *peer, socklen_t peer_len, uint32_t peer_tid,
+		       bool same_port, uint8_t *buf, size_t len, char *err, size_t errlen)
+{
+	struct l2tp_tunnel_config cfg = l->cfg.tunnel;
+	struct accept_args acc = {l, same_port};
+	struct l2tp_tunnel *t;
+	char name[300];
+	(void)peer_len;
+	l2tp_addr_format(peer, cfg.peer, sizeof(cfg.peer));
+	snprintf(cfg.local, sizeof(cfg.local), "%s", l->local_str);
+	cfg.ptid = peer_tid;
+	snprintf(name, sizeof(name), "%s#%u", l->name, ++l->seq);
+	int rc = tunnel_new(l->ctx, L2TP_TUNNEL_ACCEPTED, name, &cfg, &acc, &t, err, errlen);
+	if (rc)
+		return rc;
+	/* The SCCRQ itself, so the transport counts it and acknowledges it. */
+	l2tp_channel_input(t->ch, buf, len);
+	return 0;
 }
 
 void l2tp_tunnel_close(struct l2tp_tunnel *t, const char *reason)
@@ -742,6 +957,27 @@ void l2tp_tunnel_close(struct l2tp_tunnel *t, const char *reason)
 		tunnel_stop(t, L2TP_RESULT_STOPCCN_GENERAL, 0, reason, reason ? reason : "closed");
 	else
 		l2tp_tunnel_down(t, reason, NULL, false);
+}
+
+/* After a StopCCN the channel stays to acknowledge retransmissions (RFC
+ * 2661 section 5.7): until ours is acknowledged when we sent it, for the
+ * hold when we received it. An accepted tunnel on its listener's port
+ * needs no socket for that: the listener answers for tunnels that are
+ * gone. */
+static void release_channel(struct l2tp_tunnel *t, bool linger)
+{
+	struct l2tp_channel *ch = t->ch;
+	t->ch = NULL;
+	if (!linger) {
+		l2tp_channel_free(ch);
+	} else if (t->stop_sent) {
+		l2tp_context_linger(t->ctx, ch, true);
+	} else if (t->kind == L2TP_TUNNEL_ACCEPTED && t->same_port && t->listener) {
+		l2tp_channel_flush_ack(ch);
+		l2tp_channel_free(ch);
+	} else {
+		l2tp_context_linger(t->ctx, ch, false);
+	}
 }
 
 void l2tp_tunnel_down(struct l2tp_tunnel *t, const char *reason, const struct l2tp_result *result, bool linger)
@@ -766,18 +1002,11 @@ void l2tp_tunnel_down(struct l2tp_tunnel *t, const char *reason, const struct l2
 			l2tp_tlog(t, L2TP_LOG_ERROR, "data plane delete failed: %s", err);
 		t->dp_created = false;
 	}
-	if (t->ch) {
-		/* After a StopCCN the channel stays to acknowledge its
-		 * retransmissions; the context keeps it until released. */
-		if (linger)
-			l2tp_context_linger(ctx, t->ch);
-		else
-			l2tp_channel_free(t->ch);
-		t->ch = NULL;
-	}
+	if (t->ch)
+		release_channel(t, linger);
 	unlink_tunnel(t);
-	l2tp_listener_tunnel_gone(t->listener, t->kind == L2TP_TUNNEL_ACCEPTED && !t->up);
-	l2tp_tlog(t, L2TP_LOG_INFO, "closed: %s", reason);
+	l2tp_listener_tunnel_gone(t->listener, t);
+	l2tp_tlog(t, t->kind == L2TP_TUNNEL_ACCEPTED && !t->up ? L2TP_LOG_DEBUG : L2TP_LOG_INFO, "closed: %s", reason);
 	/* A dynamic tunnel that fails to come up is reported too: a script
 	 * that dials wants to know why. */
 	if (t->up || t->kind == L2TP_TUNNEL_DYNAMIC || t->kind == L2TP_TUNNEL_ACCEPTED)
@@ -820,7 +1049,7 @@ int l2tp_tunnel_control_stats(const struct l2tp_tunnel *t, struct l2tp_transport
 {
 	if (!t->ch)
 		return -ENOENT;
-	l2tp_transport_stats(l2tp_channel_transport(t->ch), out);
+	l2tp_channel_stats(t->ch, out);
 	return 0;
 }
 

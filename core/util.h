@@ -2,6 +2,7 @@
 #ifndef L2TP_UTIL_H
 #define L2TP_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,6 +14,18 @@ int l2tp_errf(char *err, size_t errlen, int rc, const char *fmt, ...)
 int l2tp_errprefix(char *err, size_t errlen, int rc, const char *prefix);
 /* strdup that tolerates NULL. */
 char *l2tp_strdup(const char *s);
+
+struct sockaddr;
+/* Socket addresses (IPv4 and IPv6; other families never match). */
+bool l2tp_addr_same_host(const struct sockaddr *a, const struct sockaddr *b);
+/* Same host and port. */
+bool l2tp_addr_equal(const struct sockaddr *a, const struct sockaddr *b);
+/* Host byte order; 0 for other families. */
+uint16_t l2tp_addr_port(const struct sockaddr *sa);
+/* Whether a socket bound to `bound` receives what is sent to `to`: same
+ * port, and the same host or a wildcard one of the same family. */
+bool l2tp_addr_covers(const struct sockaddr *bound, const struct sockaddr *to);
+uint64_t l2tp_addr_hash(const struct sockaddr *sa, uint64_t salt);
 
 /* Big-endian reads and writes. The casts keep the shifts unsigned: a byte
  * shifted into bit 31 of an int is undefined. */

@@ -16,7 +16,7 @@ describe("l2tp.context", function()
   end)
 
   it("rejects an unknown key, naming it and the accepted ones", function()
-    assert.equal("context: unknown key 'data_plane' (accepted: dataplane, log_level)",
+    assert.equal("context: unknown key 'data_plane' (accepted: dataplane, log_level, max_lingering)",
       h.raises(l2tp.context, { data_plane = "null" }))
   end)
 

@@ -72,7 +72,15 @@ static void on_released(void *arg)
 	((struct side *)arg)->released = true;
 }
 
-static const struct l2tp_transport_ops ops = {on_send, on_recv, on_failed, on_released};
+static int alarms;
+
+static void on_alarm(void *arg)
+{
+	(void)arg;
+	alarms++;
+}
+
+static const struct l2tp_transport_ops ops = {on_send, on_recv, on_failed, on_released, on_alarm};
 
 static void init(struct side *s, struct l2tp_transport_config *cfg)
 {
@@ -478,11 +486,11 @@ static void stopccn_hold_keeps_acknowledging_then_releases(void)
 	init(&s, &cfg);
 	input(&s, buf, peer_msg(buf, 0, 0, 1)); /* say this was the peer's StopCCN */
 	s.now = 100;
-	l2tp_transport_linger(s.t, s.now);
+	l2tp_transport_linger(s.t, s.now, false);
 	CHECK(l2tp_transport_lingering(s.t));
-	run_until(&s, 200);
+	run_until(&s, 100);
 	int zlbs = s.nout;
-	CHECK_EQ(zlbs, 1); /* the StopCCN was acknowledged */
+	CHECK_EQ(zlbs, 1); /* the StopCCN was acknowledged at once, not after the ack delay */
 	/* The peer did not hear our ack and sends it again: acknowledged
 	 * again, not delivered again. */
 	s.now = 5000;
@@ -496,6 +504,63 @@ static void stopccn_hold_keeps_acknowledging_then_releases(void)
 	CHECK_EQ(s.nout, 2);
 	run_until(&s, 31100);
 	CHECK(s.released);
+	l2tp_transport_free(s.t);
+}
+
+static void the_sender_of_a_stopccn_is_released_once_it_is_acknowledged(void)
+{
+	struct side s;
+	uint8_t buf[2048];
+	struct l2tp_transport_config cfg = {.max_retries = 3};
+	init(&s, &cfg);
+	CHECK_EQ(queue(&s, 1), 0); /* say this is our StopCCN (Ns 0) */
+	l2tp_transport_linger(s.t, s.now, true);
+	run_until(&s, 500);
+	CHECK(!s.released); /* not acknowledged yet */
+	s.now = 600;
+	input(&s, buf, peer_zlb(buf, 0, 1));
+	run_until(&s, 600);
+	CHECK(s.released); /* at once, not after the 31 s hold */
+	l2tp_transport_free(s.t);
+}
+
+static void the_owners_alarm_fires_once_at_its_deadline_and_can_be_cancelled(void)
+{
+	struct side s;
+	struct l2tp_transport_config cfg = {.max_retries = 3};
+	init(&s, &cfg);
+	alarms = 0;
+	l2tp_transport_set_alarm(s.t, 2500);
+	CHECK_EQ(l2tp_transport_deadline(s.t), 2500);
+	run_until(&s, 2499);
+	CHECK_EQ(alarms, 0);
+	run_until(&s, 10000);
+	CHECK_EQ(alarms, 1);
+	CHECK_EQ(l2tp_transport_deadline(s.t), L2TP_NEVER);
+	l2tp_transport_set_alarm(s.t, 20000);
+	l2tp_transport_set_alarm(s.t, L2TP_NEVER);
+	run_until(&s, 30000);
+	CHECK_EQ(alarms, 1);
+	l2tp_transport_free(s.t);
+}
+
+static void send_once_goes_out_now_outside_the_window_and_is_never_repeated(void)
+{
+	struct side s;
+	struct l2tp_transport_config cfg = {.max_retries = 3};
+	init(&s, &cfg);
+	CHECK_EQ(queue(&s, 1), 0); /* fills the initial window of one */
+	CHECK_EQ(queue(&s, 2), 0); /* waits */
+	CHECK_EQ(s.nout, 1);
+	static struct l2tp_msg m;
+	l2tp_msg_init(&m, 2, L2TP_MSG_HELLO);
+	CHECK_EQ(l2tp_transport_send_once(s.t, &m, s.now, NULL), 0);
+	CHECK_EQ(s.nout, 2);
+	CHECK_EQ(s.out[1].ns, 2);
+	/* only the queued messages are retransmitted */
+	run_until(&s, 1500);
+	for (int i = 2; i < s.nout; i++)
+		CHECK(s.out[i].ns != 2);
 	l2tp_transport_free(s.t);
 }
 
@@ -516,8 +581,8 @@ static void free_on_recv(void *arg, struct l2tp_msg *msg, const struct l2tp_code
 
 static void freeing_from_a_callback_is_safe(void)
 {
-	static const struct l2tp_transport_ops fops = {on_send, on_recv, free_on_failure, on_released};
-	static const struct l2tp_transport_ops rops = {on_send, free_on_recv, on_failed, on_released};
+	static const struct l2tp_transport_ops fops = {on_send, on_recv, free_on_failure, on_released, NULL};
+	static const struct l2tp_transport_ops rops = {on_send, free_on_recv, on_failed, on_released, NULL};
 	struct side s;
 	uint8_t buf[2048];
 	struct l2tp_transport_config cfg = {.version = 2, .max_retries = 0, .retry_timeout_ms = 10};
@@ -552,6 +617,9 @@ int main(void)
 	RUN(our_ns_wraps_around);
 	RUN(hello_after_silence_and_its_failure);
 	RUN(stopccn_hold_keeps_acknowledging_then_releases);
+	RUN(the_sender_of_a_stopccn_is_released_once_it_is_acknowledged);
+	RUN(the_owners_alarm_fires_once_at_its_deadline_and_can_be_cancelled);
+	RUN(send_once_goes_out_now_outside_the_window_and_is_never_repeated);
 	RUN(freeing_from_a_callback_is_safe);
 	return check_report();
 }

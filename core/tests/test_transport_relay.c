@@ -175,11 +175,15 @@ static void thousand_messages_each_way_through_loss_duplication_and_reordering(v
 {
 	struct sockaddr_in a_addr, b_addr, ra_addr, rb_addr;
 	struct relay_side ra = {0}, rb = {0};
-	static const struct l2tp_channel_ops ops = {on_recv, on_failed, on_released};
+	static const struct l2tp_channel_ops ops = {on_recv, on_failed, on_released, NULL, NULL};
 	char err[256];
 
 	base = event_base_new();
-	int a = udp_socket(&a_addr), b = udp_socket(&b_addr);
+	struct l2tp_io *io = l2tp_io_new(base, NULL, NULL);
+	memset(&a_addr, 0, sizeof(a_addr));
+	a_addr.sin_family = AF_INET;
+	a_addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	b_addr = a_addr;
 	ra.fd = udp_socket(&ra_addr);
 	rb.fd = udp_socket(&rb_addr);
 	ra.other = &rb;
@@ -193,13 +197,14 @@ static void thousand_messages_each_way_through_loss_duplication_and_reordering(v
 		.transport = {.version = 2, .rx_window = 8, .tx_window = 8, .retry_timeout_ms = 40,
 			      .retry_cap_ms = 320, .max_retries = 40, .ack_timeout_ms = 20},
 	};
-	cfg.fd = a;
+	cfg.sock.local = (struct sockaddr *)&a_addr;
+	cfg.sock.local_len = sizeof(a_addr);
 	memcpy(&cfg.peer, &ra_addr, sizeof(ra_addr));
 	cfg.peer_len = sizeof(ra_addr);
-	CHECK_EQ(l2tp_channel_new(base, &cfg, &ops, &A, &A.ch, err, sizeof(err)), 0);
-	cfg.fd = b;
+	CHECK_EQ(l2tp_channel_new(io, &cfg, &ops, &A, &A.ch, err, sizeof(err)), 0);
+	cfg.sock.local = (struct sockaddr *)&b_addr;
 	memcpy(&cfg.peer, &rb_addr, sizeof(rb_addr));
-	CHECK_EQ(l2tp_channel_new(base, &cfg, &ops, &B, &B.ch, err, sizeof(err)), 0);
+	CHECK_EQ(l2tp_channel_new(io, &cfg, &ops, &B, &B.ch, err, sizeof(err)), 0);
 
 	send_all(&A);
 	send_all(&B);
@@ -248,6 +253,7 @@ static void thousand_messages_each_way_through_loss_duplication_and_reordering(v
 	event_free(poll);
 	close(ra.fd);
 	close(rb.fd);
+	l2tp_io_free(io);
 	event_base_free(base);
 }
 

@@ -163,6 +163,7 @@ const char *l2tp_error_code_text(uint16_t error);
 #define L2TP_RESULT_CDN_ADMIN 3
 #define L2TP_RESULT_CDN_NO_FACILITIES_TEMP 4
 #define L2TP_RESULT_CDN_NO_FACILITIES_PERM 5
+#define L2TP_RESULT_CDN_TIMEOUT 10 /* not established within the time the LAC allows */
 #define L2TP_ERROR_NONE 0
 #define L2TP_ERROR_NO_TUNNEL 1
 #define L2TP_ERROR_BAD_LENGTH 2
@@ -287,6 +288,13 @@ struct l2tp_decode_opts {
  * are decrypted where they lie, and msg->avps point into buf. */
 int l2tp_msg_decode(uint8_t *buf, size_t len, const struct l2tp_decode_opts *opts, struct l2tp_msg *msg,
 		    struct l2tp_codec_error *err);
+
+/* Reads a control message's header and, without decoding its AVPs, its
+ * message type (L2TP_MSG_ZLB for a ZLB, L2TP_MSG_UNKNOWN when the first
+ * AVP is not a readable Message Type). For the paths that only route a
+ * datagram: cheap, and it never changes buf. */
+#define L2TP_MSG_UNKNOWN 0xffffu
+int l2tp_msg_peek(const uint8_t *buf, size_t len, bool over_ip, struct l2tp_header *h, uint16_t *type);
 
 /* Checks a decoded message against its type's required AVPs. */
 int l2tp_msg_validate(const struct l2tp_msg *msg, struct l2tp_codec_error *err);

@@ -55,6 +55,7 @@ struct l2tp_tunnel_config {
 	uint32_t max_retry_timeout_ms; /* backoff cap */
 	uint32_t ack_timeout_ms;       /* delay before a lone ZLB */
 	uint32_t stopccn_timeout_ms;   /* how long a closed channel keeps acknowledging */
+	uint32_t setup_timeout_ms;     /* dynamic tunnels and their calls: time allowed to come up */
 	uint16_t max_retries;
 	char host_name[L2TP_HOSTNAME_MAX];
 	uint32_t framing_caps;

@@ -79,6 +79,8 @@ struct l2tp_event {
 
 typedef void (*l2tp_event_fn)(void *arg, const struct l2tp_event *ev);
 
+struct l2tp_io_ops;
+
 struct l2tp_context_config {
 	const struct l2tp_dataplane_ops *dataplane; /* NULL: the null data plane */
 	enum l2tp_log_level log_level;
@@ -86,7 +88,15 @@ struct l2tp_context_config {
 	void *log_arg;
 	l2tp_event_fn event_fn;
 	void *event_arg;
+	/* Closed tunnels' channels kept for their StopCCN hold (each holds a
+	 * socket); past it the oldest is released early. 0: 1024. */
+	uint32_t max_lingering;
+	/* NULL: real sockets and clock. A test's own (see l2tp/io.h). */
+	const struct l2tp_io_ops *io_ops;
+	void *io_arg;
 };
+
+#define L2TP_DEFAULT_MAX_LINGERING 1024
 
 int l2tp_context_new(struct event_base *base, const struct l2tp_context_config *cfg,
 		     struct l2tp_context **out, char *err, size_t errlen);
@@ -103,6 +113,16 @@ void l2tp_context_set_log_level(struct l2tp_context *ctx, enum l2tp_log_level le
 enum l2tp_log_level l2tp_context_log_level(const struct l2tp_context *ctx);
 const char *l2tp_context_dataplane_name(const struct l2tp_context *ctx);
 struct event_base *l2tp_context_base(const struct l2tp_context *ctx);
+
+/* What a context holds now. */
+struct l2tp_context_stats {
+	uint64_t tunnels, sessions, listeners;
+	uint64_t lingering; /* closed tunnels' channels in their StopCCN hold */
+	uint64_t sockets;   /* every socket the context has open */
+};
+void l2tp_context_stats(const struct l2tp_context *ctx, struct l2tp_context_stats *out);
+/* The context's sockets and clock (tests drive a l2tp_io_ops one with it). */
+struct l2tp_io *l2tp_context_io(const struct l2tp_context *ctx);
 
 /* Logs through the context's sink; a NULL context logs to stderr. */
 void l2tp_log(struct l2tp_context *ctx, enum l2tp_log_level level, const char *fmt, ...)
@@ -168,10 +188,27 @@ struct l2tp_verdict {
 	char message[128];
 };
 
+/* Which port an accepted tunnel answers from. */
+enum l2tp_tunnel_port {
+	/* The listener's, on a socket of its own connected to the LAC. A LAC
+	 * that opens a second tunnel from an address and port that already
+	 * has one gets that one from a new port (RFC 2661 section 8.1 lets
+	 * it; such a LAC must adopt the port). */
+	L2TP_TUNNEL_PORT_SAME = 0,
+	/* Always a new one (every LAC must adopt it; firewalls and NAT must
+	 * let the answer from an unknown port through). */
+	L2TP_TUNNEL_PORT_NEW,
+};
+
 struct l2tp_listener_config {
 	char local[L2TP_ADDR_STRLEN];		 /* "host:port"; "" = 0.0.0.0:1701 */
 	struct l2tp_tunnel_config tunnel;	 /* template for accepted tunnels */
-	uint32_t max_tunnels, max_sessions, max_pending; /* 0: no limit */
+	/* 0: no limit. Past max_tunnels or max_sessions requests are refused;
+	 * past max_pending (tunnels not yet up) the oldest pending one is
+	 * dropped to make room, so a flood of requests that never complete
+	 * cannot lock LACs out. */
+	uint32_t max_tunnels, max_sessions, max_pending;
+	enum l2tp_tunnel_port tunnel_port;
 	/* Return 0 to accept; nonzero with v filled to refuse. */
 	int (*on_tunnel)(void *arg, struct l2tp_listener *l, const struct l2tp_tunnel_request *req,
 			 struct l2tp_verdict *v);
@@ -179,6 +216,12 @@ struct l2tp_listener_config {
 		       struct l2tp_session_config *settings, struct l2tp_verdict *v);
 	void *hook_arg;
 };
+
+#define L2TP_DEFAULT_MAX_TUNNELS 16384
+#define L2TP_DEFAULT_MAX_SESSIONS 262144
+#define L2TP_DEFAULT_MAX_PENDING 1024
+/* The defaults: no hooks, the tunnel defaults, the limits above. */
+void l2tp_listener_config_defaults(struct l2tp_listener_config *cfg);
 
 int l2tp_listener_create(struct l2tp_context *ctx, const char *name, const struct l2tp_listener_config *cfg,
 			 struct l2tp_listener **out, char *err, size_t errlen);
@@ -191,6 +234,13 @@ const char *l2tp_listener_name(const struct l2tp_listener *l);
 const char *l2tp_listener_address(const struct l2tp_listener *l);
 struct l2tp_listener_stats {
 	uint64_t accepted, refused_by_hook, refused_by_limit, calls_accepted, calls_refused;
+	uint64_t refused_malformed; /* SCCRQs answered with a StopCCN for what was wrong with them */
+	uint64_t refused_auth;	    /* hidden AVPs that could not be read (no secret, wrong secret) */
+	uint64_t refused_version;   /* L2TPv3 SCCRQs */
+	uint64_t evicted;	    /* pending tunnels dropped to make room (max_pending) */
+	uint64_t setup_timeouts;    /* accepted tunnels that did not come up in setup_timeout */
+	uint64_t answers_dropped;   /* refusals not sent: over the answer rate limit */
+	uint64_t tunnels, pending, sessions; /* now */
 };
 void l2tp_listener_stats(const struct l2tp_listener *l, struct l2tp_listener_stats *out);
 

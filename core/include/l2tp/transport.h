@@ -20,7 +20,9 @@
 extern "C" {
 #endif
 
+#ifndef L2TP_NEVER
 #define L2TP_NEVER UINT64_MAX
+#endif
 
 struct l2tp_transport;
 
@@ -50,6 +52,8 @@ struct l2tp_transport_ops {
 	void (*failed)(void *arg, const char *reason);
 	/* The StopCCN hold is over: the owner may free the transport. */
 	void (*released)(void *arg);
+	/* The owner's alarm (l2tp_transport_set_alarm) is due; may be NULL. */
+	void (*alarm)(void *arg);
 };
 
 struct l2tp_transport_stats {
@@ -63,6 +67,7 @@ struct l2tp_transport_stats {
 	uint64_t rx_outside_window;
 	uint64_t rx_zlbs;
 	uint64_t rx_bad;	 /* not decodable: dropped */
+	uint64_t rx_stray;	 /* for another control connection (the channel counts these) */
 	uint16_t in_flight;
 	uint16_t cwnd;
 	uint16_t ssthresh;
@@ -80,6 +85,12 @@ void l2tp_transport_free(struct l2tp_transport *t);
  * when the message cannot be encoded. */
 int l2tp_transport_send(struct l2tp_transport *t, const struct l2tp_msg *msg, uint64_t now,
 			struct l2tp_codec_error *err);
+/* Sends msg once, now, outside the window and never again: the last word
+ * to a peer we are dropping without a StopCCN hold. */
+int l2tp_transport_send_once(struct l2tp_transport *t, const struct l2tp_msg *msg, uint64_t now,
+			     struct l2tp_codec_error *err);
+/* Sends the acknowledgement that is waiting for its delay, now. */
+void l2tp_transport_flush_ack(struct l2tp_transport *t);
 /* A datagram from the peer. buf is modified (hidden AVPs are decrypted). */
 void l2tp_transport_input(struct l2tp_transport *t, uint8_t *buf, size_t len, uint64_t now);
 /* Runs what is due at now: retransmissions, the ZLB ack, HELLO, release. */
@@ -93,13 +104,21 @@ void l2tp_transport_set_peer_window(struct l2tp_transport *t, uint16_t rws);
  * the ZLBs and HELLOs the transport makes itself. */
 void l2tp_transport_set_peer_id(struct l2tp_transport *t, uint32_t id);
 /* A StopCCN was sent or received: keep acknowledging for the
- * stopccn_timeout, send no more HELLOs, then call released. */
-void l2tp_transport_linger(struct l2tp_transport *t, uint64_t now);
+ * stopccn_timeout, send no more HELLOs, then call released. The sender of
+ * the StopCCN (until_acked) is released as soon as everything it sent is
+ * acknowledged (RFC 2661 section 5.7: only the recipient must stay for a
+ * full retransmission cycle, to acknowledge the StopCCN again). */
+void l2tp_transport_linger(struct l2tp_transport *t, uint64_t now, bool until_acked);
+/* One deadline of the owner's, run with the transport's timers: at
+ * `deadline` ops.alarm is called once. L2TP_NEVER cancels. */
+void l2tp_transport_set_alarm(struct l2tp_transport *t, uint64_t deadline);
 bool l2tp_transport_lingering(const struct l2tp_transport *t);
 /* True when everything sent has been acknowledged. */
 bool l2tp_transport_idle(const struct l2tp_transport *t);
 
 void l2tp_transport_stats(const struct l2tp_transport *t, struct l2tp_transport_stats *out);
+/* The config it runs with, defaults filled in. */
+const struct l2tp_transport_config *l2tp_transport_config(const struct l2tp_transport *t);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,378 @@
+/* Endpoints: a datagram socket and one timer each, either real (a UDP or
+ * L2TP/IP socket read from the libevent loop, CLOCK_MONOTONIC) or a test's
+ * own (l2tp_io_ops: the test delivers datagrams and runs the clock). The
+ * layers above never learn which. */
+#include "l2tp/io.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <linux/l2tp.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "l2tp/config.h"
+#include "util.h"
+
+#ifndef IPPROTO_L2TP
+#define IPPROTO_L2TP 115
+#endif
+
+/* Datagrams read per wakeup before the loop gets a turn elsewhere. */
+#define READ_BUDGET 64
+#define MAX_DATAGRAM 65540
+
+struct l2tp_endpoint {
+	struct l2tp_io *io;
+	struct l2tp_endpoint *prev, *next; /* all of the io's endpoints */
+	int sock;			   /* fd, or the test's number */
+	struct event *rev, *tev;	   /* real sockets only */
+	uint64_t deadline;
+	struct sockaddr_storage local;
+	socklen_t local_len;
+	struct l2tp_endpoint_ops ops;
+	void *arg;
+	int busy;  /* handlers running */
+	bool dead; /* closed while busy: freed when they return */
+};
+
+struct l2tp_io {
+	struct event_base *base;
+	const struct l2tp_io_ops *ops; /* NULL: real sockets */
+	void *arg;
+	struct l2tp_endpoint *head;
+	size_t count;
+	/* One receive buffer for every socket: handlers run one at a time
+	 * and are done with a datagram when they return. */
+	uint8_t rxbuf[MAX_DATAGRAM];
+};
+
+uint64_t l2tp_monotonic_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+struct l2tp_io *l2tp_io_new(struct event_base *base, const struct l2tp_io_ops *ops, void *arg)
+{
+	struct l2tp_io *io = calloc(1, sizeof(*io));
+	if (!io)
+		return NULL;
+	io->base = base;
+	io->ops = ops;
+	io->arg = arg;
+	return io;
+}
+
+void l2tp_io_free(struct l2tp_io *io)
+{
+	free(io);
+}
+
+uint64_t l2tp_io_now(const struct l2tp_io *io)
+{
+	return io->ops ? io->ops->now_ms(io->arg) : l2tp_monotonic_ms();
+}
+
+size_t l2tp_io_sockets(const struct l2tp_io *io)
+{
+	return io->count;
+}
+
+/* L2TPv3 over IP sockets address a control connection ID, not a port. */
+static socklen_t l2tpip_addr(const struct sockaddr *sa, uint32_t conn_id, struct sockaddr_storage *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (sa->sa_family == AF_INET) {
+		struct sockaddr_l2tpip *ip = (struct sockaddr_l2tpip *)out;
+		ip->l2tp_family = AF_INET;
+		ip->l2tp_addr = ((const struct sockaddr_in *)sa)->sin_addr;
+		ip->l2tp_conn_id = conn_id;
+		return sizeof(*ip);
+	}
+	struct sockaddr_l2tpip6 *ip6 = (struct sockaddr_l2tpip6 *)out;
+	ip6->l2tp_family = AF_INET6;
+	ip6->l2tp_addr = ((const struct sockaddr_in6 *)sa)->sin6_addr;
+	ip6->l2tp_conn_id = conn_id;
+	return sizeof(*ip6);
+}
+
+static int real_open(const struct l2tp_sock_req *req, struct sockaddr_storage *bound, socklen_t *bound_len, char *err,
+		     size_t errlen)
+{
+	int family = req->peer ? req->peer->sa_family : req->local->sa_family;
+	int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, req->over_ip ? IPPROTO_L2TP : IPPROTO_UDP);
+	struct sockaddr_storage a;
+	socklen_t alen;
+	char addr[L2TP_ADDR_STRLEN];
+	int e, one = 1;
+
+	if (fd < 0) {
+		e = errno;
+		if (req->over_ip && (e == EPROTONOSUPPORT || e == ESOCKTNOSUPPORT || e == EAFNOSUPPORT))
+			return l2tp_errf(err, errlen, -e,
+					 "L2TP over IP sockets are not available: kernel L2TP support is not loaded "
+					 "(modprobe l2tp_ip l2tp_ip6)");
+		return l2tp_errf(err, errlen, -e, "socket: %s", strerror(e));
+	}
+	/* Address reuse only where sockets are meant to share a port: an
+	 * accepted tunnel joins its listener's. Never on a port-0 bind, where
+	 * it would let the kernel hand out a port another socket holds. */
+	if (req->share == L2TP_SOCK_JOIN)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (req->local) {
+		if (req->over_ip) {
+			alen = l2tpip_addr(req->local, req->conn_id, &a);
+		} else {
+			memcpy(&a, req->local, req->local_len);
+			alen = req->local_len;
+		}
+		if (bind(fd, (struct sockaddr *)&a, alen) != 0) {
+			e = errno;
+			l2tp_addr_format(req->local, addr, sizeof(addr));
+			close(fd);
+			return l2tp_errf(err, errlen, -e, "bind %s: %s", addr, strerror(e));
+		}
+	}
+	/* Bound alone, so a second listener anywhere fails above; from now on
+	 * the tunnels it accepts may join its port. */
+	if (req->share == L2TP_SOCK_LISTEN)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (req->peer && req->connect) {
+		if (req->over_ip) {
+			alen = l2tpip_addr(req->peer, req->peer_conn_id, &a);
+		} else {
+			memcpy(&a, req->peer, req->peer_len);
+			alen = req->peer_len;
+		}
+		if (connect(fd, (struct sockaddr *)&a, alen) != 0) {
+			e = errno;
+			l2tp_addr_format(req->peer, addr, sizeof(addr));
+			close(fd);
+			return l2tp_errf(err, errlen, -e, "connect to %s: %s", addr, strerror(e));
+		}
+	}
+	*bound_len = sizeof(*bound);
+	if (getsockname(fd, (struct sockaddr *)bound, bound_len) != 0)
+		*bound_len = 0;
+	return fd;
+}
+
+static void endpoint_free(struct l2tp_endpoint *ep)
+{
+	struct l2tp_io *io = ep->io;
+	if (ep->prev)
+		ep->prev->next = ep->next;
+	else
+		io->head = ep->next;
+	if (ep->next)
+		ep->next->prev = ep->prev;
+	io->count--;
+	if (ep->rev)
+		event_free(ep->rev);
+	if (ep->tev)
+		event_free(ep->tev);
+	if (io->ops)
+		io->ops->close(io->arg, ep->sock);
+	else if (ep->sock >= 0)
+		close(ep->sock);
+	free(ep);
+}
+
+static void enter(struct l2tp_endpoint *ep)
+{
+	ep->busy++;
+}
+
+/* False when the endpoint was closed by a handler (and is now freed). */
+static bool leave(struct l2tp_endpoint *ep)
+{
+	if (--ep->busy == 0 && ep->dead) {
+		endpoint_free(ep);
+		return false;
+	}
+	return !ep->dead;
+}
+
+static void on_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct l2tp_endpoint *ep = arg;
+	uint8_t *buf = ep->io->rxbuf;
+	(void)what;
+	enter(ep);
+	for (int i = 0; i < READ_BUDGET && !ep->dead; i++) {
+		struct sockaddr_storage from;
+		socklen_t flen = sizeof(from);
+		ssize_t n = recvfrom(fd, buf, MAX_DATAGRAM, 0, (struct sockaddr *)&from, &flen);
+		if (n < 0)
+			break;
+		ep->ops.input(ep->arg, buf, (size_t)n, (struct sockaddr *)&from, flen);
+	}
+	leave(ep);
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct l2tp_endpoint *ep = arg;
+	(void)fd, (void)what;
+	ep->deadline = L2TP_NEVER;
+	enter(ep);
+	if (ep->ops.timer)
+		ep->ops.timer(ep->arg);
+	leave(ep);
+}
+
+int l2tp_endpoint_open(struct l2tp_io *io, const struct l2tp_sock_req *req, const struct l2tp_endpoint_ops *ops,
+		       void *arg, struct l2tp_endpoint **out, char *err, size_t errlen)
+{
+	struct l2tp_endpoint *ep = calloc(1, sizeof(*ep));
+	*out = NULL;
+	if (!ep)
+		return l2tp_errf(err, errlen, -ENOMEM, "out of memory");
+	ep->io = io;
+	ep->ops = *ops;
+	ep->arg = arg;
+	ep->deadline = L2TP_NEVER;
+	ep->local_len = sizeof(ep->local);
+	int sock = io->ops ? io->ops->open(io->arg, req, &ep->local, &ep->local_len, err, errlen)
+			   : real_open(req, &ep->local, &ep->local_len, err, errlen);
+	if (sock < 0) {
+		free(ep);
+		return sock;
+	}
+	ep->sock = sock;
+	ep->next = io->head;
+	if (io->head)
+		io->head->prev = ep;
+	io->head = ep;
+	io->count++;
+	if (!io->ops) {
+		ep->rev = event_new(io->base, sock, EV_READ | EV_PERSIST, on_read, ep);
+		ep->tev = event_new(io->base, -1, 0, on_timer, ep);
+		if (!ep->rev || !ep->tev || event_add(ep->rev, NULL) != 0) {
+			endpoint_free(ep);
+			return l2tp_errf(err, errlen, -ENOMEM, "out of memory");
+		}
+	}
+	*out = ep;
+	return 0;
+}
+
+void l2tp_endpoint_close(struct l2tp_endpoint *ep)
+{
+	if (!ep || ep->dead)
+		return;
+	if (ep->busy) {
+		ep->dead = true;
+		if (ep->rev)
+			event_del(ep->rev);
+		if (ep->tev)
+			event_del(ep->tev);
+		ep->deadline = L2TP_NEVER;
+		return;
+	}
+	endpoint_free(ep);
+}
+
+void l2tp_endpoint_set_handler(struct l2tp_endpoint *ep, const struct l2tp_endpoint_ops *ops, void *arg)
+{
+	ep->ops = *ops;
+	ep->arg = arg;
+}
+
+int l2tp_endpoint_send(struct l2tp_endpoint *ep, const uint8_t *buf, size_t len, const struct sockaddr *to,
+		       socklen_t to_len)
+{
+	struct l2tp_io *io = ep->io;
+	if (io->ops)
+		return io->ops->send(io->arg, ep->sock, buf, len, to, to_len);
+	ssize_t n = to ? sendto(ep->sock, buf, len, 0, to, to_len) : send(ep->sock, buf, len, 0);
+	return n == (ssize_t)len ? 0 : -errno;
+}
+
+int l2tp_endpoint_connect(struct l2tp_endpoint *ep, const struct sockaddr *peer, socklen_t peer_len)
+{
+	struct l2tp_io *io = ep->io;
+	if (io->ops)
+		return io->ops->connect(io->arg, ep->sock, peer, peer_len);
+	return connect(ep->sock, peer, peer_len) == 0 ? 0 : -errno;
+}
+
+void l2tp_endpoint_arm(struct l2tp_endpoint *ep, uint64_t deadline)
+{
+	if (ep->dead || deadline == ep->deadline)
+		return;
+	ep->deadline = deadline;
+	if (!ep->tev)
+		return; /* a test's clock: l2tp_io_run_timers looks at deadline */
+	if (deadline == L2TP_NEVER) {
+		event_del(ep->tev);
+		return;
+	}
+	uint64_t now = l2tp_monotonic_ms();
+	uint64_t in = deadline > now ? deadline - now : 0;
+	struct timeval tv = {(time_t)(in / 1000), (suseconds_t)(in % 1000) * 1000};
+	event_add(ep->tev, &tv);
+}
+
+const struct sockaddr *l2tp_endpoint_local(const struct l2tp_endpoint *ep, socklen_t *len)
+{
+	*len = ep->local_len;
+	return (const struct sockaddr *)&ep->local;
+}
+
+int l2tp_endpoint_fd(const struct l2tp_endpoint *ep)
+{
+	return ep->io->ops ? -1 : ep->sock;
+}
+
+struct l2tp_io *l2tp_endpoint_io(const struct l2tp_endpoint *ep)
+{
+	return ep->io;
+}
+
+int l2tp_io_deliver(struct l2tp_io *io, int sock, uint8_t *buf, size_t len, const struct sockaddr *from,
+		    socklen_t from_len)
+{
+	for (struct l2tp_endpoint *ep = io->head; ep; ep = ep->next) {
+		if (ep->dead || ep->sock != sock)
+			continue;
+		enter(ep);
+		ep->ops.input(ep->arg, buf, len, from, from_len);
+		leave(ep);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static struct l2tp_endpoint *earliest(const struct l2tp_io *io)
+{
+	struct l2tp_endpoint *best = NULL;
+	for (struct l2tp_endpoint *ep = io->head; ep; ep = ep->next)
+		if (!ep->dead && ep->deadline != L2TP_NEVER && (!best || ep->deadline < best->deadline))
+			best = ep;
+	return best;
+}
+
+uint64_t l2tp_io_next_deadline(const struct l2tp_io *io)
+{
+	struct l2tp_endpoint *ep = earliest(io);
+	return ep ? ep->deadline : L2TP_NEVER;
+}
+
+void l2tp_io_run_timers(struct l2tp_io *io)
+{
+	uint64_t now = l2tp_io_now(io);
+	/* Bounded: a timer that keeps re-arming itself in the past must not
+	 * hang the test that drives it. */
+	for (int i = 0; i < 100000; i++) {
+		struct l2tp_endpoint *ep = earliest(io);
+		if (!ep || ep->deadline > now)
+			return;
+		on_timer(-1, 0, ep);
+	}
+}
