@@ -63,9 +63,12 @@ static void flush_quiet(struct l2tp_listener *l)
 			used += (size_t)n;
 		l->quiet[i] = 0;
 	}
-	if (total)
-		l2tp_log(l->ctx, L2TP_LOG_WARN, "listener '%s': %u more tunnel requests refused in the last %d s (%s)",
-			 l->name, total, QUIET_MS / 1000, parts);
+	if (total) {
+		uint64_t since = l->quiet_until - QUIET_MS, now = now_ms(l);
+		unsigned secs = (unsigned)((now > since ? now - since : 0) + 999) / 1000;
+		l2tp_log(l->ctx, L2TP_LOG_WARN, "listener '%s': %u more tunnel requests refused in the last %u s (%s)",
+			 l->name, total, secs ? secs : 1, parts);
+	}
 }
 
 /* Logs a refusal, or counts it for the summary while a stream of them

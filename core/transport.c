@@ -298,6 +298,7 @@ static void process_ack(struct l2tp_transport *t, uint16_t nr, uint64_t now)
 		if (!t->txq)
 			t->txq_tail = NULL;
 		t->in_flight--;
+		t->st.tx_acked++;
 		free(m);
 		/* Appendix A: one more per ack below the threshold, then one
 		 * more per window's worth of acks. */

@@ -143,20 +143,25 @@ static void tunnel_stop(struct l2tp_tunnel *t, uint16_t result, uint16_t error, 
 	l2tp_tunnel_down(t, reason, &res, true);
 }
 
-void l2tp_tunnel_evict(struct l2tp_tunnel *t, const char *reason)
+/* Sends one StopCCN, now, and takes the tunnel down without a hold: a LAC
+ * that is there learns why; one that is not (the usual case in a flood)
+ * costs nothing more. */
+static void tunnel_drop(struct l2tp_tunnel *t, uint16_t result, uint16_t error, const char *msg, const char *reason)
 {
 	struct l2tp_msg m;
 	struct l2tp_codec_error err;
 	struct l2tp_result res;
-	const char *msg = "too many tunnels in setup";
-	stopccn_build(t, &m, L2TP_RESULT_STOPCCN_ERROR, L2TP_ERROR_NO_RESOURCES, msg);
+	stopccn_build(t, &m, result, error, msg);
 	m.hdr.tunnel_id = t->cfg.ptid;
-	/* Once, now: a LAC that is there learns why; one that is not (the
-	 * usual case in a flood) costs no hold. */
-	if (t->ch)
+	if (t->ch && !t->closing)
 		l2tp_channel_send_once(t->ch, &m, &err);
-	result_set(&res, L2TP_RESULT_STOPCCN_ERROR, L2TP_ERROR_NO_RESOURCES, msg);
+	result_set(&res, result, error, msg);
 	l2tp_tunnel_down(t, reason, &res, false);
+}
+
+void l2tp_tunnel_evict(struct l2tp_tunnel *t, const char *reason)
+{
+	tunnel_drop(t, L2TP_RESULT_STOPCCN_ERROR, L2TP_ERROR_NO_RESOURCES, "too many tunnels in setup", reason);
 }
 
 /* The tunnel's alarm: its own setup deadline until it is up, then the
@@ -223,6 +228,15 @@ static void setup_expired(struct l2tp_tunnel *t)
 	snprintf(why, sizeof(why), "setup timeout: %s within %s", missing, took);
 	if (t->listener)
 		t->listener->stats.setup_timeouts++;
+	struct l2tp_transport_stats st;
+	l2tp_channel_stats(t->ch, &st);
+	if (t->kind == L2TP_TUNNEL_ACCEPTED && st.tx_acked == 0) {
+		/* The LAC never acknowledged our SCCRP (a request from an
+		 * address that does not answer, as in a flood): one StopCCN,
+		 * no hold. */
+		tunnel_drop(t, L2TP_RESULT_STOPCCN_GENERAL, 0, why, why);
+		return;
+	}
 	tunnel_stop(t, L2TP_RESULT_STOPCCN_GENERAL, 0, why, why);
 }
 

@@ -58,6 +58,7 @@ struct l2tp_transport_ops {
 
 struct l2tp_transport_stats {
 	uint64_t tx_messages;	 /* first transmissions of non-ZLB messages */
+	uint64_t tx_acked;	 /* of those, acknowledged by the peer */
 	uint64_t tx_retransmits;
 	uint64_t tx_zlbs;
 	uint64_t tx_errors;
