@@ -195,7 +195,10 @@ int l2tp_channel_new(struct l2tp_io *io, const struct l2tp_channel_config *cfg, 
 		free(ch);
 		return rc;
 	}
-	ch->tr = l2tp_transport_new(&cfg->transport, &tops, ch, l2tp_channel_now(ch));
+	struct l2tp_transport_config tc = cfg->transport;
+	if (!tc.scratch)
+		tc.scratch = l2tp_io_scratch(io);
+	ch->tr = l2tp_transport_new(&tc, &tops, ch, l2tp_channel_now(ch));
 	if (!ch->tr) {
 		destroy(ch);
 		return l2tp_errf(err, errlen, -ENOMEM, "out of memory");

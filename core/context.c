@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <event2/event.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -260,6 +261,24 @@ void l2tp_context_stray(struct l2tp_context *ctx, const struct sockaddr *local, 
 			l2tp_listener_input(l, buf, len, from, from_len);
 			return;
 		}
+	}
+}
+
+void l2tp_context_tunnels_changed(struct l2tp_context *ctx)
+{
+	if (ctx->ntunnels > ctx->tunnels_high) {
+		ctx->tunnels_high = ctx->ntunnels;
+		return;
+	}
+	/* After a flood, or any burst, of tunnels is gone: the allocator
+	 * keeps freed memory in its heap, scattered between live blocks, and
+	 * an LNS must not stay at its peak for ever. Rare (each time the
+	 * count falls to a quarter of the mark), so its cost does not count. */
+	if (ctx->tunnels_high >= 64 && ctx->ntunnels <= ctx->tunnels_high / 4) {
+#ifdef __GLIBC__
+		malloc_trim(0);
+#endif
+		ctx->tunnels_high = ctx->ntunnels;
 	}
 }
 

@@ -50,6 +50,7 @@ struct l2tp_context {
 	/* Closed tunnels' channels in their StopCCN hold, oldest first. */
 	struct l2tp_linger *linger_head, *linger_tail;
 	size_t nlinger, max_lingering;
+	size_t tunnels_high; /* most tunnels since memory was last given back */
 	struct l2tp_htable linger_by_peer;
 	size_t nsessions;
 	struct l2tp_procs *procs; /* pppd children; made when first needed */
@@ -203,6 +204,8 @@ void l2tp_context_unlinger(struct l2tp_context *ctx, const struct sockaddr *loca
 void l2tp_context_stray(struct l2tp_context *ctx, const struct sockaddr *local, uint8_t *buf, size_t len,
 			const struct sockaddr *from, socklen_t from_len);
 uint64_t l2tp_context_now(const struct l2tp_context *ctx);
+/* context.c: a tunnel came or went (tunnels counts them now). */
+void l2tp_context_tunnels_changed(struct l2tp_context *ctx);
 /* Whether this context's own sockets (accepted tunnels, StopCCN holds)
  * are bound to addr. */
 bool l2tp_context_holds(struct l2tp_context *ctx, const struct sockaddr *addr);

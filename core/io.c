@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "l2tp/codec.h"
 #include "l2tp/config.h"
 #include "util.h"
 
@@ -48,6 +49,7 @@ struct l2tp_io {
 	/* One receive buffer for every socket: handlers run one at a time
 	 * and are done with a datagram when they return. */
 	uint8_t rxbuf[MAX_DATAGRAM];
+	struct l2tp_msg scratch;
 };
 
 uint64_t l2tp_monotonic_ms(void)
@@ -76,6 +78,11 @@ void l2tp_io_free(struct l2tp_io *io)
 uint64_t l2tp_io_now(const struct l2tp_io *io)
 {
 	return io->ops ? io->ops->now_ms(io->arg) : l2tp_monotonic_ms();
+}
+
+struct l2tp_msg *l2tp_io_scratch(struct l2tp_io *io)
+{
+	return &io->scratch;
 }
 
 size_t l2tp_io_sockets(const struct l2tp_io *io)

@@ -60,7 +60,10 @@ struct l2tp_transport {
 	int busy;  /* callbacks running */
 	bool dead; /* freed during a callback */
 	struct l2tp_transport_stats st;
-	struct l2tp_msg scratch; /* decode target, too big for the stack */
+	/* Decode target, too big for the stack: the owner's (one per context
+	 * serves every transport, as decoding never nests) or own[]. */
+	struct l2tp_msg *scratch;
+	struct l2tp_msg own[];
 };
 
 static uint64_t min64(uint64_t a, uint64_t b)
@@ -82,10 +85,11 @@ static void put16(uint8_t *p, uint16_t v)
 struct l2tp_transport *l2tp_transport_new(const struct l2tp_transport_config *cfg,
 					  const struct l2tp_transport_ops *ops, void *arg, uint64_t now)
 {
-	struct l2tp_transport *t = calloc(1, sizeof(*t));
+	struct l2tp_transport *t = calloc(1, sizeof(*t) + (cfg->scratch ? 0 : sizeof(struct l2tp_msg)));
 	if (!t)
 		return NULL;
 	t->cfg = *cfg;
+	t->scratch = cfg->scratch ? cfg->scratch : t->own;
 	if (!t->cfg.retry_timeout_ms)
 		t->cfg.retry_timeout_ms = DEFAULT_RETRY_MS;
 	if (!t->cfg.retry_cap_ms)
@@ -333,15 +337,15 @@ static bool deliver(struct l2tp_transport *t, uint8_t *buf, size_t len)
 {
 	struct l2tp_codec_error err;
 	struct l2tp_decode_opts o = {.over_ip = t->cfg.over_ip, .secret = t->cfg.secret, .secret_len = t->cfg.secret_len};
-	int rc = l2tp_msg_decode(buf, len, &o, &t->scratch, &err);
+	int rc = l2tp_msg_decode(buf, len, &o, t->scratch, &err);
 	t->st.rx_messages++;
 	enter(t);
 	if (t->lingering) {
 		/* After StopCCN only acknowledgement matters. */
 	} else if (rc == 0) {
-		t->ops.recv(t->arg, &t->scratch, NULL);
+		t->ops.recv(t->arg, t->scratch, NULL);
 	} else if (err.result_code) {
-		t->ops.recv(t->arg, &t->scratch, &err);
+		t->ops.recv(t->arg, t->scratch, &err);
 	}
 	/* else: not answerable (e.g. an unknown type with M clear): drop */
 	return leave(t);
@@ -350,19 +354,14 @@ static bool deliver(struct l2tp_transport *t, uint8_t *buf, size_t len)
 void l2tp_transport_input(struct l2tp_transport *t, uint8_t *buf, size_t len, uint64_t now)
 {
 	struct l2tp_header h;
-	struct l2tp_codec_error err;
-	struct l2tp_decode_opts o = {.over_ip = t->cfg.over_ip, .no_validate = true};
+	uint16_t type;
 
 	/* The header first: sequence numbers are valid even when the AVPs
 	 * are not, and must be honoured either way. */
-	if (l2tp_msg_decode(buf, len, &o, &t->scratch, &err) != 0 && err.result_code == 0 &&
-	    err.code != L2TP_CODEC_BAD_MSGTYPE) {
-		if (err.code <= L2TP_CODEC_BAD_LENGTH) {
-			t->st.rx_bad++;
-			return;
-		}
+	if (l2tp_msg_peek(buf, len, t->cfg.over_ip, &h, &type) != 0) {
+		t->st.rx_bad++;
+		return;
 	}
-	h = t->scratch.hdr;
 	if (!h.control || h.version != t->cfg.version) {
 		t->st.rx_bad++;
 		return;
@@ -434,7 +433,7 @@ void l2tp_transport_input(struct l2tp_transport *t, uint8_t *buf, size_t len, ui
 
 static void send_hello(struct l2tp_transport *t, uint64_t now)
 {
-	struct l2tp_msg *msg = &t->scratch;
+	struct l2tp_msg *msg = t->scratch;
 	struct l2tp_codec_error err;
 	l2tp_msg_init(msg, t->cfg.version, L2TP_MSG_HELLO);
 	msg->hdr.tunnel_id = t->peer_id;

@@ -761,6 +761,7 @@ static void unlink_tunnel(struct l2tp_tunnel *t)
 	else
 		ctx->tunnels_tail = t->prev;
 	ctx->ntunnels--;
+	l2tp_context_tunnels_changed(ctx);
 }
 
 static void tunnel_free(struct l2tp_tunnel *t)
@@ -892,6 +893,7 @@ static int tunnel_new(struct l2tp_context *ctx, enum l2tp_tunnel_kind kind, cons
 		ctx->tunnels_head = t;
 	ctx->tunnels_tail = t;
 	ctx->ntunnels++;
+	l2tp_context_tunnels_changed(ctx);
 
 	/* An LNS under a flood of requests makes many tunnels that never
 	 * come up: those are told of at debug level (the listener sums them). */

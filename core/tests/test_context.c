@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "check.h"
+#include "internal.h"
 #include "l2tp/l2tp.h"
 
 struct seen {
@@ -181,10 +182,35 @@ static void many_tunnels_and_sessions(void)
 	event_base_free(base);
 }
 
+static bool all_used(void *arg, uint32_t id)
+{
+	(void)id;
+	++*(int *)arg;
+	return true;
+}
+
+static uint32_t free_one;
+
+static bool all_but_one(void *arg, uint32_t id)
+{
+	(void)arg;
+	return id != free_one;
+}
+
+static void random_ids_end_when_every_id_is_taken(void)
+{
+	int asked = 0;
+	CHECK_EQ(l2tp_random_id(all_used, &asked), 0);
+	CHECK(asked <= 32 + 65535); /* a bounded search, not a loop for ever */
+	free_one = 48611;
+	CHECK_EQ(l2tp_random_id(all_but_one, NULL), 48611);
+}
+
 int main(void)
 {
 	RUN(events_are_delivered_from_the_loop_in_order);
 	RUN(duplicates_are_refused_and_nothing_is_created);
 	RUN(many_tunnels_and_sessions);
+	RUN(random_ids_end_when_every_id_is_taken);
 	return check_report();
 }

@@ -65,6 +65,9 @@ void l2tp_io_free(struct l2tp_io *io);
 uint64_t l2tp_io_now(const struct l2tp_io *io);
 /* Sockets open now. */
 size_t l2tp_io_sockets(const struct l2tp_io *io);
+/* A message to decode into, shared by everything on this io (one thing
+ * decodes at a time: handlers run one after another). */
+struct l2tp_msg *l2tp_io_scratch(struct l2tp_io *io);
 
 /* A test's socket layer only. A datagram for sock, as if it had arrived
  * from `from` (buf may be changed); -ENOENT when no endpoint has sock. */

@@ -39,6 +39,9 @@ struct l2tp_transport_config {
 	uint32_t stopccn_timeout_ms; /* 0: 31000 */
 	const uint8_t *secret;	   /* for hidden AVPs in received messages */
 	size_t secret_len;
+	/* Where received messages are decoded: NULL, one of its own; else
+	 * one the owner shares between transports (decoding never nests). */
+	struct l2tp_msg *scratch;
 };
 
 struct l2tp_transport_ops {
