@@ -74,28 +74,34 @@ static int tr_send(void *arg, const uint8_t *buf, size_t len)
 				  ch->connected ? 0 : ch->peer_len);
 }
 
+/* Once freed (the free waits for the callbacks running now), a channel
+ * passes nothing more up: its owner may be gone, while its transport
+ * still has queued messages to deliver. */
 static void tr_recv(void *arg, struct l2tp_msg *msg, const struct l2tp_codec_error *err)
 {
 	struct l2tp_channel *ch = arg;
-	ch->ops.recv(ch->arg, msg, err);
+	if (!ch->dead)
+		ch->ops.recv(ch->arg, msg, err);
 }
 
 static void tr_failed(void *arg, const char *reason)
 {
 	struct l2tp_channel *ch = arg;
-	ch->ops.failed(ch->arg, reason);
+	if (!ch->dead)
+		ch->ops.failed(ch->arg, reason);
 }
 
 static void tr_released(void *arg)
 {
 	struct l2tp_channel *ch = arg;
-	ch->ops.released(ch->arg);
+	if (!ch->dead)
+		ch->ops.released(ch->arg);
 }
 
 static void tr_alarm(void *arg)
 {
 	struct l2tp_channel *ch = arg;
-	if (ch->ops.alarm)
+	if (!ch->dead && ch->ops.alarm)
 		ch->ops.alarm(ch->arg);
 }
 

@@ -90,6 +90,20 @@ struct l2tp_transport *l2tp_transport_new(const struct l2tp_transport_config *cf
 		return NULL;
 	t->cfg = *cfg;
 	t->scratch = cfg->scratch ? cfg->scratch : t->own;
+	/* Its own copy: the transport outlives its owner's config when the
+	 * channel is held for a StopCCN. */
+	if (cfg->secret && cfg->secret_len) {
+		uint8_t *copy = malloc(cfg->secret_len);
+		if (!copy) {
+			free(t);
+			return NULL;
+		}
+		memcpy(copy, cfg->secret, cfg->secret_len);
+		t->cfg.secret = copy;
+	} else {
+		t->cfg.secret = NULL;
+		t->cfg.secret_len = 0;
+	}
 	if (!t->cfg.retry_timeout_ms)
 		t->cfg.retry_timeout_ms = DEFAULT_RETRY_MS;
 	if (!t->cfg.retry_cap_ms)
@@ -122,6 +136,7 @@ struct l2tp_transport *l2tp_transport_new(const struct l2tp_transport_config *cf
 
 static void destroy(struct l2tp_transport *t)
 {
+	free((void *)t->cfg.secret);
 	while (t->txq) {
 		struct txmsg *m = t->txq;
 		t->txq = m->next;

@@ -269,10 +269,51 @@ static void datagrams_for_other_control_connections_go_to_stray(void)
 	event_base_free(base);
 }
 
+static struct l2tp_channel *freed_in_recv;
+
+static void free_on_recv(void *arg, struct l2tp_msg *msg, const struct l2tp_codec_error *err)
+{
+	(void)arg, (void)msg, (void)err;
+	delivered++;
+	l2tp_channel_free(freed_in_recv); /* as a tunnel going down would */
+}
+
+static void a_freed_channel_passes_nothing_more_up(void)
+{
+	static const struct l2tp_io_ops fops = {fake_open, fake_connect, fake_send, fake_close, fake_clock};
+	static const struct l2tp_channel_ops fo = {free_on_recv, on_failed, on_released, NULL, on_stray};
+	struct event_base *base = event_base_new();
+	struct l2tp_io *io = l2tp_io_new(base, &fops, NULL);
+	struct sockaddr_in local = {.sin_family = AF_INET, .sin_port = htons(1701)}, peer = local;
+	peer.sin_addr.s_addr = htonl(0x7f000001);
+	struct l2tp_channel_config cfg = {.transport = {.version = 2, .max_retries = 3, .rx_window = 8},
+					  .sock = {.local = (struct sockaddr *)&local, .local_len = sizeof(local),
+						   .peer = (struct sockaddr *)&peer, .peer_len = sizeof(peer), .connect = true},
+					  .local_id = 7};
+	memcpy(&cfg.peer, &peer, sizeof(peer));
+	cfg.peer_len = sizeof(peer);
+	char err[256];
+	uint8_t buf[2048];
+	CHECK_EQ(l2tp_channel_new(io, &cfg, &fo, NULL, &freed_in_recv, err, sizeof(err)), 0);
+	delivered = 0;
+	struct sockaddr *from = (struct sockaddr *)&peer;
+	/* 1 and 2 wait for 0; 0 arrives, its owner frees the channel: 1 and
+	 * 2 must not reach the owner that is gone */
+	l2tp_io_deliver(io, 1, buf, build(buf, L2TP_MSG_HELLO, 7, 1, 0), from, sizeof(peer));
+	l2tp_io_deliver(io, 1, buf, build(buf, L2TP_MSG_HELLO, 7, 2, 0), from, sizeof(peer));
+	CHECK_EQ(delivered, 0);
+	l2tp_io_deliver(io, 1, buf, build(buf, L2TP_MSG_HELLO, 7, 0, 0), from, sizeof(peer));
+	CHECK_EQ(delivered, 1);
+	CHECK_EQ(l2tp_io_sockets(io), 0);
+	l2tp_io_free(io);
+	event_base_free(base);
+}
+
 int main(void)
 {
 	RUN(an_initiator_adopts_a_new_port_only_from_a_valid_sccrp_for_its_tunnel);
 	RUN(without_adoption_other_ports_are_ignored);
 	RUN(datagrams_for_other_control_connections_go_to_stray);
+	RUN(a_freed_channel_passes_nothing_more_up);
 	return check_report();
 }

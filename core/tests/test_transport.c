@@ -564,6 +564,28 @@ static void send_once_goes_out_now_outside_the_window_and_is_never_repeated(void
 	l2tp_transport_free(s.t);
 }
 
+static void the_transport_keeps_its_own_copy_of_the_secret(void)
+{
+	static struct l2tp_msg m;
+	uint8_t buf[2048];
+	size_t n;
+	char secret[] = "shared";
+	struct side s;
+	struct l2tp_transport_config cfg = {.max_retries = 3, .secret = (const uint8_t *)secret, .secret_len = 6};
+	init(&s, &cfg);
+	memset(secret, 'x', 6); /* the owner's config is gone (a tunnel freed while its channel is held) */
+	l2tp_msg_init(&m, 2, L2TP_MSG_HELLO);
+	l2tp_msg_add_u32(&m, 1, false, 77);
+	m.avps[1].vendor = 9999;
+	m.avps[1].hidden = true;
+	struct l2tp_encode_opts o = {.secret = (const uint8_t *)"shared", .secret_len = 6};
+	CHECK_EQ(l2tp_msg_encode(&m, &o, buf, sizeof(buf), &n, NULL), 0);
+	input(&s, buf, n);
+	CHECK_EQ(s.ngot, 1);
+	CHECK_EQ(s.got[0], 77); /* unhidden with the secret it was made with */
+	l2tp_transport_free(s.t);
+}
+
 static void free_on_failure(void *arg, const char *reason)
 {
 	struct side *s = arg;
@@ -620,6 +642,7 @@ int main(void)
 	RUN(the_sender_of_a_stopccn_is_released_once_it_is_acknowledged);
 	RUN(the_owners_alarm_fires_once_at_its_deadline_and_can_be_cancelled);
 	RUN(send_once_goes_out_now_outside_the_window_and_is_never_repeated);
+	RUN(the_transport_keeps_its_own_copy_of_the_secret);
 	RUN(freeing_from_a_callback_is_safe);
 	return check_report();
 }
