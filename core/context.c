@@ -136,14 +136,7 @@ struct l2tp_linger {
 static void linger_drop(struct l2tp_linger *l)
 {
 	struct l2tp_context *ctx = l->ctx;
-	if (l->prev)
-		l->prev->next = l->next;
-	else
-		ctx->linger_head = l->next;
-	if (l->next)
-		l->next->prev = l->prev;
-	else
-		ctx->linger_tail = l->prev;
+	L2TP_LIST_REMOVE(ctx->linger_head, ctx->linger_tail, l, prev, next);
 	l2tp_htable_remove(&ctx->linger_by_peer, &l->by_peer);
 	ctx->nlinger--;
 	l2tp_channel_free(l->ch);
@@ -171,9 +164,7 @@ static void linger_failed(void *arg, const char *reason)
 static void linger_stray(void *arg, uint8_t *buf, size_t len, const struct sockaddr *from, socklen_t from_len)
 {
 	struct l2tp_linger *l = arg;
-	socklen_t llen;
-	const struct sockaddr *local = l2tp_channel_local(l->ch, &llen);
-	l2tp_context_stray(l->ctx, local, buf, len, from, from_len);
+	l2tp_context_stray(l->ctx, l->ch, buf, len, from, from_len);
 }
 
 static uint64_t peer_hash(struct l2tp_channel *ch)
@@ -193,12 +184,7 @@ void l2tp_context_linger(struct l2tp_context *ctx, struct l2tp_channel *ch, bool
 	}
 	l->ctx = ctx;
 	l->ch = ch;
-	l->prev = ctx->linger_tail;
-	if (ctx->linger_tail)
-		ctx->linger_tail->next = l;
-	else
-		ctx->linger_head = l;
-	ctx->linger_tail = l;
+	L2TP_LIST_APPEND(ctx->linger_head, ctx->linger_tail, l, prev, next);
 	ctx->nlinger++;
 	l2tp_channel_set_ops(ch, &ops, l);
 	l2tp_channel_linger(ch, until_acked);
@@ -253,9 +239,11 @@ bool l2tp_context_holds(struct l2tp_context *ctx, const struct sockaddr *addr)
 	return false;
 }
 
-void l2tp_context_stray(struct l2tp_context *ctx, const struct sockaddr *local, uint8_t *buf, size_t len,
+void l2tp_context_stray(struct l2tp_context *ctx, struct l2tp_channel *ch, uint8_t *buf, size_t len,
 			const struct sockaddr *from, socklen_t from_len)
 {
+	socklen_t llen;
+	const struct sockaddr *local = l2tp_channel_local(ch, &llen);
 	for (struct l2tp_listener *l = ctx->listeners; l; l = l->next) {
 		if (l2tp_addr_covers((struct sockaddr *)&l->local, local)) {
 			l2tp_listener_input(l, buf, len, from, from_len);

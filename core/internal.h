@@ -198,10 +198,9 @@ void l2tp_context_linger(struct l2tp_context *ctx, struct l2tp_channel *ch, bool
 /* context.c: drops a lingering channel that a new one supersedes: bound to
  * local and talking to peer. */
 void l2tp_context_unlinger(struct l2tp_context *ctx, const struct sockaddr *local, const struct sockaddr *peer);
-/* context.c: a datagram that arrived on one of our sockets for a control
- * connection that is not that socket's: a listener on that address may
- * know it. */
-void l2tp_context_stray(struct l2tp_context *ctx, const struct sockaddr *local, uint8_t *buf, size_t len,
+/* context.c: a datagram that arrived on channel ch's socket for another
+ * control connection: a listener on that socket's address may know it. */
+void l2tp_context_stray(struct l2tp_context *ctx, struct l2tp_channel *ch, uint8_t *buf, size_t len,
 			const struct sockaddr *from, socklen_t from_len);
 uint64_t l2tp_context_now(const struct l2tp_context *ctx);
 /* context.c: a tunnel came or went (tunnels counts them now). */

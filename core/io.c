@@ -44,7 +44,7 @@ struct l2tp_io {
 	struct event_base *base;
 	const struct l2tp_io_ops *ops; /* NULL: real sockets */
 	void *arg;
-	struct l2tp_endpoint *head;
+	struct l2tp_endpoint *head, *tail;
 	size_t count;
 	/* One receive buffer for every socket: handlers run one at a time
 	 * and are done with a datagram when they return. */
@@ -108,6 +108,17 @@ static socklen_t l2tpip_addr(const struct sockaddr *sa, uint32_t conn_id, struct
 	return sizeof(*ip6);
 }
 
+/* The address to bind or connect to: as given for UDP; addressed by
+ * control connection ID for L2TPv3 over IP. */
+static socklen_t sock_addr(const struct l2tp_sock_req *req, const struct sockaddr *sa, socklen_t len, uint32_t conn_id,
+			   struct sockaddr_storage *out)
+{
+	if (req->over_ip)
+		return l2tpip_addr(sa, conn_id, out);
+	memcpy(out, sa, len);
+	return len;
+}
+
 static int real_open(const struct l2tp_sock_req *req, struct sockaddr_storage *bound, socklen_t *bound_len, char *err,
 		     size_t errlen)
 {
@@ -132,12 +143,7 @@ static int real_open(const struct l2tp_sock_req *req, struct sockaddr_storage *b
 	if (req->share == L2TP_SOCK_JOIN)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (req->local) {
-		if (req->over_ip) {
-			alen = l2tpip_addr(req->local, req->conn_id, &a);
-		} else {
-			memcpy(&a, req->local, req->local_len);
-			alen = req->local_len;
-		}
+		alen = sock_addr(req, req->local, req->local_len, req->conn_id, &a);
 		if (bind(fd, (struct sockaddr *)&a, alen) != 0) {
 			e = errno;
 			l2tp_addr_format(req->local, addr, sizeof(addr));
@@ -150,12 +156,7 @@ static int real_open(const struct l2tp_sock_req *req, struct sockaddr_storage *b
 	if (req->share == L2TP_SOCK_LISTEN)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (req->peer && req->connect) {
-		if (req->over_ip) {
-			alen = l2tpip_addr(req->peer, req->peer_conn_id, &a);
-		} else {
-			memcpy(&a, req->peer, req->peer_len);
-			alen = req->peer_len;
-		}
+		alen = sock_addr(req, req->peer, req->peer_len, req->peer_conn_id, &a);
 		if (connect(fd, (struct sockaddr *)&a, alen) != 0) {
 			e = errno;
 			l2tp_addr_format(req->peer, addr, sizeof(addr));
@@ -172,12 +173,7 @@ static int real_open(const struct l2tp_sock_req *req, struct sockaddr_storage *b
 static void endpoint_free(struct l2tp_endpoint *ep)
 {
 	struct l2tp_io *io = ep->io;
-	if (ep->prev)
-		ep->prev->next = ep->next;
-	else
-		io->head = ep->next;
-	if (ep->next)
-		ep->next->prev = ep->prev;
+	L2TP_LIST_REMOVE(io->head, io->tail, ep, prev, next);
 	io->count--;
 	if (ep->rev)
 		event_free(ep->rev);
@@ -252,10 +248,7 @@ int l2tp_endpoint_open(struct l2tp_io *io, const struct l2tp_sock_req *req, cons
 		return sock;
 	}
 	ep->sock = sock;
-	ep->next = io->head;
-	if (io->head)
-		io->head->prev = ep;
-	io->head = ep;
+	L2TP_LIST_APPEND(io->head, io->tail, ep, prev, next);
 	io->count++;
 	if (!io->ops) {
 		ep->rev = event_new(io->base, sock, EV_READ | EV_PERSIST, on_read, ep);

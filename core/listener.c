@@ -572,13 +572,7 @@ int l2tp_listener_tunnel_added(struct l2tp_listener *l, struct l2tp_tunnel *t)
 	}
 	t->listener = l;
 	t->pending = true;
-	t->pend_next = NULL;
-	t->pend_prev = l->pending_tail;
-	if (l->pending_tail)
-		l->pending_tail->pend_next = t;
-	else
-		l->pending_head = t;
-	l->pending_tail = t;
+	L2TP_LIST_APPEND(l->pending_head, l->pending_tail, t, pend_prev, pend_next);
 	l->ntunnels++;
 	l->npending++;
 	return 0;
@@ -589,14 +583,7 @@ static void unpend(struct l2tp_listener *l, struct l2tp_tunnel *t)
 	if (!t->pending)
 		return;
 	t->pending = false;
-	if (t->pend_prev)
-		t->pend_prev->pend_next = t->pend_next;
-	else
-		l->pending_head = t->pend_next;
-	if (t->pend_next)
-		t->pend_next->pend_prev = t->pend_prev;
-	else
-		l->pending_tail = t->pend_prev;
+	L2TP_LIST_REMOVE(l->pending_head, l->pending_tail, t, pend_prev, pend_next);
 	l->npending--;
 }
 

@@ -77,12 +77,7 @@ static int link_session(struct l2tp_tunnel *t, struct l2tp_session *s)
 		    l2tp_htable_insert(&ctx->v3_sessions_by_id, &s->by_v3_id, l2tp_hash_u64(s->cfg.sid)) != 0)
 			goto undo_id;
 	}
-	s->prev = t->sessions_tail;
-	if (t->sessions_tail)
-		t->sessions_tail->next = s;
-	else
-		t->sessions_head = s;
-	t->sessions_tail = s;
+	L2TP_LIST_APPEND(t->sessions_head, t->sessions_tail, s, prev, next);
 	t->nsessions++;
 	ctx->nsessions++;
 	return 0;
@@ -105,14 +100,7 @@ static void unlink_session(struct l2tp_session *s)
 		if (t->cfg.version == L2TP_V3)
 			l2tp_htable_remove(&t->ctx->v3_sessions_by_id, &s->by_v3_id);
 	}
-	if (s->prev)
-		s->prev->next = s->next;
-	else
-		t->sessions_head = s->next;
-	if (s->next)
-		s->next->prev = s->prev;
-	else
-		t->sessions_tail = s->prev;
+	L2TP_LIST_REMOVE(t->sessions_head, t->sessions_tail, s, prev, next);
 	t->nsessions--;
 	t->ctx->nsessions--;
 }
@@ -373,6 +361,18 @@ static void refuse_call(struct l2tp_tunnel *t, uint32_t peer_sid, const struct l
 	l2tp_channel_send(t->ch, &m, &err);
 }
 
+/* RFC 2661 reserves session ID 0: a call that asks for it is refused. */
+static bool refuse_zero_sid(struct l2tp_tunnel *t, uint32_t peer_sid, uint16_t type)
+{
+	if (peer_sid != 0)
+		return false;
+	struct l2tp_verdict v = {.result_code = L2TP_RESULT_CDN_ERROR, .error_code = L2TP_ERROR_BAD_VALUE};
+	snprintf(v.message, sizeof(v.message), "Assigned Session ID 0");
+	l2tp_tlog(t, L2TP_LOG_INFO, "refusing an %s with Assigned Session ID 0", l2tp_msg_type_name(type));
+	refuse_call(t, 0, &v);
+	return true;
+}
+
 static void copy_avp_string(const struct l2tp_msg *m, uint16_t type, char *out, size_t len)
 {
 	const struct l2tp_avp *a = l2tp_msg_find(m, type);
@@ -392,14 +392,8 @@ void l2tp_session_incoming(struct l2tp_tunnel *t, struct l2tp_msg *m)
 	struct l2tp_verdict v = {0};
 	char calling[128], called[128], sub[128];
 
-	if (peer_sid == 0) {
-		v.result_code = L2TP_RESULT_CDN_ERROR;
-		v.error_code = L2TP_ERROR_BAD_VALUE;
-		snprintf(v.message, sizeof(v.message), "Assigned Session ID 0");
-		l2tp_tlog(t, L2TP_LOG_INFO, "refusing an ICRQ with Assigned Session ID 0");
-		refuse_call(t, 0, &v);
+	if (refuse_zero_sid(t, peer_sid, L2TP_MSG_ICRQ))
 		return;
-	}
 	/* A retransmitted ICRQ is filtered by the transport; a second call
 	 * with the same ID from the LAC is refused. */
 	for (struct l2tp_session *x = t->sessions_head; x; x = x->next) {
@@ -501,14 +495,8 @@ void l2tp_session_outgoing(struct l2tp_tunnel *t, struct l2tp_msg *m)
 	struct l2tp_call_request req = {t, peer_sid, serial ? l2tp_avp_u32(serial) : 0, bearer ? l2tp_avp_u32(bearer) : 0,
 					"", called, sub};
 	l2tp_session_config_defaults(&cfg, L2TP_V2);
-	if (peer_sid == 0) {
-		v.result_code = L2TP_RESULT_CDN_ERROR;
-		v.error_code = L2TP_ERROR_BAD_VALUE;
-		snprintf(v.message, sizeof(v.message), "Assigned Session ID 0");
-		l2tp_tlog(t, L2TP_LOG_INFO, "refusing an OCRQ with Assigned Session ID 0");
-		refuse_call(t, 0, &v);
+	if (refuse_zero_sid(t, peer_sid, L2TP_MSG_OCRQ))
 		return;
-	}
 	int rc = t->ocrq_hook(t->ocrq_arg, t, &req, &cfg, &v);
 	if (t->closing)
 		return; /* the hook closed the tunnel */

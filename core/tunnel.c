@@ -184,13 +184,7 @@ void l2tp_tunnel_call_setup_start(struct l2tp_tunnel *t, struct l2tp_session *s)
 		return;
 	s->in_setup = true;
 	s->setup_deadline = l2tp_context_now(t->ctx) + t->cfg.setup_timeout_ms;
-	s->call_next = NULL;
-	s->call_prev = t->calls_tail;
-	if (t->calls_tail)
-		t->calls_tail->call_next = s;
-	else
-		t->calls_head = s;
-	t->calls_tail = s;
+	L2TP_LIST_APPEND(t->calls_head, t->calls_tail, s, call_prev, call_next);
 	if (t->calls_head == s)
 		update_alarm(t);
 }
@@ -201,14 +195,7 @@ void l2tp_tunnel_call_setup_done(struct l2tp_tunnel *t, struct l2tp_session *s)
 		return;
 	s->in_setup = false;
 	bool first = t->calls_head == s;
-	if (s->call_prev)
-		s->call_prev->call_next = s->call_next;
-	else
-		t->calls_head = s->call_next;
-	if (s->call_next)
-		s->call_next->call_prev = s->call_prev;
-	else
-		t->calls_tail = s->call_prev;
+	L2TP_LIST_REMOVE(t->calls_head, t->calls_tail, s, call_prev, call_next);
 	if (first)
 		update_alarm(t);
 }
@@ -258,9 +245,7 @@ static void on_alarm(void *arg)
 static void on_stray(void *arg, uint8_t *buf, size_t len, const struct sockaddr *from, socklen_t from_len)
 {
 	struct l2tp_tunnel *t = arg;
-	socklen_t llen;
-	const struct sockaddr *local = l2tp_channel_local(t->ch, &llen);
-	l2tp_context_stray(t->ctx, local, buf, len, from, from_len);
+	l2tp_context_stray(t->ctx, t->ch, buf, len, from, from_len);
 }
 
 static void on_released(void *arg)
@@ -629,13 +614,11 @@ static void tunnel_free(struct l2tp_tunnel *t);
 
 /* A script's hook may run inside a message's handling and close anything,
  * this tunnel included: its memory stays until the handling is over. */
-static void hold(struct l2tp_tunnel *t)
+static void held_recv(struct l2tp_tunnel *t, struct l2tp_msg *m, const struct l2tp_codec_error *err,
+		      void (*role)(struct l2tp_tunnel *, struct l2tp_msg *, const struct l2tp_codec_error *))
 {
 	t->busy++;
-}
-
-static void unhold(struct l2tp_tunnel *t)
-{
+	role(t, m, err);
 	if (--t->busy == 0 && t->freed)
 		tunnel_free(t);
 }
@@ -667,9 +650,7 @@ static void lac_recv(struct l2tp_tunnel *t, struct l2tp_msg *m, const struct l2t
 
 static void d_recv(void *arg, struct l2tp_msg *m, const struct l2tp_codec_error *err)
 {
-	hold(arg);
-	lac_recv(arg, m, err);
-	unhold(arg);
+	held_recv(arg, m, err, lac_recv);
 }
 
 /* The LNS (RFC 2661 responder): SCCRQ -> SCCRP -> SCCCN. */
@@ -735,9 +716,7 @@ static void lns_recv(struct l2tp_tunnel *t, struct l2tp_msg *m, const struct l2t
 
 static void a_recv(void *arg, struct l2tp_msg *m, const struct l2tp_codec_error *err)
 {
-	hold(arg);
-	lns_recv(arg, m, err);
-	unhold(arg);
+	held_recv(arg, m, err, lns_recv);
 }
 
 static bool tid_used(void *arg, uint32_t id)
@@ -752,14 +731,7 @@ static void unlink_tunnel(struct l2tp_tunnel *t)
 	if (t->cfg.tid)
 		l2tp_htable_remove(&ctx->tunnels_by_id, &t->by_id);
 	l2tp_context_unregister(ctx, &t->obj);
-	if (t->prev)
-		t->prev->next = t->next;
-	else
-		ctx->tunnels_head = t->next;
-	if (t->next)
-		t->next->prev = t->prev;
-	else
-		ctx->tunnels_tail = t->prev;
+	L2TP_LIST_REMOVE(ctx->tunnels_head, ctx->tunnels_tail, t, prev, next);
 	ctx->ntunnels--;
 	l2tp_context_tunnels_changed(ctx);
 }
@@ -886,12 +858,7 @@ static int tunnel_new(struct l2tp_context *ctx, enum l2tp_tunnel_kind kind, cons
 		l2tp_htable_remove(&ctx->tunnels_by_id, &t->by_id);
 		goto oom_name;
 	}
-	t->prev = ctx->tunnels_tail;
-	if (ctx->tunnels_tail)
-		ctx->tunnels_tail->next = t;
-	else
-		ctx->tunnels_head = t;
-	ctx->tunnels_tail = t;
+	L2TP_LIST_APPEND(ctx->tunnels_head, ctx->tunnels_tail, t, prev, next);
 	ctx->ntunnels++;
 	l2tp_context_tunnels_changed(ctx);
 

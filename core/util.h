@@ -27,6 +27,31 @@ uint16_t l2tp_addr_port(const struct sockaddr *sa);
 bool l2tp_addr_covers(const struct sockaddr *bound, const struct sockaddr *to);
 uint64_t l2tp_addr_hash(const struct sockaddr *sa, uint64_t salt);
 
+/* Doubly linked lists with typed links, as sys/queue.h has them: head and
+ * tail are the list's ends, prev and next the names of the element's
+ * links. Arguments are evaluated more than once: pass plain lvalues. */
+#define L2TP_LIST_APPEND(head, tail, x, prev, next)                                                                   \
+	do {                                                                                                          \
+		(x)->next = NULL;                                                                                     \
+		(x)->prev = (tail);                                                                                   \
+		if (tail)                                                                                             \
+			(tail)->next = (x);                                                                           \
+		else                                                                                                  \
+			(head) = (x);                                                                                 \
+		(tail) = (x);                                                                                         \
+	} while (0)
+#define L2TP_LIST_REMOVE(head, tail, x, prev, next)                                                                   \
+	do {                                                                                                          \
+		if ((x)->prev)                                                                                        \
+			(x)->prev->next = (x)->next;                                                                  \
+		else                                                                                                  \
+			(head) = (x)->next;                                                                           \
+		if ((x)->next)                                                                                        \
+			(x)->next->prev = (x)->prev;                                                                  \
+		else                                                                                                  \
+			(tail) = (x)->prev;                                                                           \
+	} while (0)
+
 /* Big-endian reads and writes. The casts keep the shifts unsigned: a byte
  * shifted into bit 31 of an int is undefined. */
 static inline uint16_t l2tp_get16(const uint8_t *p)

@@ -7,45 +7,12 @@ local LNS = require "spec.support.lns"
 local l2tp = h.l2tp
 local codec = l2tp.codec
 
-local function recorder(ctx)
-  local r = { list = {} }
-  for _, name in ipairs{ "tunnel_up", "tunnel_down", "session_up", "session_down" } do
-    ctx:on(name, function(e) r.list[#r.list + 1] = e end)
-  end
-  function r.n(name)
-    local n = 0
-    for _, e in ipairs(r.list) do if e.event == name then n = n + 1 end end
-    return n
-  end
-  function r.last(name, tunnel)
-    for i = #r.list, 1, -1 do
-      local e = r.list[i]
-      if e.event == name and (tunnel == nil or e.tunnel_name == tunnel) then return e end
-    end
-  end
-  return r
-end
-
 local function until_(fn, timeout) return h.run_until(fn, timeout or 5) end
 
 describe("hardening", function()
-  local lns, lac, lnsr, lacr
-  before_each(function()
-    lns = l2tp.context{ log_level = "error" }
-    lac = l2tp.context{ log_level = "error" }
-    lnsr, lacr = recorder(lns), recorder(lac)
-  end)
-  after_each(function()
-    lac:close()
-    lns:close()
-    l2tp.run(0.1)
-  end)
-
-  local function listen(cfg)
-    cfg = cfg or {}
-    cfg["local"] = cfg["local"] or "127.0.0.1:0"
-    return assert(lns:listen("lns", cfg))
-  end
+  local lns, lac, lnsr, lacr, listen
+  before_each(function() lns, lac, lnsr, lacr, listen = h.pair() end)
+  after_each(function() h.close_pair(lns, lac) end)
 
   describe("setup timeouts (item 1)", function()
     it("an LNS reaps a tunnel whose SCCRP was acknowledged but never followed by SCCCN", function()
@@ -304,6 +271,27 @@ l2tp.timer(10, function() l2tp.stop() end)
       assert.is_true(until_(function() return lac:stats().sockets == before - 1 and lac:stats().lingering == 0 end, 3))
       -- and the LNS, which received it, holds no socket for it either
       assert.is_true(until_(function() return lns:stats().sockets == 1 end, 3))
+    end)
+
+    it("a StopCCN whose acknowledgement was lost is acknowledged again by the listener, with no socket kept", function()
+      local l = listen()
+      local s = LAC.new(l:address())
+      local t = s:sccrq(31)
+      assert.is_true(until_(function() return s:sccrp(t) ~= nil end))
+      s:send(t, "SCCCN")
+      assert.is_true(until_(function() return lnsr.n("tunnel_up") == 1 end))
+      local avps = { { name = "assigned_tunnel_id", value = 31 }, { name = "result_code", value = { result = 1 } } }
+      local stop = s:send(t, "StopCCN", avps)
+      assert.is_true(until_(function() return s:got("ZLB", 31) >= 1 and lns:stats().sockets == 1 end))
+      -- "our ZLB was lost": the same StopCCN again, to the listener's port
+      s.sock:send(stop, t.peer)
+      assert.is_true(until_(function() return s:got("ZLB", 31) == 2 end))
+      local _, zlb, from = s:got("ZLB", 31)
+      assert.equal(l:address(), from)
+      assert.equal(t.ns, zlb.nr) -- acknowledges the StopCCN
+      assert.equal(1, lns:stats().sockets)
+      assert.equal(0, lns:stats().lingering)
+      s:close()
     end)
 
     it("100 churn cycles with default timers leave the socket count where it started", function()

@@ -3,39 +3,10 @@
 local h = require "spec.support.helpers"
 local l2tp = h.l2tp
 
-local function recorder(ctx)
-  local r = { list = {}, count = {} }
-  for _, name in ipairs{ "tunnel_up", "tunnel_down", "session_up", "session_down" } do
-    ctx:on(name, function(e)
-      r.list[#r.list + 1] = e
-      r.count[name] = (r.count[name] or 0) + 1
-    end)
-  end
-  function r.n(name) return r.count[name] or 0 end
-  function r.last(name)
-    for i = #r.list, 1, -1 do if r.list[i].event == name then return r.list[i] end end
-  end
-  return r
-end
-
 describe("LNS: ctx:listen", function()
-  local lac, lns, lacr, lnsr
-  before_each(function()
-    lac = l2tp.context{ log_level = "error" }
-    lns = l2tp.context{ log_level = "error" }
-    lacr, lnsr = recorder(lac), recorder(lns)
-  end)
-  after_each(function()
-    lac:close()
-    lns:close()
-    l2tp.run(0.2)
-  end)
-
-  local function listen(cfg)
-    cfg = cfg or {}
-    cfg["local"] = cfg["local"] or "127.0.0.1:0"
-    return assert(lns:listen("lns", cfg))
-  end
+  local lns, lac, lnsr, lacr, listen
+  before_each(function() lns, lac, lnsr, lacr, listen = h.pair() end)
+  after_each(function() h.close_pair(lns, lac) end)
   local function dial(l, name, over)
     local c = { peer = l:address(), retry_timeout = 200, max_retries = 3 }
     for k, v in pairs(over or {}) do c[k] = v end

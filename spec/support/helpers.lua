@@ -34,6 +34,47 @@ function M.tcfg(over)
   return c
 end
 
+-- Records a context's events: r.list (in order), r.n(name), and
+-- r.last(name [, tunnel_name]).
+function M.recorder(ctx)
+  local r = { list = {}, count = {} }
+  for _, name in ipairs{ "tunnel_up", "tunnel_down", "session_up", "session_down" } do
+    ctx:on(name, function(e)
+      r.list[#r.list + 1] = e
+      r.count[name] = (r.count[name] or 0) + 1
+    end)
+  end
+  function r.n(name) return r.count[name] or 0 end
+  function r.last(name, tunnel)
+    for i = #r.list, 1, -1 do
+      local e = r.list[i]
+      if e.event == name and (tunnel == nil or e.tunnel_name == tunnel) then return e end
+    end
+  end
+  return r
+end
+
+-- An LNS context and a LAC context (null data plane, quiet), each with a
+-- recorder, and listen(cfg): a listener "lns" on a free loopback port.
+-- For before_each; close_pair in after_each.
+function M.pair()
+  local l2tp = M.l2tp
+  local lns = l2tp.context{ log_level = "error" }
+  local lac = l2tp.context{ log_level = "error" }
+  local function listen(cfg)
+    cfg = cfg or {}
+    cfg["local"] = cfg["local"] or "127.0.0.1:0"
+    return assert(lns:listen("lns", cfg))
+  end
+  return lns, lac, M.recorder(lns), M.recorder(lac), listen
+end
+
+function M.close_pair(lns, lac)
+  lac:close()
+  lns:close()
+  M.l2tp.run(0.2)
+end
+
 -- Runs the loop until fn() is true or the timeout passes.
 function M.run_until(fn, timeout)
   local l2tp = M.l2tp
