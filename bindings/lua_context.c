@@ -500,9 +500,12 @@ int l2tp_lua_context_new(lua_State *L)
 		lua_getfield(L, 1, "max_lingering");
 		if (!lua_isnil(L, -1)) {
 			lua_Number n = lua_tonumber(L, -1);
-			if (lua_type(L, -1) != LUA_TNUMBER || n != (lua_Number)(uint32_t)n || n < 1)
-				return l2tp_lua_error(L, "context: max_lingering must be an integer 1-4294967295, got %s",
+			if (lua_type(L, -1) != LUA_TNUMBER)
+				return l2tp_lua_error(L, "context: max_lingering must be an integer, got %s",
 						      luaL_typename(L, -1));
+			if (n != (lua_Number)(uint32_t)n || n < 1)
+				return l2tp_lua_error(L, "context: max_lingering %.14g is out of range (accepted: 1-4294967295)",
+						      n);
 			cc.max_lingering = (uint32_t)n;
 		}
 		lua_pop(L, 1);

@@ -18,6 +18,10 @@ describe("l2tp.context", function()
   it("rejects an unknown key, naming it and the accepted ones", function()
     assert.equal("context: unknown key 'data_plane' (accepted: dataplane, log_level, max_lingering)",
       h.raises(l2tp.context, { data_plane = "null" }))
+    assert.equal("context: max_lingering 0 is out of range (accepted: 1-4294967295)",
+      h.raises(l2tp.context, { max_lingering = 0 }))
+    assert.equal("context: max_lingering must be an integer, got string",
+      h.raises(l2tp.context, { max_lingering = "many" }))
   end)
 
   it("rejects an unknown data plane", function()
@@ -84,5 +88,19 @@ describe("l2tp.context", function()
     assert.equal("l2tp.context (null)", tostring(ctx))
     ctx:close()
     assert.equal("l2tp.context (null, closed)", tostring(ctx))
+  end)
+
+  it("stats() counts what the context holds: tunnels, sessions, listeners, holds and sockets", function()
+    local ctx = l2tp.context{ log_level = "error" }
+    assert.same({ tunnels = 0, sessions = 0, listeners = 0, lingering = 0, sockets = 0 }, ctx:stats())
+    local t = assert(ctx:static_tunnel("s", h.tcfg()))
+    assert(t:session("a", { sid = 1, psid = 2 }))
+    assert(ctx:listen("l", { ["local"] = "127.0.0.1:0" }))
+    assert(ctx:quiescent_tunnel("q", { ["local"] = "127.0.0.1:" .. h.free_port(), peer = "127.0.0.1:9", tid = 5, ptid = 6 }))
+    -- the static tunnel's socket is the kernel's; the listener and the
+    -- quiescent tunnel's control channel are ours
+    assert.same({ tunnels = 2, sessions = 1, listeners = 1, lingering = 0, sockets = 2 }, ctx:stats())
+    ctx:close()
+    assert.same({ nil, "closed" }, { ctx:stats() })
   end)
 end)
