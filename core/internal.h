@@ -61,6 +61,7 @@ struct l2tp_context {
  * counts each). */
 enum l2tp_refusal {
 	L2TP_REFUSED_LIMIT,
+	L2TP_REFUSED_EVICTED,
 	L2TP_REFUSED_HOOK,
 	L2TP_REFUSED_MALFORMED,
 	L2TP_REFUSED_AUTH,
@@ -236,6 +237,13 @@ void l2tp_listener_tunnel_gone(struct l2tp_listener *l, struct l2tp_tunnel *t);
 void l2tp_listener_call_added(struct l2tp_listener *l);
 void l2tp_listener_call_gone(struct l2tp_listener *l);
 void l2tp_listener_call_refused(struct l2tp_listener *l);
+/* listener.c: takes a token for a datagram to a LAC that has not shown it
+ * is there (a refusal, an eviction's StopCCN); false when the rate limit
+ * says to send nothing. */
+bool l2tp_listener_may_answer(struct l2tp_listener *l);
+/* tunnel.c: whether the peer has acknowledged anything we sent (a LAC
+ * that answers, not a forged address). */
+bool l2tp_tunnel_heard_back(const struct l2tp_tunnel *t);
 /* listener.c: a datagram for the listener that arrived elsewhere. */
 void l2tp_listener_input(struct l2tp_listener *l, uint8_t *buf, size_t len, const struct sockaddr *from,
 			 socklen_t from_len);

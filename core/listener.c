@@ -23,11 +23,12 @@
 #define QUIET_MS 10000
 
 static const char *const refusal_names[L2TP_REFUSED_N] = {
-	[L2TP_REFUSED_LIMIT] = "over a limit",
-	[L2TP_REFUSED_HOOK] = "by on_tunnel",
+	[L2TP_REFUSED_LIMIT] = "over max_tunnels",
+	[L2TP_REFUSED_EVICTED] = "dropped in setup for newer ones (max_pending)",
+	[L2TP_REFUSED_HOOK] = "refused by on_tunnel",
 	[L2TP_REFUSED_MALFORMED] = "malformed",
-	[L2TP_REFUSED_AUTH] = "hidden AVPs unreadable",
-	[L2TP_REFUSED_VERSION] = "L2TPv3",
+	[L2TP_REFUSED_AUTH] = "refused for authentication",
+	[L2TP_REFUSED_VERSION] = "another protocol version",
 	[L2TP_REFUSED_ERROR] = "local errors",
 };
 
@@ -66,7 +67,7 @@ static void flush_quiet(struct l2tp_listener *l)
 	if (total) {
 		uint64_t since = l->quiet_until - QUIET_MS, now = now_ms(l);
 		unsigned secs = (unsigned)((now > since ? now - since : 0) + 999) / 1000;
-		l2tp_log(l->ctx, L2TP_LOG_WARN, "listener '%s': %u more tunnel requests refused in the last %u s (%s)",
+		l2tp_log(l->ctx, L2TP_LOG_WARN, "listener '%s': %u more tunnel requests turned away in the last %u s (%s)",
 			 l->name, total, secs ? secs : 1, parts);
 	}
 }
@@ -99,7 +100,7 @@ static void on_timer(void *arg)
 	flush_quiet(arg);
 }
 
-static bool may_answer(struct l2tp_listener *l)
+bool l2tp_listener_may_answer(struct l2tp_listener *l)
 {
 	uint64_t now = now_ms(l);
 	uint64_t add = (now - l->answer_refill) * ANSWER_RATE / 1000;
@@ -129,7 +130,7 @@ static void send_out(struct l2tp_listener *l, const struct sockaddr *to, socklen
 static void refuse(struct l2tp_listener *l, const struct l2tp_header *h, const struct sockaddr *to, socklen_t tolen,
 		   uint32_t peer_tid, uint16_t result, uint16_t error, const char *text)
 {
-	if (!may_answer(l))
+	if (!l2tp_listener_may_answer(l))
 		return;
 	l2tp_msg_init(&l->out, h->version, L2TP_MSG_STOPCCN);
 	l->out.hdr.tunnel_id = peer_tid;
@@ -213,7 +214,7 @@ static void ack_stopccn(struct l2tp_listener *l, const uint8_t *raw, size_t len,
 {
 	struct l2tp_decode_opts o = {.no_validate = true};
 	memcpy(l->copy, raw, len);
-	if (l2tp_msg_decode(l->copy, len, &o, &l->msg, NULL) != 0 || !may_answer(l))
+	if (l2tp_msg_decode(l->copy, len, &o, &l->msg, NULL) != 0 || !l2tp_listener_may_answer(l))
 		return;
 	l2tp_msg_init(&l->out, h->version, L2TP_MSG_ZLB);
 	l->out.hdr.tunnel_id = assigned_tid(&l->msg, raw, h);
@@ -328,6 +329,23 @@ static void on_sccrq(struct l2tp_listener *l, uint8_t *buf, size_t len, const st
 		l2tp_channel_input(t->ch, buf, len);
 		return;
 	}
+	/* What would stop a tunnel as soon as it is made is refused before
+	 * anything is: no state for requests that cannot succeed. */
+	const struct l2tp_avp *pv = l2tp_msg_find(m, L2TP_AVP_PROTOCOL_VERSION);
+	if (pv->value[0] != 1 || pv->value[1] != 0) {
+		l->stats.refused_version++;
+		note_refusal(l, L2TP_REFUSED_VERSION, L2TP_LOG_INFO, "SCCRQ from %s refused: protocol version %u.%u", peer,
+			     pv->value[0], pv->value[1]);
+		refuse(l, h, from, flen, ptid, L2TP_RESULT_STOPCCN_BAD_VERSION, 0, "protocol version 1.0 only");
+		return;
+	}
+	if (l2tp_msg_find(m, L2TP_AVP_CHALLENGE) && !c->tunnel.secret[0]) {
+		l->stats.refused_auth++;
+		note_refusal(l, L2TP_REFUSED_AUTH, L2TP_LOG_WARN,
+			     "SCCRQ from %s refused: it challenges us and this listener has no secret", peer);
+		refuse(l, h, from, flen, ptid, L2TP_RESULT_STOPCCN_NOT_AUTHORIZED, 0, "no secret configured");
+		return;
+	}
 	if (tie_break(l, m, from))
 		return;
 	if (c->max_tunnels && l->ntunnels >= c->max_tunnels) {
@@ -336,17 +354,6 @@ static void on_sccrq(struct l2tp_listener *l, uint8_t *buf, size_t len, const st
 			     peer, c->max_tunnels);
 		refuse(l, h, from, flen, ptid, L2TP_RESULT_STOPCCN_ERROR, L2TP_ERROR_NO_RESOURCES, "too many tunnels");
 		return;
-	}
-	if (c->max_pending && l->npending >= c->max_pending) {
-		/* A tunnel that has not come up by now is the one to lose: a
-		 * real LAC completes within a round trip, requests that never
-		 * complete must not keep it out. */
-		struct l2tp_tunnel *old = l->pending_head;
-		l->stats.evicted++;
-		note_refusal(l, L2TP_REFUSED_LIMIT, L2TP_LOG_WARN,
-			     "max_pending (%u) reached: dropping tunnel '%s' from %s, still in setup, for a new one from %s",
-			     c->max_pending, old->name, old->peer_str, peer);
-		l2tp_tunnel_evict(old, "dropped to make room for a new tunnel request (max_pending)");
 	}
 	if (c->on_tunnel) {
 		const struct l2tp_avp *hn = l2tp_msg_find(m, L2TP_AVP_HOST_NAME);
@@ -370,11 +377,35 @@ static void on_sccrq(struct l2tp_listener *l, uint8_t *buf, size_t len, const st
 			return;
 		}
 	}
+	if (c->max_pending && l->npending >= c->max_pending) {
+		/* A tunnel that has not come up by now is the one to lose: a
+		 * real LAC completes within a round trip, requests that never
+		 * complete must not keep it out. */
+		struct l2tp_tunnel *old = l->pending_head;
+		l->stats.evicted++;
+		note_refusal(l, L2TP_REFUSED_EVICTED, L2TP_LOG_WARN,
+			     "max_pending (%u) reached: dropping tunnel '%s' from %s, still in setup, for a new one from %s",
+			     c->max_pending, old->name, old->peer_str, peer);
+		l2tp_tunnel_evict(old, "dropped to make room for a new tunnel request (max_pending)");
+	}
 	/* One socket per LAC address and port on our port: a second tunnel
-	 * from there gets a port of its own. A lingering socket of a closed
-	 * tunnel to that address is superseded. */
-	bool same = c->tunnel_port == L2TP_TUNNEL_PORT_SAME &&
-		    !l2tp_htable_find(&l->same_port, l2tp_addr_hash(from, 0), peer_eq, from);
+	 * from there gets a port of its own. A tunnel there that has not
+	 * heard from its LAC for a whole retry interval (a request forged
+	 * with that LAC's address, say) does not keep the port from the next
+	 * one; a LAC that opens several tunnels at once answers within that.
+	 * A lingering socket of a closed tunnel to that address is
+	 * superseded. */
+	struct l2tp_hnode *n = c->tunnel_port == L2TP_TUNNEL_PORT_SAME
+				       ? l2tp_htable_find(&l->same_port, l2tp_addr_hash(from, 0), peer_eq, from)
+				       : NULL;
+	struct l2tp_tunnel *holder = n ? l2tp_container_of(n, struct l2tp_tunnel, by_peer) : NULL;
+	if (holder && !holder->up && !l2tp_tunnel_heard_back(holder) &&
+	    now_ms(l) + holder->cfg.setup_timeout_ms >= holder->setup_deadline + holder->cfg.retry_timeout_ms) {
+		l->stats.evicted++;
+		l2tp_tunnel_evict(holder, "dropped: a new request from its LAC's address and port, which it never heard from");
+		n = NULL;
+	}
+	bool same = c->tunnel_port == L2TP_TUNNEL_PORT_SAME && !n;
 	if (same)
 		l2tp_context_unlinger(l->ctx, (struct sockaddr *)&l->local, from);
 	if (l2tp_tunnel_accept(l, from, flen, ptid, same, buf, len, err, sizeof(err)) != 0) {

@@ -489,6 +489,10 @@ void l2tp_transport_tick(struct l2tp_transport *t, uint64_t now)
 {
 	enter(t);
 	if (now >= t->release_deadline) {
+		/* What the peer sent last (its own StopCCN, crossing ours) is
+		 * acknowledged before we go. */
+		if (t->ack_deadline != L2TP_NEVER)
+			send_zlb(t);
 		t->release_deadline = L2TP_NEVER;
 		t->ops.released(t->arg);
 		leave(t);
@@ -552,6 +556,11 @@ void l2tp_transport_flush_ack(struct l2tp_transport *t)
 void l2tp_transport_set_alarm(struct l2tp_transport *t, uint64_t deadline)
 {
 	t->alarm = deadline;
+}
+
+void l2tp_transport_set_max_retries(struct l2tp_transport *t, uint16_t n)
+{
+	t->cfg.max_retries = n;
 }
 
 void l2tp_transport_set_peer_window(struct l2tp_transport *t, uint16_t rws)

@@ -153,7 +153,9 @@ static void tunnel_drop(struct l2tp_tunnel *t, uint16_t result, uint16_t error, 
 	struct l2tp_result res;
 	stopccn_build(t, &m, result, error, msg);
 	m.hdr.tunnel_id = t->cfg.ptid;
-	if (t->ch && !t->closing)
+	/* Within the listener's budget for datagrams to addresses that have
+	 * not shown they are there. */
+	if (t->ch && !t->closing && (!t->listener || l2tp_listener_may_answer(t->listener)))
 		l2tp_channel_send_once(t->ch, &m, &err);
 	result_set(&res, result, error, msg);
 	l2tp_tunnel_down(t, reason, &res, false);
@@ -200,6 +202,15 @@ void l2tp_tunnel_call_setup_done(struct l2tp_tunnel *t, struct l2tp_session *s)
 		update_alarm(t);
 }
 
+bool l2tp_tunnel_heard_back(const struct l2tp_tunnel *t)
+{
+	struct l2tp_transport_stats st;
+	if (!t->ch)
+		return false;
+	l2tp_channel_stats(t->ch, &st);
+	return st.tx_acked > 0;
+}
+
 /* What the tunnel still waited for when its setup time ran out. */
 static void setup_expired(struct l2tp_tunnel *t)
 {
@@ -215,9 +226,7 @@ static void setup_expired(struct l2tp_tunnel *t)
 	snprintf(why, sizeof(why), "setup timeout: %s within %s", missing, took);
 	if (t->listener)
 		t->listener->stats.setup_timeouts++;
-	struct l2tp_transport_stats st;
-	l2tp_channel_stats(t->ch, &st);
-	if (t->kind == L2TP_TUNNEL_ACCEPTED && st.tx_acked == 0) {
+	if (t->kind == L2TP_TUNNEL_ACCEPTED && !l2tp_tunnel_heard_back(t)) {
 		/* The LAC never acknowledged our SCCRP (a request from an
 		 * address that does not answer, as in a flood): one StopCCN,
 		 * no hold. */
@@ -353,6 +362,11 @@ static int open_dynamic(struct l2tp_tunnel *t, char *err, size_t errlen)
 		.local_id = t->cfg.tid,
 		.adopt_peer_port = !lns,
 	};
+	/* Until the LAC shows it is there, its SCCRP goes out at most twice:
+	 * a request forged with someone else's address must not make us send
+	 * them four datagrams for one. */
+	if (lns && cc.transport.max_retries > 1)
+		cc.transport.max_retries = 1;
 	int rc = l2tp_channel_new(t->ctx->io, &cc, lns ? &lns_ops : &lac_ops, t, &t->ch, err, errlen);
 	if (rc)
 		return rc;
@@ -449,6 +463,7 @@ static bool tunnel_established(struct l2tp_tunnel *t)
 	t->dp_created = true;
 	t->state = TS_ESTABLISHED;
 	t->up = true;
+	l2tp_transport_set_max_retries(l2tp_channel_transport(t->ch), t->cfg.max_retries);
 	l2tp_listener_tunnel_up(t->listener, t);
 	update_alarm(t);
 	l2tp_tlog(t, L2TP_LOG_INFO, "established with %s, peer tunnel ID %u", t->peer_str, t->cfg.ptid);
@@ -985,14 +1000,18 @@ void l2tp_tunnel_down(struct l2tp_tunnel *t, const char *reason, const struct l2
 			l2tp_tlog(t, L2TP_LOG_ERROR, "data plane delete failed: %s", err);
 		t->dp_created = false;
 	}
+	/* A tunnel that fails to come up is reported too: a script that
+	 * dials wants to know why, and so does an LNS whose LAC answered but
+	 * did not finish. A request whose LAC never answered (what a flood
+	 * of forged requests makes) is only counted by its listener. */
+	bool report = t->up || t->kind == L2TP_TUNNEL_DYNAMIC ||
+		      (t->kind == L2TP_TUNNEL_ACCEPTED && l2tp_tunnel_heard_back(t));
 	if (t->ch)
 		release_channel(t, linger);
 	unlink_tunnel(t);
 	l2tp_listener_tunnel_gone(t->listener, t);
-	l2tp_tlog(t, t->kind == L2TP_TUNNEL_ACCEPTED && !t->up ? L2TP_LOG_DEBUG : L2TP_LOG_INFO, "closed: %s", reason);
-	/* A dynamic tunnel that fails to come up is reported too: a script
-	 * that dials wants to know why. */
-	if (t->up || t->kind == L2TP_TUNNEL_DYNAMIC || t->kind == L2TP_TUNNEL_ACCEPTED)
+	l2tp_tlog(t, report ? L2TP_LOG_INFO : L2TP_LOG_DEBUG, "closed: %s", reason);
+	if (report)
 		l2tp_context_post(ctx, L2TP_EVENT_TUNNEL_DOWN, t, NULL, reason, result);
 	tunnel_free(t);
 }

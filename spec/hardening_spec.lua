@@ -11,13 +11,24 @@ local function until_(fn, timeout) return h.run_until(fn, timeout or 5) end
 
 describe("hardening", function()
   local lns, lac, lnsr, lacr, listen
-  before_each(function() lns, lac, lnsr, lacr, listen = h.pair() end)
-  after_each(function() h.close_pair(lns, lac) end)
+  -- scripted peers are closed even when a spec fails: an open socket would
+  -- keep the loop of the next spec alive
+  local peers
+  local function new_lac(...) local p = LAC.new(...); peers[#peers + 1] = p; return p end
+  local function new_lns(...) local p = LNS.new(...); peers[#peers + 1] = p; return p end
+  before_each(function()
+    lns, lac, lnsr, lacr, listen = h.pair()
+    peers = {}
+  end)
+  after_each(function()
+    for _, p in ipairs(peers) do pcall(p.close, p) end
+    h.close_pair(lns, lac)
+  end)
 
   describe("setup timeouts (item 1)", function()
     it("an LNS reaps a tunnel whose SCCRP was acknowledged but never followed by SCCCN", function()
       local l = listen{ setup_timeout = 300 }
-      local s = LAC.new(l:address())
+      local s = new_lac(l:address())
       local t = s:sccrq(77)
       assert.is_true(until_(function() return s:sccrp(t) ~= nil end))
       s:send(t, "ZLB")
@@ -38,7 +49,7 @@ describe("hardening", function()
 
     it("half-open tunnels cannot lock LACs out: the oldest pending one makes room", function()
       local l = listen{ max_pending = 5 }
-      local s = LAC.new(l:address())
+      local s = new_lac(l:address())
       for tid = 1, 10 do s:sccrq(tid) end
       assert.is_true(until_(function() return l:stats().evicted == 5 end))
       for tid = 1, 10 do if s:sccrp(s.tunnels[tid]) then s:send(s.tunnels[tid], "ZLB") end end
@@ -58,7 +69,7 @@ describe("hardening", function()
       local t = lac:dynamic_tunnel("t", { peer = l:address() })
       assert.is_true(until_(function() return t:is_up() end))
       -- our LAC plays a LAC that stops after ICRQ: a scripted one does it
-      local s = LAC.new(l:address())
+      local s = new_lac(l:address())
       local st = s:sccrq(9)
       assert.is_true(until_(function() return s:sccrp(st) ~= nil end))
       s:send(st, "SCCCN")
@@ -81,7 +92,7 @@ describe("hardening", function()
     end)
 
     it("a LAC gives up on an SCCRQ that is acknowledged but never answered", function()
-      local peer = LNS.new()
+      local peer = new_lns()
       peer.on.SCCRQ = function() end -- a ZLB, and nothing more
       local t = lac:dynamic_tunnel("t", { peer = peer:address(), setup_timeout = 300 })
       assert.is_true(until_(function() return t:is_closed() end))
@@ -95,7 +106,7 @@ describe("hardening", function()
     end)
 
     it("a LAC gives up on an ICRQ that is acknowledged but never answered", function()
-      local peer = LNS.new()
+      local peer = new_lns()
       peer.on.ICRQ = function() end
       local t = lac:dynamic_tunnel("t", { peer = peer:address(), setup_timeout = 300 })
       local c = t:session("c", {})
@@ -130,7 +141,7 @@ describe("hardening", function()
 
   describe("port adoption (item 2)", function()
     it("junk from another port of the LNS host neither steers the LAC nor gets its SCCRQ", function()
-      local peer = LNS.new()
+      local peer = new_lns()
       local junk = assert(l2tp.udp{ ["local"] = "127.0.0.1:0" })
       local got = 0
       junk:on_receive(function() got = got + 1 end)
@@ -204,7 +215,7 @@ l2tp.timer(10, function() l2tp.stop() end)
   describe("several tunnels from one LAC address and port (item 4)", function()
     local function two_tunnels(port_mode)
       local l = listen{ tunnel_port = port_mode }
-      local s = LAC.new(l:address())
+      local s = new_lac(l:address())
       local a, b = s:sccrq(11), s:sccrq(12)
       assert.is_true(until_(function() return s:sccrp(a) ~= nil and s:sccrp(b) ~= nil end))
       s:send(a, "SCCCN")
@@ -242,7 +253,7 @@ l2tp.timer(10, function() l2tp.stop() end)
   describe("lingering sockets (item 5)", function()
     it("a new SCCRQ on a closed tunnel's socket still in its StopCCN hold reaches the listener", function()
       local l = listen()
-      local s = LAC.new(l:address())
+      local s = new_lac(l:address())
       local t = s:sccrq(21)
       assert.is_true(until_(function() return s:sccrp(t) ~= nil end))
       s:send(t, "SCCCN")
@@ -262,6 +273,23 @@ l2tp.timer(10, function() l2tp.stop() end)
       s:close()
     end)
 
+    it("a StopCCN that crosses ours is acknowledged before our socket goes", function()
+      local peer = new_lns()
+      local t = lac:dynamic_tunnel("t", { peer = peer:address() })
+      assert.is_true(until_(function() return t:is_up() end))
+      -- the LNS answers our StopCCN with its own, which acknowledges ours
+      peer.on.StopCCN = function(self)
+        self:send("StopCCN", { { name = "assigned_tunnel_id", value = self.tid },
+          { name = "result_code", value = { result = 6 } } })
+        return true
+      end
+      local zlbs = peer:count("ZLB")
+      t:close()
+      assert.is_true(until_(function() return peer:count("ZLB") > zlbs end, 3))
+      assert.equal(peer.ns, peer:last("ZLB").nr) -- ours acknowledges theirs
+      assert.is_true(until_(function() return lac:stats().sockets == 0 end, 3))
+    end)
+
     it("a StopCCN sender lets go of its socket once the StopCCN is acknowledged", function()
       local l = listen()
       local t = lac:dynamic_tunnel("t", { peer = l:address() })
@@ -275,7 +303,7 @@ l2tp.timer(10, function() l2tp.stop() end)
 
     it("a StopCCN whose acknowledgement was lost is acknowledged again by the listener, with no socket kept", function()
       local l = listen()
-      local s = LAC.new(l:address())
+      local s = new_lac(l:address())
       local t = s:sccrq(31)
       assert.is_true(until_(function() return s:sccrp(t) ~= nil end))
       s:send(t, "SCCCN")
@@ -313,7 +341,7 @@ l2tp.timer(10, function() l2tp.stop() end)
     it("an SCCRQ flood keeps pending tunnels and sockets bounded, and a real LAC still gets in", function()
       local l = listen{ max_pending = 50, setup_timeout = 1000 }
       local socks = {}
-      for i = 1, 100 do socks[i] = LAC.new(l:address()) end
+      for i = 1, 100 do socks[i] = new_lac(l:address()) end
       local t
       for round = 1, 10 do
         for i = 1, 100 do socks[i]:sccrq(round * 1000 + i) end
@@ -333,9 +361,62 @@ l2tp.timer(10, function() l2tp.stop() end)
       for i = 1, 100 do socks[i]:close() end
     end)
 
+    it("a request from an address that never answers gets two SCCRPs at most, and no event", function()
+      local l = listen{ retry_timeout = 100, max_retries = 5 }
+      local s = new_lac(l:address())
+      s:sccrq(41)
+      assert.is_true(until_(function() return l:stats().tunnels == 0 and l:stats().accepted == 1 end, 5))
+      l2tp.run(0.3)
+      assert.equal(2, s:got("SCCRP", 41)) -- the first and one retransmission, not 1 + max_retries
+      assert.equal(0, s:got("StopCCN", 41))
+      assert.equal(0, lnsr.n("tunnel_down")) -- counted by the listener, not reported
+      assert.equal(1, lns:stats().sockets)
+      -- a LAC that answers gets the full retransmission schedule once up
+      local t2 = lac:dynamic_tunnel("real", { peer = l:address() })
+      assert.is_true(until_(function() return t2:is_up() end))
+      assert.equal(5, lns:tunnels()[1]:config().max_retries)
+    end)
+
+    it("requests that could only fail are refused before anything is made: protocol version, a challenge without a secret", function()
+      local l = listen()
+      local s = new_lac(l:address())
+      local v2 = { tid = 51, ns = 0, nr = 0 }
+      s.tunnels[51] = v2
+      local avps = LAC.sccrq_avps(51)
+      avps[1].value = { version = 2, revision = 0 }
+      s:send(v2, "SCCRQ", avps)
+      s:sccrq(52, { { name = "challenge", value = ("c"):rep(16) } })
+      assert.is_true(until_(function() return s:got("StopCCN") == 2 end))
+      local _, a = s:got("StopCCN", 51)
+      local _, b = s:got("StopCCN", 52)
+      assert.equal(5, a.values.result_code.result)
+      assert.equal(4, b.values.result_code.result)
+      assert.equal("no secret configured", b.values.result_code.message)
+      assert.equal(0, l:stats().accepted)
+      assert.equal(1, lns:stats().sockets)
+      assert.equal(0, lns:stats().lingering)
+    end)
+
+    it("a request the hook refuses does not make a pending tunnel give way", function()
+      local l = listen{ max_pending = 1, on_tunnel = function(req) return req.host_name ~= "bad" end }
+      local s = new_lac(l:address())
+      local good = s:sccrq(61)
+      assert.is_true(until_(function() return s:sccrp(good) ~= nil end))
+      local bad = { tid = 62, ns = 0, nr = 0 }
+      s.tunnels[62] = bad
+      local avps = LAC.sccrq_avps(62)
+      avps[2].value = "bad"
+      s:send(bad, "SCCRQ", avps)
+      assert.is_true(until_(function() return s:got("StopCCN", 62) == 1 end))
+      assert.equal(0, l:stats().evicted)
+      assert.equal(1, l:stats().pending)
+      s:send(good, "SCCCN")
+      assert.is_true(until_(function() return lnsr.n("tunnel_up") == 1 end))
+    end)
+
     it("malformed SCCRQs are answered and leave no socket behind", function()
       local l = listen()
-      local s = LAC.new(l:address())
+      local s = new_lac(l:address())
       for tid = 1, 100 do
         local t = { tid = tid, ns = 0, nr = 0 }
         s.tunnels[tid] = t
@@ -373,7 +454,7 @@ l2tp.timer(20, function() l2tp.stop() end)
         local f = io.open(ready); local r = f and f:read("*a"); if f then f:close() end; return r == "ready"
       end, 10))
       os.remove(ready)
-      local s = LAC.new("127.0.0.1:" .. port)
+      local s = new_lac("127.0.0.1:" .. port)
       local first = s:sccrq(1)
       assert.is_true(until_(function() return s:sccrp(first) ~= nil end, 10))
       s:send(first, "SCCCN")
@@ -385,7 +466,7 @@ l2tp.timer(20, function() l2tp.stop() end)
       os.execute("kill " .. pid) -- SIGTERM: the listener closes and sums up what it has not said
       local function stopped()
         local f = io.open(log); local r = f and f:read("*a") or ""; if f then f:close() end
-        return r:match("more tunnel requests refused") ~= nil
+        return r:match("more tunnel requests turned away") ~= nil
       end
       assert.is_true(until_(stopped, 10))
       local f = io.open(log)
@@ -396,14 +477,14 @@ l2tp.timer(20, function() l2tp.stop() end)
       local refusals = 0
       for _ in text:gmatch("max_tunnels limit reached") do refusals = refusals + 1 end
       assert.equal(1, refusals, text)
-      assert.matches("499 more tunnel requests refused in the last %d+ s %(499 over a limit%)", text)
+      assert.matches("499 more tunnel requests turned away in the last %d+ s %(499 over max_tunnels%)", text)
       s:close()
     end)
   end)
 
   describe("answers to what is wrong (item 7)", function()
     local function ask(l, avps, opts)
-      local s = LAC.new(l:address(), opts)
+      local s = new_lac(l:address(), opts)
       local t = { tid = 77, ns = 0, nr = 0 }
       s.tunnels[77] = t
       s:send(t, "SCCRQ", avps, { validate = false })
@@ -443,7 +524,7 @@ l2tp.timer(20, function() l2tp.stop() end)
 
     it("Assigned Session ID 0 is refused with a CDN", function()
       local l = listen()
-      local s = LAC.new(l:address())
+      local s = new_lac(l:address())
       local t = s:sccrq(5)
       assert.is_true(until_(function() return s:sccrp(t) ~= nil end))
       s:send(t, "SCCCN")
@@ -477,7 +558,7 @@ l2tp.timer(20, function() l2tp.stop() end)
     it("hidden AVPs the listener cannot read are refused with result 4, without a secret or with a wrong one", function()
       for _, secret in ipairs{ false, "ours" } do
         local l = listen{ secret = secret or nil }
-        local s = LAC.new(l:address(), { secret = "theirs" })
+        local s = new_lac(l:address(), { secret = "theirs" })
         -- the Assigned Tunnel ID hidden with the LAC's secret
         local t = { tid = 67, ns = 0, nr = 0 }
         s.tunnels[67] = t
@@ -496,7 +577,7 @@ l2tp.timer(20, function() l2tp.stop() end)
 
     it("an ICRQ before SCCCN ends the control connection (FSM error)", function()
       local l = listen()
-      local s = LAC.new(l:address())
+      local s = new_lac(l:address())
       local t = s:sccrq(8)
       assert.is_true(until_(function() return s:sccrp(t) ~= nil end))
       s:send(t, "ICRQ", { { name = "assigned_session_id", value = 3 }, { name = "call_serial_number", value = 1 } })

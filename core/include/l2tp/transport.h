@@ -102,6 +102,8 @@ void l2tp_transport_tick(struct l2tp_transport *t, uint64_t now);
 /* When tick should next run; L2TP_NEVER when nothing is pending. */
 uint64_t l2tp_transport_deadline(const struct l2tp_transport *t);
 
+/* How many times a message is retransmitted before the channel fails. */
+void l2tp_transport_set_max_retries(struct l2tp_transport *t, uint16_t n);
 /* The peer's Receive Window Size, once known (0 is invalid: ignored). */
 void l2tp_transport_set_peer_window(struct l2tp_transport *t, uint16_t rws);
 /* The peer's tunnel (v2) or control connection (v3) ID, for the headers of
