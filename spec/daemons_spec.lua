@@ -4,14 +4,18 @@ local h = require "spec.support.helpers"
 local LNS = require "spec.support.lns"
 local l2tp = h.l2tp
 
+local function log() local f = io.open("/tmp/l2tp-daemon-spec.log"); local s = f and f:read("*a") or ""; if f then f:close() end; return s end
+
+-- Starts a daemon whose log goes to /tmp/l2tp-daemon-spec.log; it is
+-- stopped when the spec ends, whether it passes or not.
 local function start(cmd)
+  os.remove("/tmp/l2tp-daemon-spec.log")
   local p = io.popen(cmd .. " >/tmp/l2tp-daemon-spec.log 2>&1 & echo $!")
   local pid = p:read("*l")
   p:close()
+  finally(function() os.execute("kill -TERM " .. pid .. " 2>/dev/null") end)
   return pid
 end
-
-local function log() local f = io.open("/tmp/l2tp-daemon-spec.log"); local s = f and f:read("*a") or ""; if f then f:close() end; return s end
 
 describe("scripts/kl2tpd.lua", function()
   it("brings up the tunnels and calls of its config and redials after a StopCCN", function()
@@ -87,7 +91,7 @@ return {
   lacs = { ["good-lac"] = true },
 }]]):format(port))
     local pid = start(h.l2tp_run .. " -l debug scripts/lnsd.lua " .. conf .. " --null")
-    os.execute("sleep 0.3")
+    assert.is_true(h.run_until(function() return log():match("lnsd listening on") ~= nil end, 10), log())
     local ctx = l2tp.context{ log_level = "error" }
     local downs = {}
     ctx:on("tunnel_down", function(e) downs[e.tunnel_name] = e end)

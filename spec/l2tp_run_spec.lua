@@ -111,8 +111,11 @@ local t = ctx:static_tunnel("t1", { ["local"] = "127.0.0.1:5000", peer = "127.0.
 t:session("s1", { sid = 1, psid = 2 })
 ctx:on("tunnel_up", function() print("up"); io.stdout:flush() end)
 ]])
-    -- The context keeps the runtime alive until the signal.
-    local code, out = h.sh("(" .. RUN .. " " .. p .. " & pid=$!; sleep 0.5; kill -TERM $pid; wait $pid)")
+    -- The context keeps the runtime alive until the signal, which is sent
+    -- once the script is up (its handlers are in place by then).
+    local code, out = h.sh("(" .. RUN .. " " .. p .. " >/tmp/l2tp-run-term.out & pid=$!; " ..
+      "for i in $(seq 400); do grep -q up /tmp/l2tp-run-term.out && break; sleep 0.05; done; " ..
+      "kill -TERM $pid; wait $pid; cat /tmp/l2tp-run-term.out)")
     os.remove(p)
     assert.equal(0, code)
     assert.equal("up\ndown s1: tunnel closed: context closed\ndown t1: context closed\n", out)
@@ -133,7 +136,9 @@ ctx:on("tunnel_up", function() print("up"); io.stdout:flush() end)
   end)
 
   it("accepts examples/static.lua (a dry run on the null data plane until SIGTERM)", function()
-    local code, out, err = h.sh("(" .. RUN .. " examples/static.lua & pid=$!; sleep 0.3; kill -TERM $pid; wait $pid)")
+    local code, out, err = h.sh("(" .. RUN .. " examples/static.lua 2>/tmp/l2tp-run-static.err & pid=$!; " ..
+      "for i in $(seq 400); do grep -q 'is up' /tmp/l2tp-run-static.err && break; sleep 0.05; done; " ..
+      "kill -TERM $pid; wait $pid; cat /tmp/l2tp-run-static.err >&2)")
     assert.equal(0, code, err)
     assert.matches("tunnel 'pw1': created static l2tpv3/udp tunnel 192.0.2.1:5000 %-> 192.0.2.2:5000", err)
     assert.matches("l2tp%-pw1 is up", err)
