@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "l2tp/codec.h"
+#include "util.h"
 
 #define V2 L2TP_AVP_V2
 #define V3 L2TP_AVP_V3
@@ -119,14 +120,14 @@ const struct l2tp_avp_info *l2tp_avp_table(size_t *count)
 
 uint16_t l2tp_avp_u16(const struct l2tp_avp *a)
 {
-	return a->len >= 2 ? (uint16_t)(a->value[0] << 8 | a->value[1]) : 0;
+	return a->len >= 2 ? l2tp_get16(a->value) : 0;
 }
 
 uint32_t l2tp_avp_u32(const struct l2tp_avp *a)
 {
 	if (a->len < 4)
 		return 0;
-	return (uint32_t)a->value[0] << 24 | (uint32_t)a->value[1] << 16 | (uint32_t)a->value[2] << 8 | a->value[3];
+	return l2tp_get32(a->value);
 }
 
 uint64_t l2tp_avp_u64(const struct l2tp_avp *a)

@@ -258,11 +258,6 @@ void l2tp_channel_set_alarm(struct l2tp_channel *ch, uint64_t deadline)
 		rearm(ch);
 }
 
-void l2tp_channel_set_local_id(struct l2tp_channel *ch, uint32_t id)
-{
-	ch->local_id = id;
-}
-
 void l2tp_channel_set_ops(struct l2tp_channel *ch, const struct l2tp_channel_ops *ops, void *arg)
 {
 	ch->ops = *ops;

@@ -119,6 +119,16 @@ static socklen_t sock_addr(const struct l2tp_sock_req *req, const struct sockadd
 	return len;
 }
 
+/* A socket call on fd about sa failed: closes fd, says which and why. */
+static int sock_fail(int fd, const char *what, const struct sockaddr *sa, char *err, size_t errlen)
+{
+	int e = errno;
+	char addr[L2TP_ADDR_STRLEN];
+	l2tp_addr_format(sa, addr, sizeof(addr));
+	close(fd);
+	return l2tp_errf(err, errlen, -e, "%s %s: %s", what, addr, strerror(e));
+}
+
 static int real_open(const struct l2tp_sock_req *req, struct sockaddr_storage *bound, socklen_t *bound_len, char *err,
 		     size_t errlen)
 {
@@ -126,11 +136,10 @@ static int real_open(const struct l2tp_sock_req *req, struct sockaddr_storage *b
 	int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, req->over_ip ? IPPROTO_L2TP : IPPROTO_UDP);
 	struct sockaddr_storage a;
 	socklen_t alen;
-	char addr[L2TP_ADDR_STRLEN];
-	int e, one = 1;
+	int one = 1;
 
 	if (fd < 0) {
-		e = errno;
+		int e = errno;
 		if (req->over_ip && (e == EPROTONOSUPPORT || e == ESOCKTNOSUPPORT || e == EAFNOSUPPORT))
 			return l2tp_errf(err, errlen, -e,
 					 "L2TP over IP sockets are not available: kernel L2TP support is not loaded "
@@ -144,12 +153,8 @@ static int real_open(const struct l2tp_sock_req *req, struct sockaddr_storage *b
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (req->local) {
 		alen = sock_addr(req, req->local, req->local_len, req->conn_id, &a);
-		if (bind(fd, (struct sockaddr *)&a, alen) != 0) {
-			e = errno;
-			l2tp_addr_format(req->local, addr, sizeof(addr));
-			close(fd);
-			return l2tp_errf(err, errlen, -e, "bind %s: %s", addr, strerror(e));
-		}
+		if (bind(fd, (struct sockaddr *)&a, alen) != 0)
+			return sock_fail(fd, "bind", req->local, err, errlen);
 	}
 	/* Bound alone, so a second listener anywhere fails above; from now on
 	 * the tunnels it accepts may join its port. */
@@ -157,12 +162,8 @@ static int real_open(const struct l2tp_sock_req *req, struct sockaddr_storage *b
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (req->peer && req->connect) {
 		alen = sock_addr(req, req->peer, req->peer_len, req->peer_conn_id, &a);
-		if (connect(fd, (struct sockaddr *)&a, alen) != 0) {
-			e = errno;
-			l2tp_addr_format(req->peer, addr, sizeof(addr));
-			close(fd);
-			return l2tp_errf(err, errlen, -e, "connect to %s: %s", addr, strerror(e));
-		}
+		if (connect(fd, (struct sockaddr *)&a, alen) != 0)
+			return sock_fail(fd, "connect to", req->peer, err, errlen);
 	}
 	*bound_len = sizeof(*bound);
 	if (getsockname(fd, (struct sockaddr *)bound, bound_len) != 0)
@@ -276,12 +277,6 @@ void l2tp_endpoint_close(struct l2tp_endpoint *ep)
 		return;
 	}
 	endpoint_free(ep);
-}
-
-void l2tp_endpoint_set_handler(struct l2tp_endpoint *ep, const struct l2tp_endpoint_ops *ops, void *arg)
-{
-	ep->ops = *ops;
-	ep->arg = arg;
 }
 
 int l2tp_endpoint_send(struct l2tp_endpoint *ep, const uint8_t *buf, size_t len, const struct sockaddr *to,

@@ -189,14 +189,24 @@ static void refuse_malformed(struct l2tp_listener *l, const struct l2tp_header *
 	       err->result_code ? err->error_code : L2TP_ERROR_BAD_VALUE, err->message);
 }
 
+/* Decodes a copy of raw into l->msg: decoding unhides AVPs in place, and
+ * the original goes on to a tunnel's transport as it came. */
+static int decode_copy(struct l2tp_listener *l, const uint8_t *raw, size_t len, const struct l2tp_decode_opts *o,
+		       struct l2tp_codec_error *err)
+{
+	if (len > sizeof(l->copy))
+		return -EMSGSIZE;
+	memcpy(l->copy, raw, len);
+	return l2tp_msg_decode(l->copy, len, o, &l->msg, err);
+}
+
 /* An L2TPv3 SCCRQ: this listener speaks L2TPv2 only, and says so. */
 static void refuse_v3(struct l2tp_listener *l, const struct l2tp_header *h, const uint8_t *raw, size_t len,
 		      const struct sockaddr *from, socklen_t flen, const char *peer)
 {
 	struct l2tp_decode_opts o = {.no_validate = true};
 	uint32_t conn = 0;
-	memcpy(l->copy, raw, len);
-	if (l2tp_msg_decode(l->copy, len, &o, &l->msg, NULL) == 0) {
+	if (decode_copy(l, raw, len, &o, NULL) == 0) {
 		const struct l2tp_avp *a = l2tp_msg_find(&l->msg, L2TP_AVP_ASSIGNED_CONNECTION_ID);
 		conn = a ? l2tp_avp_u32(a) : 0;
 	}
@@ -213,8 +223,7 @@ static void ack_stopccn(struct l2tp_listener *l, const uint8_t *raw, size_t len,
 			const struct sockaddr *from, socklen_t flen)
 {
 	struct l2tp_decode_opts o = {.no_validate = true};
-	memcpy(l->copy, raw, len);
-	if (l2tp_msg_decode(l->copy, len, &o, &l->msg, NULL) != 0 || !l2tp_listener_may_answer(l))
+	if (decode_copy(l, raw, len, &o, NULL) != 0 || !l2tp_listener_may_answer(l))
 		return;
 	l2tp_msg_init(&l->out, h->version, L2TP_MSG_ZLB);
 	l->out.hdr.tunnel_id = assigned_tid(&l->msg, raw, h);
@@ -287,7 +296,7 @@ static void to_tunnel(struct l2tp_listener *l, uint8_t *buf, size_t len, const s
 		l2tp_channel_input(t->ch, buf, len);
 		return;
 	}
-	if (type == L2TP_MSG_STOPCCN && len <= sizeof(l->copy))
+	if (type == L2TP_MSG_STOPCCN)
 		ack_stopccn(l, buf, len, h, from, flen);
 }
 
@@ -438,14 +447,11 @@ void l2tp_listener_input(struct l2tp_listener *l, uint8_t *buf, size_t len, cons
 	if (h.version == 3) {
 		refuse_v3(l, &h, buf, len, from, flen, peer);
 	} else {
-		/* Decoded whole on a copy (unhiding changes it in place); the
-		 * tunnel's transport reads the original. */
 		struct l2tp_codec_error err;
 		const struct l2tp_tunnel_config *tc = &l->cfg.tunnel;
 		struct l2tp_decode_opts o = {.secret = tc->secret[0] ? (const uint8_t *)tc->secret : NULL,
 					     .secret_len = strlen(tc->secret)};
-		memcpy(l->copy, buf, len);
-		if (l2tp_msg_decode(l->copy, len, &o, &l->msg, &err) != 0)
+		if (decode_copy(l, buf, len, &o, &err) != 0)
 			refuse_malformed(l, &h, buf, &err, from, flen, peer);
 		else
 			on_sccrq(l, buf, len, &h, from, flen, peer);

@@ -7,6 +7,7 @@
 #include <sys/random.h>
 
 #include "l2tp/codec.h"
+#include "util.h"
 
 #define END 0xffffu
 #define T_BIT 0x8000u
@@ -202,30 +203,6 @@ static void answer(struct l2tp_codec_error *err, uint16_t msg_type, uint16_t err
 	err->error_code = error_code;
 }
 
-static uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 /* The control header: T, L and S set, O and P clear; 12 bytes, plus the
  * zero session ID that leads an L2TPv3 control message over IP. */
 static int control_header(const uint8_t *buf, size_t len, bool over_ip, struct l2tp_header *h,
@@ -236,14 +213,14 @@ static int control_header(const uint8_t *buf, size_t len, bool over_ip, struct l
 	if (over_ip) {
 		if (len < 4)
 			return fail(err, L2TP_CODEC_TRUNCATED, 0, "truncated: %zu bytes, L2TPv3 over IP needs 4 for the session ID", len);
-		uint32_t sid = rd32(buf);
+		uint32_t sid = l2tp_get32(buf);
 		if (sid != 0)
 			return fail(err, L2TP_CODEC_BAD_CONTROL_BITS, 0,
 				    "session ID %u is not 0: a data message, not a control message", sid);
 	}
 	if (len < base + 2)
 		return fail(err, L2TP_CODEC_TRUNCATED, base, "truncated header: %zu bytes", len);
-	uint16_t flags = rd16(buf + base);
+	uint16_t flags = l2tp_get16(buf + base);
 	h->version = flags & 0x0f;
 	if (h->version != 2 && h->version != 3)
 		return fail(err, L2TP_CODEC_BAD_VERSION, base, "version %u is not supported (accepted: 2, 3)", h->version);
@@ -260,7 +237,7 @@ static int control_header(const uint8_t *buf, size_t len, bool over_ip, struct l
 	if (len < base + 12)
 		return fail(err, L2TP_CODEC_TRUNCATED, base, "truncated header: %zu bytes, a control header needs %zu", len,
 			    base + 12);
-	h->length = rd16(buf + base + 2);
+	h->length = l2tp_get16(buf + base + 2);
 	if (h->length > len - base)
 		return fail(err, L2TP_CODEC_BAD_LENGTH, base + 2, "length field %u exceeds the %zu bytes of the datagram",
 			    h->length, len - base);
@@ -268,13 +245,13 @@ static int control_header(const uint8_t *buf, size_t len, bool over_ip, struct l
 		return fail(err, L2TP_CODEC_BAD_LENGTH, base + 2, "length field %u is shorter than the 12-byte header",
 			    h->length);
 	if (h->version == 2) {
-		h->tunnel_id = rd16(buf + base + 4);
-		h->session_id = rd16(buf + base + 6);
+		h->tunnel_id = l2tp_get16(buf + base + 4);
+		h->session_id = l2tp_get16(buf + base + 6);
 	} else {
-		h->tunnel_id = rd32(buf + base + 4);
+		h->tunnel_id = l2tp_get32(buf + base + 4);
 	}
-	h->ns = rd16(buf + base + 8);
-	h->nr = rd16(buf + base + 10);
+	h->ns = l2tp_get16(buf + base + 8);
+	h->nr = l2tp_get16(buf + base + 10);
 	h->header_len = base + 12;
 	return 0;
 }
@@ -288,9 +265,9 @@ int l2tp_msg_peek(const uint8_t *buf, size_t len, bool over_ip, struct l2tp_head
 	*type = L2TP_MSG_UNKNOWN;
 	if (off == end)
 		*type = L2TP_MSG_ZLB;
-	else if (end - off >= 8 && (rd16(buf + off) & (AVP_H | AVP_LEN)) == 8 && rd16(buf + off + 2) == 0 &&
-		 rd16(buf + off + 4) == L2TP_AVP_MESSAGE_TYPE)
-		*type = rd16(buf + off + 6);
+	else if (end - off >= 8 && (l2tp_get16(buf + off) & (AVP_H | AVP_LEN)) == 8 && l2tp_get16(buf + off + 2) == 0 &&
+		 l2tp_get16(buf + off + 4) == L2TP_AVP_MESSAGE_TYPE)
+		*type = l2tp_get16(buf + off + 6);
 	return 0;
 }
 
@@ -340,11 +317,11 @@ int l2tp_msg_decode(uint8_t *buf, size_t len, const struct l2tp_decode_opts *opt
 		if (left < 6)
 			return fail(err, L2TP_CODEC_AVP_OVERRUN, off,
 				    "AVP header runs past the message end: %zu bytes left, a header needs 6", left);
-		uint16_t w = rd16(buf + off);
+		uint16_t w = l2tp_get16(buf + off);
 		uint16_t alen = w & AVP_LEN;
 		struct l2tp_avp a = {
-			.vendor = rd16(buf + off + 2),
-			.type = rd16(buf + off + 4),
+			.vendor = l2tp_get16(buf + off + 2),
+			.type = l2tp_get16(buf + off + 4),
 			.mandatory = w & AVP_M,
 			.hidden = w & AVP_H,
 			.offset = off,
@@ -389,7 +366,7 @@ int l2tp_msg_decode(uint8_t *buf, size_t len, const struct l2tp_decode_opts *opt
 			if (l2tp_avp_unhide(a.type, opts->secret, opts->secret_len, rv, rv_len, val, a.len, &orig) != 0) {
 				rc = fail(err, L2TP_CODEC_HIDDEN_BAD_LENGTH, off,
 					  "hidden AVP type %u: decrypted length %u does not fit its %u bytes (wrong secret?)",
-					  a.type, a.len >= 2 ? rd16(val) : 0, a.len >= 2 ? a.len - 2 : 0);
+					  a.type, a.len >= 2 ? l2tp_get16(val) : 0, a.len >= 2 ? a.len - 2 : 0);
 				answer(err, msg->type, L2TP_ERROR_BAD_LENGTH);
 				return rc;
 			}
@@ -410,7 +387,7 @@ int l2tp_msg_decode(uint8_t *buf, size_t len, const struct l2tp_decode_opts *opt
 			return rc;
 		}
 		if (msg->navps == 0) {
-			msg->type = rd16(val);
+			msg->type = l2tp_get16(val);
 			mtype_mandatory = a.mandatory;
 			if (!msg_info(msg->type) || msg->type == L2TP_MSG_ZLB) {
 				rc = fail(err, L2TP_CODEC_BAD_MSGTYPE, off, "unknown message type %u%s", msg->type,
@@ -517,14 +494,14 @@ static int add_scratch(struct l2tp_msg *msg, uint16_t type, bool mandatory, cons
 int l2tp_msg_add_u16(struct l2tp_msg *msg, uint16_t type, bool mandatory, uint16_t v)
 {
 	uint8_t b[2];
-	wr16(b, v);
+	l2tp_put16(b, v);
 	return add_scratch(msg, type, mandatory, b, 2);
 }
 
 int l2tp_msg_add_u32(struct l2tp_msg *msg, uint16_t type, bool mandatory, uint32_t v)
 {
 	uint8_t b[4];
-	wr32(b, v);
+	l2tp_put32(b, v);
 	return add_scratch(msg, type, mandatory, b, 4);
 }
 
@@ -542,8 +519,8 @@ int l2tp_msg_add_result(struct l2tp_msg *msg, uint16_t result, uint16_t error, c
 	size_t mlen = message ? strlen(message) : 0;
 	if (mlen > sizeof(v) - 4)
 		mlen = sizeof(v) - 4;
-	wr16(v, result);
-	wr16(v + 2, error);
+	l2tp_put16(v, result);
+	l2tp_put16(v + 2, error);
 	if (mlen)
 		memcpy(v + 4, message, mlen);
 	return add_scratch(msg, L2TP_AVP_RESULT_CODE, true, v, (uint16_t)(4 + mlen));
@@ -558,9 +535,9 @@ static int put_avp(uint8_t *buf, size_t buflen, size_t *off, bool mandatory, boo
 			    len, AVP_LEN - 6 - (hidden ? 2 : 0));
 	if (*off + total > buflen)
 		return fail(err, L2TP_CODEC_NO_SPACE, *off, "no room for AVP type %u", type);
-	wr16(buf + *off, (uint16_t)((mandatory ? AVP_M : 0) | (hidden ? AVP_H : 0) | total));
-	wr16(buf + *off + 2, vendor);
-	wr16(buf + *off + 4, type);
+	l2tp_put16(buf + *off, (uint16_t)((mandatory ? AVP_M : 0) | (hidden ? AVP_H : 0) | total));
+	l2tp_put16(buf + *off + 2, vendor);
+	l2tp_put16(buf + *off + 4, type);
 	if (len)
 		memcpy(buf + *off + 6, value, len);
 	*off += total;
@@ -598,22 +575,22 @@ int l2tp_msg_encode(const struct l2tp_msg *msg, const struct l2tp_encode_opts *o
 	if (buflen < off)
 		return fail(err, L2TP_CODEC_NO_SPACE, 0, "no room for the header");
 	if (opts->over_ip)
-		wr32(buf, 0);
-	wr16(buf + base, (uint16_t)(T_BIT | L_BIT | S_BIT | h->version));
+		l2tp_put32(buf, 0);
+	l2tp_put16(buf + base, (uint16_t)(T_BIT | L_BIT | S_BIT | h->version));
 	if (h->version == 2) {
-		wr16(buf + base + 4, (uint16_t)h->tunnel_id);
-		wr16(buf + base + 6, (uint16_t)h->session_id);
+		l2tp_put16(buf + base + 4, (uint16_t)h->tunnel_id);
+		l2tp_put16(buf + base + 6, (uint16_t)h->session_id);
 	} else {
-		wr32(buf + base + 4, h->tunnel_id);
+		l2tp_put32(buf + base + 4, h->tunnel_id);
 	}
-	wr16(buf + base + 8, h->ns);
-	wr16(buf + base + 10, h->nr);
+	l2tp_put16(buf + base + 8, h->ns);
+	l2tp_put16(buf + base + 10, h->nr);
 
 	bool need_mtype = msg->type != L2TP_MSG_ZLB &&
 			  (msg->navps == 0 || msg->avps[0].vendor != 0 || msg->avps[0].type != L2TP_AVP_MESSAGE_TYPE);
 	if (need_mtype) {
 		uint8_t v[2];
-		wr16(v, msg->type);
+		l2tp_put16(v, msg->type);
 		rc = put_avp(buf, buflen, &off, true, false, 0, L2TP_AVP_MESSAGE_TYPE, v, 2, err);
 		if (rc)
 			return rc;
@@ -653,7 +630,7 @@ int l2tp_msg_encode(const struct l2tp_msg *msg, const struct l2tp_encode_opts *o
 		if ((size_t)a->len + 2 > sizeof(plain) - 6)
 			return fail(err, L2TP_CODEC_BAD_INPUT, off, "AVP type %u value of %u bytes is too long to hide",
 				    a->type, a->len);
-		wr16(plain, a->len);
+		l2tp_put16(plain, a->len);
 		memcpy(plain + 2, a->value, a->len);
 		l2tp_avp_hide(a->type, opts->secret, opts->secret_len, rv, rv_len, plain, (size_t)a->len + 2);
 		rc = put_avp(buf, buflen, &off, a->mandatory, true, a->vendor, a->type, plain, (size_t)a->len + 2, err);
@@ -662,7 +639,7 @@ int l2tp_msg_encode(const struct l2tp_msg *msg, const struct l2tp_encode_opts *o
 	}
 	if (off - base > 0xffff)
 		return fail(err, L2TP_CODEC_BAD_INPUT, off, "message of %zu bytes is longer than 65535", off - base);
-	wr16(buf + base + 2, (uint16_t)(off - base));
+	l2tp_put16(buf + base + 2, (uint16_t)(off - base));
 	*outlen = off;
 	return 0;
 }
@@ -684,14 +661,14 @@ int l2tp_data_decode(const uint8_t *buf, size_t len, bool over_ip, const struct 
 		if (len < 4)
 			return fail(err, L2TP_CODEC_TRUNCATED, 0, "truncated: %zu bytes, a session ID needs 4", len);
 		d->hdr.version = 3;
-		d->hdr.session_id = rd32(buf);
+		d->hdr.session_id = l2tp_get32(buf);
 		if (d->hdr.session_id == 0)
 			return fail(err, L2TP_CODEC_BAD_CONTROL_BITS, 0, "session ID 0: a control message, not data");
 		off = 4;
 	} else {
 		if (len < 2)
 			return fail(err, L2TP_CODEC_TRUNCATED, 0, "truncated header: %zu bytes", len);
-		uint16_t flags = rd16(buf);
+		uint16_t flags = l2tp_get16(buf);
 		struct l2tp_header *h = &d->hdr;
 		h->version = flags & 0x0f;
 		if (flags & T_BIT)
@@ -699,7 +676,7 @@ int l2tp_data_decode(const uint8_t *buf, size_t len, bool over_ip, const struct 
 		if (h->version == 3) {
 			if (len < 8)
 				return fail(err, L2TP_CODEC_TRUNCATED, 0, "truncated header: %zu bytes, L2TPv3 data needs 8", len);
-			h->session_id = rd32(buf + 4);
+			h->session_id = l2tp_get32(buf + 4);
 			if (h->session_id == 0)
 				return fail(err, L2TP_CODEC_BAD_CONTROL_BITS, 4, "session ID 0 is reserved (RFC 3931 section 4.1)");
 			off = 8;
@@ -714,7 +691,7 @@ int l2tp_data_decode(const uint8_t *buf, size_t len, bool over_ip, const struct 
 					    len, need);
 			off = 2;
 			if (h->has_length) {
-				h->length = rd16(buf + off);
+				h->length = l2tp_get16(buf + off);
 				if (h->length > len)
 					return fail(err, L2TP_CODEC_BAD_LENGTH, off,
 						    "length field %u exceeds the %zu bytes of the datagram", h->length, len);
@@ -724,16 +701,16 @@ int l2tp_data_decode(const uint8_t *buf, size_t len, bool over_ip, const struct 
 				len = h->length;
 				off += 2;
 			}
-			h->tunnel_id = rd16(buf + off);
-			h->session_id = rd16(buf + off + 2);
+			h->tunnel_id = l2tp_get16(buf + off);
+			h->session_id = l2tp_get16(buf + off + 2);
 			off += 4;
 			if (h->has_seq) {
-				h->ns = rd16(buf + off);
-				h->nr = rd16(buf + off + 2);
+				h->ns = l2tp_get16(buf + off);
+				h->nr = l2tp_get16(buf + off + 2);
 				off += 4;
 			}
 			if (h->has_offset) {
-				h->offset_size = rd16(buf + off);
+				h->offset_size = l2tp_get16(buf + off);
 				off += 2;
 				if (h->offset_size > len - off)
 					return fail(err, L2TP_CODEC_BAD_LENGTH, off - 2,
@@ -762,7 +739,7 @@ int l2tp_data_decode(const uint8_t *buf, size_t len, bool over_ip, const struct 
 	if (p->l2spec_default) {
 		d->has_l2spec = true;
 		d->l2spec_seq = buf[off] & 0x40;
-		d->l2spec_ns = rd32(buf + off) & 0xffffff;
+		d->l2spec_ns = l2tp_get32(buf + off) & 0xffffff;
 		off += 4;
 	}
 	d->hdr.header_len = off;
@@ -789,22 +766,22 @@ int l2tp_data_encode(const struct l2tp_data *d, bool over_ip, uint8_t *buf, size
 			return fail(err, L2TP_CODEC_BAD_INPUT, 0, "data message longer than 65535 bytes");
 		flags |= (h->has_length ? L_BIT : 0) | (h->has_seq ? S_BIT : 0) | (h->has_offset ? O_BIT : 0) |
 			 (h->priority ? P_BIT : 0);
-		wr16(buf, flags);
+		l2tp_put16(buf, flags);
 		off = 2;
 		if (h->has_length) {
-			wr16(buf + off, (uint16_t)(need + d->payload_len));
+			l2tp_put16(buf + off, (uint16_t)(need + d->payload_len));
 			off += 2;
 		}
-		wr16(buf + off, (uint16_t)h->tunnel_id);
-		wr16(buf + off + 2, (uint16_t)h->session_id);
+		l2tp_put16(buf + off, (uint16_t)h->tunnel_id);
+		l2tp_put16(buf + off + 2, (uint16_t)h->session_id);
 		off += 4;
 		if (h->has_seq) {
-			wr16(buf + off, h->ns);
-			wr16(buf + off + 2, h->nr);
+			l2tp_put16(buf + off, h->ns);
+			l2tp_put16(buf + off + 2, h->nr);
 			off += 4;
 		}
 		if (h->has_offset) {
-			wr16(buf + off, h->offset_size);
+			l2tp_put16(buf + off, h->offset_size);
 			off += 2;
 			memset(buf + off, 0, h->offset_size);
 			off += h->offset_size;
@@ -818,17 +795,17 @@ int l2tp_data_encode(const struct l2tp_data *d, bool over_ip, uint8_t *buf, size
 		if (buflen < need + d->payload_len)
 			return fail(err, L2TP_CODEC_NO_SPACE, 0, "no room for %zu bytes", need + d->payload_len);
 		if (!over_ip) {
-			wr16(buf, 3);
-			wr16(buf + 2, 0);
+			l2tp_put16(buf, 3);
+			l2tp_put16(buf + 2, 0);
 			off = 4;
 		}
-		wr32(buf + off, h->session_id);
+		l2tp_put32(buf + off, h->session_id);
 		off += 4;
 		if (d->cookie_len)
 			memcpy(buf + off, d->cookie, d->cookie_len);
 		off += d->cookie_len;
 		if (d->has_l2spec) {
-			wr32(buf + off, (d->l2spec_seq ? 0x40000000u : 0) | (d->l2spec_ns & 0xffffff));
+			l2tp_put32(buf + off, (d->l2spec_seq ? 0x40000000u : 0) | (d->l2spec_ns & 0xffffff));
 			off += 4;
 		}
 	} else {

@@ -656,12 +656,8 @@ void l2tp_session_setup_expired(struct l2tp_session *s)
 	struct l2tp_tunnel *t = s->tunnel;
 	char why[200], took[32];
 	const char *missing;
-	uint32_t ms = t->cfg.setup_timeout_ms;
 	struct l2tp_result res = {.has_error_code = true};
-	if (ms % 1000 == 0)
-		snprintf(took, sizeof(took), "%u s", ms / 1000);
-	else
-		snprintf(took, sizeof(took), "%u ms", ms);
+	l2tp_format_ms(t->cfg.setup_timeout_ms, took, sizeof(took));
 	switch (s->state) {
 	case SS_WAIT_TUNNEL: missing = "the tunnel did not come up"; break;
 	case SS_WAIT_REPLY: missing = "no ICRP from the LNS"; break;

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
+
 #define DEFAULT_TX_WINDOW 4
 #define DEFAULT_RETRY_MS 1000
 #define DEFAULT_RETRY_CAP_MS 8000
@@ -74,12 +76,6 @@ static uint64_t min64(uint64_t a, uint64_t b)
 static size_t hdr_base(const struct l2tp_transport *t)
 {
 	return t->cfg.over_ip ? 4 : 0;
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
 }
 
 struct l2tp_transport *l2tp_transport_new(const struct l2tp_transport_config *cfg,
@@ -186,7 +182,7 @@ static void wire(struct l2tp_transport *t, uint8_t *buf, size_t len)
  * have received, so a pending ZLB is no longer needed. */
 static void transmit(struct l2tp_transport *t, struct txmsg *m)
 {
-	put16(m->buf + hdr_base(t) + 10, t->expected);
+	l2tp_put16(m->buf + hdr_base(t) + 10, t->expected);
 	t->ack_deadline = L2TP_NEVER;
 	wire(t, m->buf, m->len);
 }
@@ -289,17 +285,17 @@ static void send_zlb(struct l2tp_transport *t)
 	uint8_t buf[16];
 	size_t b = hdr_base(t);
 	memset(buf, 0, sizeof(buf));
-	put16(buf + b, (uint16_t)(0xc800 | t->cfg.version));
-	put16(buf + b + 2, 12);
+	l2tp_put16(buf + b, (uint16_t)(0xc800 | t->cfg.version));
+	l2tp_put16(buf + b + 2, 12);
 	if (t->cfg.version == 2) {
-		put16(buf + b + 4, (uint16_t)t->peer_id);
+		l2tp_put16(buf + b + 4, (uint16_t)t->peer_id);
 	} else {
-		put16(buf + b + 4, (uint16_t)(t->peer_id >> 16));
-		put16(buf + b + 6, (uint16_t)t->peer_id);
+		l2tp_put16(buf + b + 4, (uint16_t)(t->peer_id >> 16));
+		l2tp_put16(buf + b + 6, (uint16_t)t->peer_id);
 	}
 	/* A ZLB carries the next Ns without consuming it. */
-	put16(buf + b + 8, t->next_ns);
-	put16(buf + b + 10, t->expected);
+	l2tp_put16(buf + b + 8, t->next_ns);
+	l2tp_put16(buf + b + 10, t->expected);
 	t->ack_deadline = L2TP_NEVER;
 	t->st.tx_zlbs++;
 	wire(t, buf, b + 12);

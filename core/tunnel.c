@@ -47,16 +47,6 @@ void l2tp_dp_tunnel_fill(const struct l2tp_tunnel *t, struct l2tp_dp_tunnel *out
 	out->fd = t->ch ? l2tp_channel_fd(t->ch) : -1;
 }
 
-/* "30 s" or "1500 ms". */
-static const char *duration(uint32_t ms, char *buf, size_t len)
-{
-	if (ms % 1000 == 0)
-		snprintf(buf, len, "%u s", ms / 1000);
-	else
-		snprintf(buf, len, "%u ms", ms);
-	return buf;
-}
-
 uint32_t l2tp_random_id(bool (*used)(void *arg, uint32_t id), void *arg)
 {
 	uint16_t r[8];
@@ -216,7 +206,7 @@ static void setup_expired(struct l2tp_tunnel *t)
 {
 	char why[300], took[32];
 	const char *missing;
-	duration(t->cfg.setup_timeout_ms, took, sizeof(took));
+	l2tp_format_ms(t->cfg.setup_timeout_ms, took, sizeof(took));
 	if (t->kind == L2TP_TUNNEL_DYNAMIC)
 		missing = "no SCCRP from the LNS";
 	else if (t->state == TS_IDLE)
@@ -668,20 +658,16 @@ static void d_recv(void *arg, struct l2tp_msg *m, const struct l2tp_codec_error 
 	held_recv(arg, m, err, lac_recv);
 }
 
-/* The LNS (RFC 2661 responder): SCCRQ -> SCCRP -> SCCCN. */
+/* The LNS (RFC 2661 responder): SCCRQ -> SCCRP -> SCCCN. The listener has
+ * refused what could only fail here (another protocol version, a
+ * challenge without a secret) before the tunnel was made. */
 static void on_sccrq(struct l2tp_tunnel *t, struct l2tp_msg *m)
 {
-	const struct l2tp_avp *pv = l2tp_msg_find(m, L2TP_AVP_PROTOCOL_VERSION);
 	const struct l2tp_avp *rws = l2tp_msg_find(m, L2TP_AVP_RECEIVE_WINDOW_SIZE);
 	const struct l2tp_avp *chal = l2tp_msg_find(m, L2TP_AVP_CHALLENGE);
 	uint8_t answer[16];
 
 	l2tp_transport_set_peer_id(l2tp_channel_transport(t->ch), t->cfg.ptid);
-	if (pv->value[0] != 1 || pv->value[1] != 0) {
-		tunnel_stop(t, L2TP_RESULT_STOPCCN_BAD_VERSION, 0, "protocol version 1.0 only",
-			    "LAC speaks another protocol version");
-		return;
-	}
 	if (rws && l2tp_avp_u16(rws))
 		l2tp_transport_set_peer_window(l2tp_channel_transport(t->ch), l2tp_avp_u16(rws));
 	if (chal && !answer_challenge(t, chal, L2TP_MSG_SCCRP, answer))

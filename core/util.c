@@ -30,3 +30,12 @@ char *l2tp_strdup(const char *s)
 {
 	return s ? strdup(s) : NULL;
 }
+
+const char *l2tp_format_ms(uint32_t ms, char *buf, size_t len)
+{
+	if (ms % 1000 == 0)
+		snprintf(buf, len, "%u s", ms / 1000);
+	else
+		snprintf(buf, len, "%u ms", ms);
+	return buf;
+}

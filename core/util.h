@@ -14,6 +14,8 @@ int l2tp_errf(char *err, size_t errlen, int rc, const char *fmt, ...)
 int l2tp_errprefix(char *err, size_t errlen, int rc, const char *prefix);
 /* strdup that tolerates NULL. */
 char *l2tp_strdup(const char *s);
+/* A duration for people: "30 s", or "1500 ms" when not whole seconds. */
+const char *l2tp_format_ms(uint32_t ms, char *buf, size_t len);
 
 struct sockaddr;
 /* Socket addresses (IPv4 and IPv6; other families never match). */

@@ -60,7 +60,6 @@ void l2tp_channel_input(struct l2tp_channel *ch, uint8_t *buf, size_t len);
  * its context for the StopCCN hold). */
 void l2tp_channel_set_ops(struct l2tp_channel *ch, const struct l2tp_channel_ops *ops, void *arg);
 void l2tp_channel_set_alarm(struct l2tp_channel *ch, uint64_t deadline);
-void l2tp_channel_set_local_id(struct l2tp_channel *ch, uint32_t id);
 struct l2tp_transport *l2tp_channel_transport(struct l2tp_channel *ch);
 /* The transport's counters, and the channel's rx_stray. */
 void l2tp_channel_stats(const struct l2tp_channel *ch, struct l2tp_transport_stats *out);
@@ -73,7 +72,6 @@ const struct sockaddr *l2tp_channel_peer(const struct l2tp_channel *ch, socklen_
 const struct sockaddr *l2tp_channel_local(const struct l2tp_channel *ch, socklen_t *len);
 bool l2tp_channel_connected(const struct l2tp_channel *ch);
 
-uint64_t l2tp_monotonic_ms(void);
 
 #ifdef __cplusplus
 }

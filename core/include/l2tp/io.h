@@ -58,6 +58,9 @@ struct l2tp_io_ops {
 	uint64_t (*now_ms)(void *arg);
 };
 
+/* The real clock: CLOCK_MONOTONIC in milliseconds. */
+uint64_t l2tp_monotonic_ms(void);
+
 /* ops NULL: real sockets on base. */
 struct l2tp_io *l2tp_io_new(struct event_base *base, const struct l2tp_io_ops *ops, void *arg);
 /* Every endpoint must be closed first. Accepts NULL. */
@@ -87,7 +90,6 @@ int l2tp_endpoint_open(struct l2tp_io *io, const struct l2tp_sock_req *req, cons
 		       void *arg, struct l2tp_endpoint **out, char *err, size_t errlen);
 /* Safe from inside the endpoint's own handlers. */
 void l2tp_endpoint_close(struct l2tp_endpoint *ep);
-void l2tp_endpoint_set_handler(struct l2tp_endpoint *ep, const struct l2tp_endpoint_ops *ops, void *arg);
 /* to NULL: the connected peer. */
 int l2tp_endpoint_send(struct l2tp_endpoint *ep, const uint8_t *buf, size_t len, const struct sockaddr *to,
 		       socklen_t to_len);
