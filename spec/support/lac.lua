@@ -2,7 +2,8 @@
 -- l2tp.udp socket (a fixed port if asked), keeps Ns/Nr per tunnel it opens,
 -- adopts the port each tunnel is answered from, and records what it hears.
 -- It answers nothing by itself: a spec says what to send and when.
-local l2tp = require "l2tp"
+local h = require "spec.support.helpers"
+local l2tp = h.l2tp
 local codec = l2tp.codec
 
 local LAC = {}
@@ -72,5 +73,14 @@ function LAC:sccrq(tid, extra, opts)
 end
 
 function LAC:sccrp(t) local _, m = self:got("SCCRP", t.tid); return m end
+
+-- Opens tunnel tid to the end of our part: SCCRQ, then (once the SCCRP has
+-- come, within timeout seconds, default 5) SCCCN. Returns the tunnel.
+function LAC:establish(tid, timeout)
+  local t = self:sccrq(tid)
+  assert(h.run_until(function() return self:sccrp(t) ~= nil end, timeout or 5), "no SCCRP for tunnel " .. tid)
+  self:send(t, "SCCCN")
+  return t
+end
 
 return LAC
