@@ -15,6 +15,64 @@
 struct event;
 struct l2tp_evq_item;
 
+/* The control connection's states and events (control.c), and the
+ * call's (call.c): what their tables are indexed by. */
+enum l2tp_cc_state {
+	L2TP_CC_IDLE,
+	L2TP_CC_WAIT_CTL_REPLY,
+	L2TP_CC_WAIT_CTL_CONN,
+	L2TP_CC_ESTABLISHED,
+	L2TP_CC_NSTATES,
+};
+
+enum l2tp_cc_event {
+	L2TP_CE_SCCRQ,
+	L2TP_CE_SCCRP,
+	L2TP_CE_SCCCN,
+	L2TP_CE_STOPCCN,
+	L2TP_CE_HELLO,
+	L2TP_CE_OCRQ,
+	L2TP_CE_OCRP,
+	L2TP_CE_OCCN,
+	L2TP_CE_ICRQ,
+	L2TP_CE_ICRP,
+	L2TP_CE_ICCN,
+	L2TP_CE_CDN,
+	L2TP_CE_WEN,
+	L2TP_CE_SLI,
+	L2TP_CE_OTHER,	   /* a message type neither role handles */
+	L2TP_CE_MALFORMED, /* a message that did not decode */
+	L2TP_CE_SETUP_TIMER,
+	L2TP_CE_NEVENTS,
+};
+
+enum l2tp_call_state {
+	L2TP_CS_WAIT_TUNNEL,
+	L2TP_CS_WAIT_REPLY,
+	L2TP_CS_WAIT_CONNECT,
+	L2TP_CS_ESTABLISHED,
+	L2TP_CS_NSTATES,
+};
+
+enum l2tp_call_event {
+	L2TP_SE_TUNNEL_UP,
+	L2TP_SE_ICRP,
+	L2TP_SE_ICCN,
+	L2TP_SE_OCRP,
+	L2TP_SE_OCCN,
+	L2TP_SE_CDN,
+	L2TP_SE_WEN,
+	L2TP_SE_SLI,
+	L2TP_SE_MALFORMED,
+	L2TP_SE_SETUP_TIMER,
+	L2TP_SE_NEVENTS,
+};
+
+/* Whose table a tunnel runs: a dynamic tunnel is the initiator (LAC), an
+ * accepted one the responder (LNS); quiescent ones have a table of their
+ * own, static ones no control channel at all. */
+enum l2tp_role { L2TP_ROLE_LAC, L2TP_ROLE_LNS, L2TP_ROLE_QUIESCENT };
+
 enum l2tp_obj_type { L2TP_OBJ_TUNNEL = 1, L2TP_OBJ_SESSION = 2, L2TP_OBJ_LISTENER = 3 };
 
 /* Common head of tunnels and sessions: what the handle table indexes. */
@@ -124,6 +182,7 @@ struct l2tp_tunnel {
 
 	struct l2tp_htable sessions_by_name;
 	struct l2tp_htable sessions_by_id;
+	struct l2tp_htable sessions_by_psid; /* calls the peer placed */
 	struct l2tp_session *sessions_head, *sessions_tail;
 	size_t nsessions;
 
@@ -136,8 +195,7 @@ struct l2tp_tunnel {
 
 	struct l2tp_channel *ch; /* quiescent and dynamic tunnels */
 
-	/* dynamic tunnels (RFC 2661 initiator) */
-	enum { TS_IDLE, TS_WAIT_CTL_REPLY, TS_WAIT_CTL_CONN, TS_ESTABLISHED } state;
+	enum l2tp_cc_state state; /* the control connection's (static ones: established) */
 	struct l2tp_listener *listener; /* accepted tunnels, while it lives */
 	bool challenged;		/* we sent a Challenge (LNS) */
 	l2tp_ocrq_fn ocrq_hook;		/* LAC: accepts outgoing calls */
@@ -153,7 +211,8 @@ struct l2tp_session {
 	struct l2tp_session_config cfg;
 	char ifname[L2TP_IFNAME_MAX];
 
-	struct l2tp_hnode by_name, by_id, by_v3_id;
+	struct l2tp_hnode by_name, by_id, by_v3_id, by_psid;
+	bool psid_indexed;
 	struct l2tp_session *prev, *next;
 
 	bool dp_created;
@@ -166,8 +225,7 @@ struct l2tp_session {
 	uint64_t setup_deadline;
 	struct l2tp_session *call_prev, *call_next;
 
-	/* dynamic sessions (RFC 2661 LAC, incoming call) */
-	enum { SS_WAIT_TUNNEL, SS_WAIT_REPLY, SS_WAIT_CONNECT, SS_ESTABLISHED } state;
+	enum l2tp_call_state state; /* dynamic sessions: the call's */
 	int ppp_fd;		 /* PPPoL2TP socket, or -1 */
 	struct l2tp_proc *pppd;	 /* running for this session, or NULL */
 };
@@ -214,12 +272,6 @@ struct l2tp_tunnel *l2tp_tunnel_by_id(struct l2tp_context *ctx, uint32_t tid);
 /* tunnel.c: sends a message on the tunnel's control channel (header IDs
  * filled in from the tunnel and session s, if any). */
 int l2tp_tunnel_send(struct l2tp_tunnel *t, const struct l2tp_session *s, struct l2tp_msg *m);
-/* A fresh random 16-bit ID, not 0, for which used() is false; 0 when
- * every ID is in use. */
-uint32_t l2tp_random_id(bool (*used)(void *arg, uint32_t id), void *arg);
-/* Reads a Result Code AVP into res (absent: result 0). */
-void l2tp_result_from_msg(const struct l2tp_msg *m, struct l2tp_result *res);
-
 /* tunnel.c: an LNS accepts a tunnel whose first datagram (an SCCRQ, with
  * the LAC's tunnel ID peer_tid) is buf; same_port: its socket shares the
  * listener's port, else it answers from a port of its own. */
@@ -228,46 +280,118 @@ int l2tp_tunnel_accept(struct l2tp_listener *l, const struct sockaddr *peer, soc
 /* tunnel.c: sends one StopCCN and frees the tunnel without a StopCCN hold
  * (a pending tunnel the listener evicts to make room). */
 void l2tp_tunnel_evict(struct l2tp_tunnel *t, const char *reason);
+/* tunnel.c: dynamic and accepted tunnels carry calls. */
+bool l2tp_tunnel_has_calls(const struct l2tp_tunnel *t);
+/* tunnel.c: whether the peer has acknowledged anything we sent (a LAC
+ * that answers, not a forged address). */
+bool l2tp_tunnel_heard_back(const struct l2tp_tunnel *t);
+/* tunnel.c: keeps the tunnel's memory while a handler that may close it
+ * runs; the last release frees a tunnel that went meanwhile. */
+void l2tp_tunnel_hold(struct l2tp_tunnel *t);
+void l2tp_tunnel_release(struct l2tp_tunnel *t);
+/* tunnel.c: the tunnel's alarm, from its own setup deadline and the
+ * first of its calls'. */
+void l2tp_tunnel_update_alarm(struct l2tp_tunnel *t);
+void l2tp_tunnel_call_setup_start(struct l2tp_tunnel *t, struct l2tp_session *s);
+void l2tp_tunnel_call_setup_done(struct l2tp_tunnel *t, struct l2tp_session *s);
 
 /* listener.c: the accepted tunnel t is made, established, or gone. */
 int l2tp_listener_tunnel_added(struct l2tp_listener *l, struct l2tp_tunnel *t);
 void l2tp_listener_tunnel_up(struct l2tp_listener *l, struct l2tp_tunnel *t);
 void l2tp_listener_tunnel_gone(struct l2tp_listener *l, struct l2tp_tunnel *t);
-/* listener.c: a call on an accepted tunnel is admitted or gone. */
-void l2tp_listener_call_added(struct l2tp_listener *l);
-void l2tp_listener_call_gone(struct l2tp_listener *l);
-void l2tp_listener_call_refused(struct l2tp_listener *l);
+/* listener.c: admission of a call on an accepted tunnel (l NULL: a
+ * tunnel whose listener is gone admits everything): its limits, then the
+ * script's hook, which may set cfg. Non-zero: refused, with the CDN's
+ * result in v. */
+int l2tp_listener_admit_call(struct l2tp_listener *l, const struct l2tp_call_request *req,
+			     struct l2tp_session_config *cfg, struct l2tp_verdict *v);
+/* listener.c: an admitted call's session is made, or a session is gone
+ * (counted only if it was admitted). */
+void l2tp_listener_call_added(struct l2tp_listener *l, struct l2tp_session *s);
+void l2tp_listener_call_gone(struct l2tp_listener *l, struct l2tp_session *s);
+/* listener.c: an accepted tunnel did not come up in time. */
+void l2tp_listener_setup_timeout(struct l2tp_listener *l);
 /* listener.c: takes a token for a datagram to a LAC that has not shown it
  * is there (a refusal, an eviction's StopCCN); false when the rate limit
  * says to send nothing. */
 bool l2tp_listener_may_answer(struct l2tp_listener *l);
-/* tunnel.c: whether the peer has acknowledged anything we sent (a LAC
- * that answers, not a forged address). */
-bool l2tp_tunnel_heard_back(const struct l2tp_tunnel *t);
 /* listener.c: a datagram for the listener that arrived elsewhere. */
 void l2tp_listener_input(struct l2tp_listener *l, uint8_t *buf, size_t len, const struct sockaddr *from,
 			 socklen_t from_len);
 void l2tp_listener_close_all(struct l2tp_context *ctx);
 
-/* session.c */
-/* An ICRQ on an LNS tunnel: admission, then ICRP. */
-void l2tp_session_incoming(struct l2tp_tunnel *t, struct l2tp_msg *m);
-/* An OCRQ on a LAC tunnel whose script accepts outgoing calls. */
-void l2tp_session_outgoing(struct l2tp_tunnel *t, struct l2tp_msg *m);
-void l2tp_session_destroy(struct l2tp_session *s, const char *reason, const struct l2tp_result *result);
-/* Takes the session down; tell_peer sends a CDN with result first. */
-void l2tp_session_down(struct l2tp_session *s, const char *reason, const struct l2tp_result *result, bool tell_peer);
-/* The tunnel is established: pending calls go out. */
-void l2tp_session_tunnel_up(struct l2tp_session *s);
-/* A message for this session arrived on the control channel. */
-void l2tp_session_recv(struct l2tp_session *s, struct l2tp_msg *m, const struct l2tp_codec_error *err);
-struct l2tp_session *l2tp_session_by_id(struct l2tp_tunnel *t, uint32_t sid);
-/* A call's setup timer ran out (the tunnel's alarm found it due). */
-void l2tp_session_setup_expired(struct l2tp_session *s);
+/* control.c: the control connection's state machine. */
+enum l2tp_role l2tp_tunnel_role(const struct l2tp_tunnel *t);
+/* A LAC's first step: SCCRQ, and wait-ctl-reply. */
+void l2tp_control_open(struct l2tp_tunnel *t);
+/* A message (or, with err, one that did not decode) from the channel. */
+void l2tp_control_input(struct l2tp_tunnel *t, const struct l2tp_msg *m, const struct l2tp_codec_error *err);
+/* One event through the role's table; m and err as the event needs. */
+void l2tp_control_event(struct l2tp_tunnel *t, enum l2tp_cc_event ev, const struct l2tp_msg *m,
+			const struct l2tp_codec_error *err);
+/* StopCCN, then down with the StopCCN hold. */
+void l2tp_control_stop(struct l2tp_tunnel *t, uint16_t result, uint16_t error, const char *msg, const char *reason);
+/* One StopCCN (within the listener's answer budget), down without a hold. */
+void l2tp_control_drop(struct l2tp_tunnel *t, uint16_t result, uint16_t error, const char *msg, const char *reason);
+enum l2tp_cc_event l2tp_cc_event_of(uint16_t msg_type);
+const char *l2tp_cc_state_name(enum l2tp_cc_state s);
+const char *l2tp_cc_event_name(enum l2tp_cc_event e);
+/* The states a role's table has rows for. */
+const enum l2tp_cc_state *l2tp_control_states(enum l2tp_role role, size_t *n);
 
-/* tunnel.c: the tunnel's list of calls in setup, whose first deadline is
- * the tunnel's alarm. */
-void l2tp_tunnel_call_setup_start(struct l2tp_tunnel *t, struct l2tp_session *s);
-void l2tp_tunnel_call_setup_done(struct l2tp_tunnel *t, struct l2tp_session *s);
+/* call.c: the call's state machine. */
+void l2tp_call_event(struct l2tp_session *s, enum l2tp_call_event ev, const struct l2tp_msg *m,
+		     const struct l2tp_codec_error *err);
+/* A LAC's new call: wait-tunnel, or its ICRQ at once on an established
+ * tunnel. */
+void l2tp_call_place(struct l2tp_session *s);
+/* An ICRQ at an LNS; an OCRQ at a LAC whose script takes outgoing calls. */
+void l2tp_call_incoming(struct l2tp_tunnel *t, const struct l2tp_msg *m);
+void l2tp_call_outgoing(struct l2tp_tunnel *t, const struct l2tp_msg *m);
+/* A CDN to the peer's session peer_sid, with no session of ours. */
+void l2tp_call_refuse(struct l2tp_tunnel *t, uint32_t peer_sid, const struct l2tp_verdict *v);
+/* CDN (result NULL: administrative) once the peer knows the call, then
+ * the session goes. */
+void l2tp_call_hangup(struct l2tp_session *s, const char *reason, const struct l2tp_result *result);
+enum l2tp_call_event l2tp_call_event_of(uint16_t msg_type);
+const char *l2tp_call_state_name(enum l2tp_call_state s);
+const char *l2tp_call_event_name(enum l2tp_call_event e);
+const enum l2tp_call_state *l2tp_call_states(enum l2tp_role role, size_t *n);
+
+/* session.c: the object. */
+struct l2tp_session *l2tp_session_by_id(struct l2tp_tunnel *t, uint32_t sid);
+struct l2tp_session *l2tp_session_by_peer_id(struct l2tp_tunnel *t, uint32_t psid);
+/* A session for a call the peer placed (ID peer_sid), named prefix and
+ * our random ID; cfg gets both IDs. */
+int l2tp_session_answered(struct l2tp_tunnel *t, uint32_t peer_sid, struct l2tp_session_config *cfg,
+			  const char *prefix, struct l2tp_session **out);
+/* Takes the session down and frees it; the peer is not told. */
+void l2tp_session_destroy(struct l2tp_session *s, const char *reason, const struct l2tp_result *result);
+
+/* pppd.c */
+int l2tp_pppd_start(struct l2tp_session *s, char *err, size_t errlen);
+void l2tp_pppd_stop(struct l2tp_session *s);
+
+/* messages.c: one builder per control message; the header's IDs are the
+ * sender's to fill. */
+#define L2TP_CHALLENGE_LEN 16
+void l2tp_build_sccrq(struct l2tp_msg *m, const struct l2tp_tunnel_config *c, const uint8_t *challenge);
+void l2tp_build_sccrp(struct l2tp_msg *m, const struct l2tp_tunnel_config *c, const uint8_t *challenge,
+		      const uint8_t *response);
+void l2tp_build_scccn(struct l2tp_msg *m, const uint8_t *response);
+/* tid 0 in L2TPv3: no Assigned Control Connection ID (a refusal before
+ * we have one). */
+void l2tp_build_stopccn(struct l2tp_msg *m, uint8_t version, uint32_t tid, uint16_t result, uint16_t error,
+			const char *text);
+void l2tp_build_icrq(struct l2tp_msg *m, uint32_t sid, uint32_t serial, bool hide);
+/* ICRP, OCRP. */
+void l2tp_build_call_reply(struct l2tp_msg *m, uint16_t type, uint32_t sid, bool hide);
+/* ICCN, OCCN. */
+void l2tp_build_call_connected(struct l2tp_msg *m, uint16_t type, uint32_t framing_caps, bool seqnum);
+void l2tp_build_cdn(struct l2tp_msg *m, uint32_t sid, uint16_t result, uint16_t error, const char *text);
+/* A Result Code AVP into res (absent: result 0). */
+void l2tp_result_from_msg(const struct l2tp_msg *m, struct l2tp_result *res);
+void l2tp_result_from_view(const struct l2tp_result_view *v, struct l2tp_result *res);
+void l2tp_result_set(struct l2tp_result *res, uint16_t result, uint16_t error, const char *msg);
 
 #endif

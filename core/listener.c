@@ -132,13 +132,11 @@ static void refuse(struct l2tp_listener *l, const struct l2tp_header *h, const s
 {
 	if (!l2tp_listener_may_answer(l))
 		return;
-	l2tp_msg_init(&l->out, h->version, L2TP_MSG_STOPCCN);
+	/* Our tunnel ID is 0: there is no tunnel. */
+	l2tp_build_stopccn(&l->out, h->version, 0, result, error, text);
 	l->out.hdr.tunnel_id = peer_tid;
 	l->out.hdr.ns = 0;
 	l->out.hdr.nr = (uint16_t)(h->ns + 1);
-	if (h->version == 2)
-		l2tp_msg_add_u16(&l->out, L2TP_AVP_ASSIGNED_TUNNEL_ID, true, 0);
-	l2tp_msg_add_result(&l->out, result, error, text);
 	send_out(l, to, tolen);
 }
 
@@ -269,7 +267,7 @@ static bool tie_break(struct l2tp_listener *l, const struct l2tp_msg *m, const s
 	if (!theirs || theirs->len != 8)
 		return false;
 	for (struct l2tp_tunnel *t = l->ctx->tunnels_head; t; t = t->next) {
-		if (t->kind != L2TP_TUNNEL_DYNAMIC || t->state != TS_WAIT_CTL_REPLY || t->closing ||
+		if (t->kind != L2TP_TUNNEL_DYNAMIC || t->state != L2TP_CC_WAIT_CTL_REPLY || t->closing ||
 		    !l2tp_addr_same_host((struct sockaddr *)&t->peer, from))
 			continue;
 		int cmp = t->cfg.has_tie_breaker ? memcmp(t->cfg.tie_breaker, theirs->value, 8) : 1;
@@ -642,24 +640,54 @@ void l2tp_listener_tunnel_gone(struct l2tp_listener *l, struct l2tp_tunnel *t)
 	t->listener = NULL;
 }
 
-void l2tp_listener_call_added(struct l2tp_listener *l)
+int l2tp_listener_admit_call(struct l2tp_listener *l, const struct l2tp_call_request *req,
+			     struct l2tp_session_config *cfg, struct l2tp_verdict *v)
+{
+	struct l2tp_tunnel *t = req->tunnel;
+	if (!l)
+		return 0;
+	if (l->cfg.max_sessions && l->nsessions >= l->cfg.max_sessions) {
+		l->stats.calls_refused++;
+		v->result_code = L2TP_RESULT_CDN_NO_FACILITIES_TEMP;
+		v->error_code = L2TP_ERROR_NO_RESOURCES;
+		snprintf(v->message, sizeof(v->message), "too many sessions");
+		l2tp_tlog(t, L2TP_LOG_WARN, "refusing a call: max_sessions limit reached (%u)", l->cfg.max_sessions);
+		return -EBUSY;
+	}
+	if (!l->cfg.on_call)
+		return 0;
+	int rc = l->cfg.on_call(l->cfg.hook_arg, l, req, cfg, v);
+	if (rc == 0 || t->closing)
+		return rc;
+	/* The hook may have closed the listener: t->listener says. */
+	if (t->listener)
+		t->listener->stats.calls_refused++;
+	if (!v->result_code)
+		v->result_code = L2TP_RESULT_CDN_NO_FACILITIES_PERM;
+	l2tp_tlog(t, L2TP_LOG_INFO, "call refused: result %u%s%s", v->result_code, v->message[0] ? ": " : "", v->message);
+	return rc;
+}
+
+void l2tp_listener_call_added(struct l2tp_listener *l, struct l2tp_session *s)
 {
 	if (!l)
 		return;
 	l->nsessions++;
 	l->stats.calls_accepted++;
+	s->counted = true;
 }
 
-void l2tp_listener_call_refused(struct l2tp_listener *l)
+void l2tp_listener_call_gone(struct l2tp_listener *l, struct l2tp_session *s)
+{
+	if (l && s->counted && l->nsessions)
+		l->nsessions--;
+	s->counted = false;
+}
+
+void l2tp_listener_setup_timeout(struct l2tp_listener *l)
 {
 	if (l)
-		l->stats.calls_refused++;
-}
-
-void l2tp_listener_call_gone(struct l2tp_listener *l)
-{
-	if (l && l->nsessions)
-		l->nsessions--;
+		l->stats.setup_timeouts++;
 }
 
 struct l2tp_listener *l2tp_listener_lookup(struct l2tp_context *ctx, uint64_t handle)

@@ -1,13 +1,12 @@
 /* Tunnels: the object and its registry; the four kinds (static, quiescent,
- * dynamic: an RFC 2661 LAC, accepted: an LNS's); the L2TPv2 control
- * connection state machines of both roles; and the setup timers of a
- * tunnel and of its calls. */
+ * dynamic: an RFC 2661 LAC, accepted: an LNS's) and their sockets; the one
+ * alarm of a tunnel, which holds its own setup deadline and its calls'.
+ * What a tunnel does with the messages it receives is control.c's. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "internal.h"
 
@@ -47,48 +46,6 @@ void l2tp_dp_tunnel_fill(const struct l2tp_tunnel *t, struct l2tp_dp_tunnel *out
 	out->fd = t->ch ? l2tp_channel_fd(t->ch) : -1;
 }
 
-uint32_t l2tp_random_id(bool (*used)(void *arg, uint32_t id), void *arg)
-{
-	uint16_t r[8];
-	for (int round = 0; round < 4; round++) {
-		if (getrandom(r, sizeof(r), 0) != sizeof(r))
-			for (size_t i = 0; i < 8; i++)
-				r[i] = (uint16_t)rand();
-		for (size_t i = 0; i < 8; i++)
-			if (r[i] != 0 && !used(arg, r[i]))
-				return r[i];
-	}
-	/* Nearly every ID is taken: walk the space once, from a random start. */
-	for (uint32_t i = 0; i < 65536; i++) {
-		uint16_t id = (uint16_t)(r[0] + i);
-		if (id != 0 && !used(arg, id))
-			return id;
-	}
-	return 0;
-}
-
-void l2tp_result_from_msg(const struct l2tp_msg *m, struct l2tp_result *res)
-{
-	const struct l2tp_avp *rc = l2tp_msg_find(m, L2TP_AVP_RESULT_CODE);
-	memset(res, 0, sizeof(*res));
-	if (!rc)
-		return;
-	res->result_code = l2tp_avp_u16(rc);
-	if (rc->len >= 4) {
-		res->has_error_code = true;
-		res->error_code = l2tp_get16(rc->value + 2);
-	}
-	if (rc->len > 4)
-		snprintf(res->message, sizeof(res->message), "%.*s", rc->len - 4, (const char *)rc->value + 4);
-}
-
-static void stopccn_reason(const struct l2tp_msg *m, struct l2tp_result *res, char *why, size_t len)
-{
-	l2tp_result_from_msg(m, res);
-	snprintf(why, len, "peer sent StopCCN: result %u (%s)%s%s", res->result_code,
-		 l2tp_result_code_text(L2TP_MSG_STOPCCN, res->result_code), res->message[0] ? ": " : "", res->message);
-}
-
 int l2tp_tunnel_send(struct l2tp_tunnel *t, const struct l2tp_session *s, struct l2tp_msg *m)
 {
 	struct l2tp_codec_error err;
@@ -102,68 +59,14 @@ int l2tp_tunnel_send(struct l2tp_tunnel *t, const struct l2tp_session *s, struct
 	return rc;
 }
 
-static void stopccn_build(struct l2tp_tunnel *t, struct l2tp_msg *m, uint16_t result, uint16_t error, const char *msg)
-{
-	l2tp_msg_init(m, 2, L2TP_MSG_STOPCCN);
-	l2tp_msg_add_u16(m, L2TP_AVP_ASSIGNED_TUNNEL_ID, true, (uint16_t)t->cfg.tid);
-	l2tp_msg_add_result(m, result, error, msg);
-}
-
-static void result_set(struct l2tp_result *res, uint16_t result, uint16_t error, const char *msg)
-{
-	memset(res, 0, sizeof(*res));
-	res->result_code = result;
-	res->error_code = error;
-	res->has_error_code = true;
-	snprintf(res->message, sizeof(res->message), "%s", msg ? msg : "");
-}
-
-/* Tells the peer we stop (StopCCN), then takes the tunnel down, keeping the
- * channel until the StopCCN is acknowledged. */
-static void tunnel_stop(struct l2tp_tunnel *t, uint16_t result, uint16_t error, const char *msg, const char *reason)
-{
-	if (t->ch && !t->closing) {
-		struct l2tp_msg m;
-		stopccn_build(t, &m, result, error, msg);
-		l2tp_tunnel_send(t, NULL, &m);
-		t->stop_sent = true;
-	}
-	struct l2tp_result res;
-	result_set(&res, result, error, msg);
-	l2tp_tunnel_down(t, reason, &res, true);
-}
-
-/* Sends one StopCCN, now, and takes the tunnel down without a hold: a LAC
- * that is there learns why; one that is not (the usual case in a flood)
- * costs nothing more. */
-static void tunnel_drop(struct l2tp_tunnel *t, uint16_t result, uint16_t error, const char *msg, const char *reason)
-{
-	struct l2tp_msg m;
-	struct l2tp_codec_error err;
-	struct l2tp_result res;
-	stopccn_build(t, &m, result, error, msg);
-	m.hdr.tunnel_id = t->cfg.ptid;
-	/* Within the listener's budget for datagrams to addresses that have
-	 * not shown they are there. */
-	if (t->ch && !t->closing && (!t->listener || l2tp_listener_may_answer(t->listener)))
-		l2tp_channel_send_once(t->ch, &m, &err);
-	result_set(&res, result, error, msg);
-	l2tp_tunnel_down(t, reason, &res, false);
-}
-
-void l2tp_tunnel_evict(struct l2tp_tunnel *t, const char *reason)
-{
-	tunnel_drop(t, L2TP_RESULT_STOPCCN_ERROR, L2TP_ERROR_NO_RESOURCES, "too many tunnels in setup", reason);
-}
-
 /* The tunnel's alarm: its own setup deadline until it is up, then the
  * first of its calls' (they are in deadline order). */
-static void update_alarm(struct l2tp_tunnel *t)
+void l2tp_tunnel_update_alarm(struct l2tp_tunnel *t)
 {
 	if (!t->ch || t->closing)
 		return;
 	uint64_t d = L2TP_NEVER;
-	if (!t->up && (t->kind == L2TP_TUNNEL_DYNAMIC || t->kind == L2TP_TUNNEL_ACCEPTED))
+	if (!t->up && l2tp_tunnel_has_calls(t))
 		d = t->setup_deadline;
 	if (t->calls_head && t->calls_head->setup_deadline < d)
 		d = t->calls_head->setup_deadline;
@@ -178,7 +81,7 @@ void l2tp_tunnel_call_setup_start(struct l2tp_tunnel *t, struct l2tp_session *s)
 	s->setup_deadline = l2tp_context_now(t->ctx) + t->cfg.setup_timeout_ms;
 	L2TP_LIST_APPEND(t->calls_head, t->calls_tail, s, call_prev, call_next);
 	if (t->calls_head == s)
-		update_alarm(t);
+		l2tp_tunnel_update_alarm(t);
 }
 
 void l2tp_tunnel_call_setup_done(struct l2tp_tunnel *t, struct l2tp_session *s)
@@ -189,7 +92,17 @@ void l2tp_tunnel_call_setup_done(struct l2tp_tunnel *t, struct l2tp_session *s)
 	bool first = t->calls_head == s;
 	L2TP_LIST_REMOVE(t->calls_head, t->calls_tail, s, call_prev, call_next);
 	if (first)
-		update_alarm(t);
+		l2tp_tunnel_update_alarm(t);
+}
+
+void l2tp_tunnel_evict(struct l2tp_tunnel *t, const char *reason)
+{
+	l2tp_control_drop(t, L2TP_RESULT_STOPCCN_ERROR, L2TP_ERROR_NO_RESOURCES, "too many tunnels in setup", reason);
+}
+
+bool l2tp_tunnel_has_calls(const struct l2tp_tunnel *t)
+{
+	return t->kind == L2TP_TUNNEL_DYNAMIC || t->kind == L2TP_TUNNEL_ACCEPTED;
 }
 
 bool l2tp_tunnel_heard_back(const struct l2tp_tunnel *t)
@@ -201,42 +114,19 @@ bool l2tp_tunnel_heard_back(const struct l2tp_tunnel *t)
 	return st.tx_acked > 0;
 }
 
-/* What the tunnel still waited for when its setup time ran out. */
-static void setup_expired(struct l2tp_tunnel *t)
-{
-	char why[300], took[32];
-	const char *missing;
-	l2tp_format_ms(t->cfg.setup_timeout_ms, took, sizeof(took));
-	if (t->kind == L2TP_TUNNEL_DYNAMIC)
-		missing = "no SCCRP from the LNS";
-	else if (t->state == TS_IDLE)
-		missing = "no valid SCCRQ from the LAC";
-	else
-		missing = "no SCCCN from the LAC";
-	snprintf(why, sizeof(why), "setup timeout: %s within %s", missing, took);
-	if (t->listener)
-		t->listener->stats.setup_timeouts++;
-	if (t->kind == L2TP_TUNNEL_ACCEPTED && !l2tp_tunnel_heard_back(t)) {
-		/* The LAC never acknowledged our SCCRP (a request from an
-		 * address that does not answer, as in a flood): one StopCCN,
-		 * no hold. */
-		tunnel_drop(t, L2TP_RESULT_STOPCCN_GENERAL, 0, why, why);
-		return;
-	}
-	tunnel_stop(t, L2TP_RESULT_STOPCCN_GENERAL, 0, why, why);
-}
-
 static void on_alarm(void *arg)
 {
 	struct l2tp_tunnel *t = arg;
 	uint64_t now = l2tp_context_now(t->ctx);
-	if (!t->up && (t->kind == L2TP_TUNNEL_DYNAMIC || t->kind == L2TP_TUNNEL_ACCEPTED) && now >= t->setup_deadline) {
-		setup_expired(t);
+	if (!t->up && l2tp_tunnel_has_calls(t) && now >= t->setup_deadline) {
+		l2tp_control_event(t, L2TP_CE_SETUP_TIMER, NULL, NULL);
 		return;
 	}
+	l2tp_tunnel_hold(t);
 	while (!t->closing && t->calls_head && t->calls_head->setup_deadline <= now)
-		l2tp_session_setup_expired(t->calls_head);
-	update_alarm(t);
+		l2tp_call_event(t->calls_head, L2TP_SE_SETUP_TIMER, NULL, NULL);
+	l2tp_tunnel_update_alarm(t);
+	l2tp_tunnel_release(t);
 }
 
 /* A datagram on our socket for another control connection: the
@@ -252,17 +142,10 @@ static void on_released(void *arg)
 	(void)arg; /* only lingering channels are released; see l2tp_tunnel_down */
 }
 
-/* Quiescent tunnels: the peer is told nothing but HELLOs and acks, and the
- * tunnel lives as long as it answers. */
-static void q_recv(void *arg, struct l2tp_msg *msg, const struct l2tp_codec_error *err)
+/* Every kind with a control channel: the control connection's table. */
+static void on_recv(void *arg, struct l2tp_msg *m, const struct l2tp_codec_error *err)
 {
-	struct l2tp_tunnel *t = arg;
-	if (msg->type != L2TP_MSG_STOPCCN || err)
-		return; /* acknowledged by the transport, nothing else to do */
-	struct l2tp_result res;
-	char why[400];
-	stopccn_reason(msg, &res, why, sizeof(why));
-	l2tp_tunnel_down(t, why, &res, true);
+	l2tp_control_input(arg, m, err);
 }
 
 static void on_failed(void *arg, const char *reason)
@@ -293,7 +176,7 @@ static struct l2tp_transport_config transport_config(const struct l2tp_tunnel *t
 
 static int open_channel(struct l2tp_tunnel *t, char *err, size_t errlen)
 {
-	static const struct l2tp_channel_ops ops = {q_recv, on_failed, on_released, NULL, on_stray};
+	static const struct l2tp_channel_ops ops = {on_recv, on_failed, on_released, NULL, on_stray};
 	const struct l2tp_tunnel_config *c = &t->cfg;
 	struct l2tp_channel_config cc = {
 		.transport = transport_config(t),
@@ -313,18 +196,13 @@ static int open_channel(struct l2tp_tunnel *t, char *err, size_t errlen)
 	return 0;
 }
 
-/* The LAC's and the LNS's control connection state machines. */
-static void d_recv(void *arg, struct l2tp_msg *m, const struct l2tp_codec_error *err);
-static void a_recv(void *arg, struct l2tp_msg *m, const struct l2tp_codec_error *err);
-
 /* A dynamic tunnel's socket. A LAC's is bound but not connected until the
  * LNS answers, which it may do from another port (RFC 2661 section 8.1).
  * An accepted tunnel's is connected to its LAC, on the listener's port
  * (sharing it) or on a new one. */
 static int open_dynamic(struct l2tp_tunnel *t, char *err, size_t errlen)
 {
-	static const struct l2tp_channel_ops lac_ops = {d_recv, on_failed, on_released, on_alarm, on_stray};
-	static const struct l2tp_channel_ops lns_ops = {a_recv, on_failed, on_released, on_alarm, on_stray};
+	static const struct l2tp_channel_ops ops = {on_recv, on_failed, on_released, on_alarm, on_stray};
 	bool lns = t->kind == L2TP_TUNNEL_ACCEPTED;
 	struct sockaddr_storage local = t->local;
 	socklen_t local_len = t->local_len;
@@ -357,7 +235,7 @@ static int open_dynamic(struct l2tp_tunnel *t, char *err, size_t errlen)
 	 * them four datagrams for one. */
 	if (lns && cc.transport.max_retries > 1)
 		cc.transport.max_retries = 1;
-	int rc = l2tp_channel_new(t->ctx->io, &cc, lns ? &lns_ops : &lac_ops, t, &t->ch, err, errlen);
+	int rc = l2tp_channel_new(t->ctx->io, &cc, &ops, t, &t->ch, err, errlen);
 	if (rc)
 		return rc;
 	/* Where the kernel bound us, for logs and events. */
@@ -369,355 +247,6 @@ static int open_dynamic(struct l2tp_tunnel *t, char *err, size_t errlen)
 		l2tp_addr_format(bound, t->local_str, sizeof(t->local_str));
 	}
 	return 0;
-}
-
-/* Tunnel authentication (RFC 2661 section 4.2), both roles. Each returns
- * false after stopping the tunnel. */
-static bool answer_challenge(struct l2tp_tunnel *t, const struct l2tp_avp *chal, uint8_t type, uint8_t out[16])
-{
-	const char *secret = t->cfg.secret;
-	if (!secret[0]) {
-		tunnel_stop(t, L2TP_RESULT_STOPCCN_NOT_AUTHORIZED, 0, "no secret configured",
-			    "peer challenged us and no secret is configured");
-		return false;
-	}
-	l2tp_challenge_response(type, (const uint8_t *)secret, strlen(secret), chal->value, chal->len, out);
-	return true;
-}
-
-static bool check_response(struct l2tp_tunnel *t, const struct l2tp_msg *m, uint8_t type)
-{
-	const struct l2tp_avp *resp = l2tp_msg_find(m, L2TP_AVP_CHALLENGE_RESPONSE);
-	const char *secret = t->cfg.secret;
-	uint8_t want[16];
-	l2tp_challenge_response(type, (const uint8_t *)secret, strlen(secret), t->our_challenge, sizeof(t->our_challenge),
-				want);
-	if (resp && resp->len == 16 && memcmp(resp->value, want, 16) == 0)
-		return true;
-	tunnel_stop(t, L2TP_RESULT_STOPCCN_NOT_AUTHORIZED, 0, "challenge response mismatch",
-		    resp ? "peer failed our challenge (wrong secret)" : "peer did not answer our challenge");
-	return false;
-}
-
-static void make_challenge(struct l2tp_tunnel *t)
-{
-	if (getrandom(t->our_challenge, sizeof(t->our_challenge), 0) != sizeof(t->our_challenge))
-		for (size_t i = 0; i < sizeof(t->our_challenge); i++)
-			t->our_challenge[i] = (uint8_t)rand();
-}
-
-/* SCCRQ and SCCRP carry the same description of us (RFC 2661 sections
- * 6.1 and 6.2). */
-static void add_our_avps(struct l2tp_tunnel *t, struct l2tp_msg *m)
-{
-	static const char vendor[] = "l2tp-runtime";
-	const struct l2tp_tunnel_config *c = &t->cfg;
-	l2tp_msg_add(m, L2TP_AVP_PROTOCOL_VERSION, true, false, "\x01\x00", 2);
-	l2tp_msg_add(m, L2TP_AVP_HOST_NAME, true, false, c->host_name, (uint16_t)strlen(c->host_name));
-	l2tp_msg_add_u32(m, L2TP_AVP_FRAMING_CAPABILITIES, true, c->framing_caps);
-	l2tp_msg_add_u32(m, L2TP_AVP_BEARER_CAPABILITIES, true, 0);
-	l2tp_msg_add_u16(m, L2TP_AVP_FIRMWARE_REVISION, false, 0x0100);
-	l2tp_msg_add(m, L2TP_AVP_VENDOR_NAME, false, false, vendor, sizeof(vendor) - 1);
-	l2tp_msg_add_u16(m, L2TP_AVP_ASSIGNED_TUNNEL_ID, true, (uint16_t)c->tid);
-	m->avps[m->navps - 1].hidden = c->hide_avps;
-	l2tp_msg_add_u16(m, L2TP_AVP_RECEIVE_WINDOW_SIZE, true, c->window_size);
-}
-
-static void send_sccrq(struct l2tp_tunnel *t)
-{
-	const struct l2tp_tunnel_config *c = &t->cfg;
-	struct l2tp_msg m;
-	l2tp_msg_init(&m, 2, L2TP_MSG_SCCRQ);
-	add_our_avps(t, &m);
-	if (c->has_tie_breaker)
-		l2tp_msg_add(&m, L2TP_AVP_TIE_BREAKER, false, false, c->tie_breaker, 8);
-	if (c->challenge) {
-		make_challenge(t);
-		l2tp_msg_add(&m, L2TP_AVP_CHALLENGE, true, false, t->our_challenge, sizeof(t->our_challenge));
-	}
-	l2tp_tunnel_send(t, NULL, &m);
-	t->state = TS_WAIT_CTL_REPLY;
-}
-
-/* The data plane has the tunnel now: it is up, and so may its calls be. */
-static bool tunnel_established(struct l2tp_tunnel *t)
-{
-	char err[256], why[300];
-	struct l2tp_dp_tunnel dpt;
-	l2tp_dp_tunnel_fill(t, &dpt);
-	if (t->ctx->dp->tunnel_create(t->ctx->dp_state, &dpt, err, sizeof(err)) != 0) {
-		snprintf(why, sizeof(why), "data plane: %s", err);
-		tunnel_stop(t, L2TP_RESULT_STOPCCN_ERROR, L2TP_ERROR_NO_RESOURCES, "cannot create the data plane", why);
-		return false;
-	}
-	t->dp_created = true;
-	t->state = TS_ESTABLISHED;
-	t->up = true;
-	l2tp_transport_set_max_retries(l2tp_channel_transport(t->ch), t->cfg.max_retries);
-	l2tp_listener_tunnel_up(t->listener, t);
-	update_alarm(t);
-	l2tp_tlog(t, L2TP_LOG_INFO, "established with %s, peer tunnel ID %u", t->peer_str, t->cfg.ptid);
-	l2tp_context_post(t->ctx, L2TP_EVENT_TUNNEL_UP, t, NULL, NULL, NULL);
-	return true;
-}
-
-static void on_sccrp(struct l2tp_tunnel *t, struct l2tp_msg *m)
-{
-	const struct l2tp_tunnel_config *c = &t->cfg;
-	const struct l2tp_avp *pv = l2tp_msg_find(m, L2TP_AVP_PROTOCOL_VERSION);
-	const struct l2tp_avp *atid = l2tp_msg_find(m, L2TP_AVP_ASSIGNED_TUNNEL_ID);
-	const struct l2tp_avp *rws = l2tp_msg_find(m, L2TP_AVP_RECEIVE_WINDOW_SIZE);
-	const struct l2tp_avp *chal = l2tp_msg_find(m, L2TP_AVP_CHALLENGE);
-	uint8_t answer[16];
-	char why[300];
-
-	if (pv->value[0] != 1 || pv->value[1] != 0) {
-		snprintf(why, sizeof(why), "peer speaks protocol version %u.%u, not 1.0", pv->value[0], pv->value[1]);
-		tunnel_stop(t, L2TP_RESULT_STOPCCN_BAD_VERSION, 0, why, why);
-		return;
-	}
-	if (l2tp_avp_u16(atid) == 0) {
-		tunnel_stop(t, L2TP_RESULT_STOPCCN_ERROR, L2TP_ERROR_BAD_VALUE, "Assigned Tunnel ID 0",
-			    "peer assigned tunnel ID 0");
-		return;
-	}
-	t->cfg.ptid = l2tp_avp_u16(atid);
-	if (rws && l2tp_avp_u16(rws) == 0) {
-		tunnel_stop(t, L2TP_RESULT_STOPCCN_ERROR, L2TP_ERROR_BAD_VALUE, "Receive Window Size 0",
-			    "peer advertised a receive window of 0");
-		return;
-	}
-	if (rws)
-		l2tp_transport_set_peer_window(l2tp_channel_transport(t->ch), l2tp_avp_u16(rws));
-	l2tp_transport_set_peer_id(l2tp_channel_transport(t->ch), t->cfg.ptid);
-
-	if (c->challenge && !check_response(t, m, L2TP_MSG_SCCRP))
-		return;
-	if (chal && !answer_challenge(t, chal, L2TP_MSG_SCCCN, answer))
-		return;
-
-	/* The peer may have answered from another port: the data plane and
-	 * the events use where it really is. */
-	socklen_t plen;
-	const struct sockaddr *peer = l2tp_channel_peer(t->ch, &plen);
-	memcpy(&t->peer, peer, plen);
-	t->peer_len = plen;
-	l2tp_addr_format(peer, t->peer_str, sizeof(t->peer_str));
-	if (!tunnel_established(t))
-		return;
-
-	struct l2tp_msg out;
-	l2tp_msg_init(&out, 2, L2TP_MSG_SCCCN);
-	if (chal)
-		l2tp_msg_add(&out, L2TP_AVP_CHALLENGE_RESPONSE, true, false, answer, 16);
-	l2tp_tunnel_send(t, NULL, &out);
-	for (struct l2tp_session *s = t->sessions_head; s;) {
-		struct l2tp_session *next = s->next;
-		l2tp_session_tunnel_up(s);
-		s = next;
-	}
-}
-
-static bool sid_used(void *arg, uint32_t id)
-{
-	return l2tp_session_by_id(arg, id) != NULL;
-}
-
-/* An outgoing call from the LNS: we do not place calls unless a script
- * says so, so it is refused with a CDN (RFC 2661 section 6.14). */
-static void refuse_ocrq(struct l2tp_tunnel *t, struct l2tp_msg *m)
-{
-	struct l2tp_msg out;
-	struct l2tp_codec_error err;
-	const struct l2tp_avp *asid = l2tp_msg_find(m, L2TP_AVP_ASSIGNED_SESSION_ID);
-	l2tp_msg_init(&out, 2, L2TP_MSG_CDN);
-	l2tp_msg_add_result(&out, L2TP_RESULT_CDN_NO_FACILITIES_PERM, 0, "outgoing calls are not accepted");
-	l2tp_msg_add_u16(&out, L2TP_AVP_ASSIGNED_SESSION_ID, true, (uint16_t)l2tp_random_id(sid_used, t));
-	out.hdr.tunnel_id = t->cfg.ptid;
-	out.hdr.session_id = asid ? l2tp_avp_u16(asid) : 0;
-	l2tp_channel_send(t->ch, &out, &err);
-	l2tp_tlog(t, L2TP_LOG_INFO, "refused an outgoing call request (no script accepts outgoing calls)");
-}
-
-static const char *state_name(const struct l2tp_tunnel *t)
-{
-	switch (t->state) {
-	case TS_IDLE: return "idle";
-	case TS_WAIT_CTL_REPLY: return "wait-ctl-reply";
-	case TS_WAIT_CTL_CONN: return "wait-ctl-conn";
-	case TS_ESTABLISHED: return "established";
-	}
-	return "?";
-}
-
-/* RFC 2661 section 7.2: a message the state does not expect during setup
- * ends the control connection; once established it is logged and
- * ignored. */
-static void unexpected(struct l2tp_tunnel *t, const struct l2tp_msg *m)
-{
-	char why[300];
-	if (t->state != TS_ESTABLISHED) {
-		snprintf(why, sizeof(why), "%s received in state %s", l2tp_msg_type_name(m->type), state_name(t));
-		tunnel_stop(t, L2TP_RESULT_STOPCCN_FSM_ERROR, 0, why, why);
-		return;
-	}
-	l2tp_tlog(t, L2TP_LOG_INFO, "ignoring %s: not expected by a%s", l2tp_msg_type_name(m->type),
-		  t->kind == L2TP_TUNNEL_ACCEPTED ? "n LNS" : " LAC");
-}
-
-/* Errors first, then what both roles handle alike: StopCCN, HELLO and
- * the messages of existing calls. Returns true when m was handled. */
-static bool common_recv(struct l2tp_tunnel *t, struct l2tp_msg *m, const struct l2tp_codec_error *err)
-{
-	char why[400];
-	if (err) {
-		if (err->session_scope && m->hdr.session_id) {
-			struct l2tp_session *s = l2tp_session_by_id(t, m->hdr.session_id);
-			if (s)
-				l2tp_session_recv(s, m, err);
-			return true;
-		}
-		snprintf(why, sizeof(why), "bad %s from peer: %s",
-			 l2tp_msg_type_name(err->msg_type) ? l2tp_msg_type_name(err->msg_type) : "message", err->message);
-		tunnel_stop(t, err->result_code, err->error_code, err->message, why);
-		return true;
-	}
-	switch (m->type) {
-	case L2TP_MSG_STOPCCN: {
-		struct l2tp_result res;
-		stopccn_reason(m, &res, why, sizeof(why));
-		l2tp_tunnel_down(t, why, &res, true);
-		return true;
-	}
-	case L2TP_MSG_HELLO:
-		return true; /* the transport acknowledged it */
-	case L2TP_MSG_ICRP:
-	case L2TP_MSG_ICCN:
-	case L2TP_MSG_CDN:
-	case L2TP_MSG_SLI:
-	case L2TP_MSG_WEN:
-	case L2TP_MSG_OCRP:
-	case L2TP_MSG_OCCN: {
-		if (t->state != TS_ESTABLISHED) {
-			unexpected(t, m);
-			return true;
-		}
-		struct l2tp_session *s = l2tp_session_by_id(t, m->hdr.session_id);
-		if (s)
-			l2tp_session_recv(s, m, NULL);
-		else
-			l2tp_tlog(t, L2TP_LOG_DEBUG, "%s for unknown session %u ignored", l2tp_msg_type_name(m->type),
-				  m->hdr.session_id);
-		return true;
-	}
-	default:
-		return false;
-	}
-}
-
-static void tunnel_free(struct l2tp_tunnel *t);
-
-/* A script's hook may run inside a message's handling and close anything,
- * this tunnel included: its memory stays until the handling is over. */
-static void held_recv(struct l2tp_tunnel *t, struct l2tp_msg *m, const struct l2tp_codec_error *err,
-		      void (*role)(struct l2tp_tunnel *, struct l2tp_msg *, const struct l2tp_codec_error *))
-{
-	t->busy++;
-	role(t, m, err);
-	if (--t->busy == 0 && t->freed)
-		tunnel_free(t);
-}
-
-/* The LAC (RFC 2661 initiator): SCCRQ -> SCCRP -> SCCCN. */
-static void lac_recv(struct l2tp_tunnel *t, struct l2tp_msg *m, const struct l2tp_codec_error *err)
-{
-	if (common_recv(t, m, err))
-		return;
-	switch (m->type) {
-	case L2TP_MSG_SCCRP:
-		if (t->state == TS_WAIT_CTL_REPLY)
-			on_sccrp(t, m);
-		else
-			l2tp_tlog(t, L2TP_LOG_DEBUG, "ignoring a late SCCRP");
-		return;
-	case L2TP_MSG_OCRQ:
-		if (t->state != TS_ESTABLISHED)
-			unexpected(t, m);
-		else if (t->ocrq_hook)
-			l2tp_session_outgoing(t, m);
-		else
-			refuse_ocrq(t, m);
-		return;
-	default:
-		unexpected(t, m);
-	}
-}
-
-static void d_recv(void *arg, struct l2tp_msg *m, const struct l2tp_codec_error *err)
-{
-	held_recv(arg, m, err, lac_recv);
-}
-
-/* The LNS (RFC 2661 responder): SCCRQ -> SCCRP -> SCCCN. The listener has
- * refused what could only fail here (another protocol version, a
- * challenge without a secret) before the tunnel was made. */
-static void on_sccrq(struct l2tp_tunnel *t, struct l2tp_msg *m)
-{
-	const struct l2tp_avp *rws = l2tp_msg_find(m, L2TP_AVP_RECEIVE_WINDOW_SIZE);
-	const struct l2tp_avp *chal = l2tp_msg_find(m, L2TP_AVP_CHALLENGE);
-	uint8_t answer[16];
-
-	l2tp_transport_set_peer_id(l2tp_channel_transport(t->ch), t->cfg.ptid);
-	if (rws && l2tp_avp_u16(rws))
-		l2tp_transport_set_peer_window(l2tp_channel_transport(t->ch), l2tp_avp_u16(rws));
-	if (chal && !answer_challenge(t, chal, L2TP_MSG_SCCRP, answer))
-		return;
-	struct l2tp_msg out;
-	l2tp_msg_init(&out, 2, L2TP_MSG_SCCRP);
-	add_our_avps(t, &out);
-	/* With a secret, an LNS authenticates every LAC (section 4.2). */
-	if (t->cfg.secret[0]) {
-		make_challenge(t);
-		l2tp_msg_add(&out, L2TP_AVP_CHALLENGE, true, false, t->our_challenge, sizeof(t->our_challenge));
-		t->challenged = true;
-	}
-	if (chal)
-		l2tp_msg_add(&out, L2TP_AVP_CHALLENGE_RESPONSE, true, false, answer, 16);
-	l2tp_tunnel_send(t, NULL, &out);
-	t->state = TS_WAIT_CTL_CONN;
-}
-
-static void lns_recv(struct l2tp_tunnel *t, struct l2tp_msg *m, const struct l2tp_codec_error *err)
-{
-	if (common_recv(t, m, err))
-		return;
-	switch (m->type) {
-	case L2TP_MSG_SCCRQ:
-		if (t->state == TS_IDLE)
-			on_sccrq(t, m);
-		else
-			unexpected(t, m);
-		return;
-	case L2TP_MSG_SCCCN:
-		if (t->state != TS_WAIT_CTL_CONN)
-			unexpected(t, m);
-		else if (!t->challenged || check_response(t, m, L2TP_MSG_SCCCN))
-			tunnel_established(t);
-		return;
-	case L2TP_MSG_ICRQ:
-		if (t->state == TS_ESTABLISHED)
-			l2tp_session_incoming(t, m);
-		else
-			unexpected(t, m);
-		return;
-	default:
-		unexpected(t, m);
-	}
-}
-
-static void a_recv(void *arg, struct l2tp_msg *m, const struct l2tp_codec_error *err)
-{
-	held_recv(arg, m, err, lns_recv);
 }
 
 static bool tid_used(void *arg, uint32_t id)
@@ -747,8 +276,22 @@ static void tunnel_free(struct l2tp_tunnel *t)
 	}
 	l2tp_htable_fini(&t->sessions_by_name);
 	l2tp_htable_fini(&t->sessions_by_id);
+	l2tp_htable_fini(&t->sessions_by_psid);
 	free(t->name);
 	free(t);
+}
+
+/* A script's hook may run inside a message's handling and close anything,
+ * this tunnel included: its memory stays until the handling is over. */
+void l2tp_tunnel_hold(struct l2tp_tunnel *t)
+{
+	t->busy++;
+}
+
+void l2tp_tunnel_release(struct l2tp_tunnel *t)
+{
+	if (--t->busy == 0 && t->freed)
+		tunnel_free(t);
 }
 
 /* What an accepted tunnel is made from. */
@@ -791,6 +334,7 @@ static int tunnel_new(struct l2tp_context *ctx, enum l2tp_tunnel_kind kind, cons
 	t->obj.type = L2TP_OBJ_TUNNEL;
 	l2tp_htable_init(&t->sessions_by_name);
 	l2tp_htable_init(&t->sessions_by_id);
+	l2tp_htable_init(&t->sessions_by_psid);
 	if (cfg->local[0]) {
 		rc = l2tp_addr_parse(cfg->local, cfg->encap, &t->local, &t->local_len, err, errlen);
 		if (rc)
@@ -870,15 +414,16 @@ static int tunnel_new(struct l2tp_context *ctx, enum l2tp_tunnel_kind kind, cons
 		  l2tp_version_name(cfg->version), l2tp_encap_name(cfg->encap), t->local_str, t->peer_str, t->cfg.tid,
 		  t->cfg.ptid);
 	if (kind == L2TP_TUNNEL_DYNAMIC) {
-		send_sccrq(t);
-		update_alarm(t);
+		l2tp_control_open(t);
+		l2tp_tunnel_update_alarm(t);
 	} else if (kind == L2TP_TUNNEL_ACCEPTED) {
-		t->state = TS_IDLE; /* up once the LAC's SCCCN arrives */
-		update_alarm(t);
+		t->state = L2TP_CC_IDLE; /* up once the LAC's SCCCN arrives */
+		l2tp_tunnel_update_alarm(t);
 	} else {
 		/* Static and quiescent tunnels run no call setup: they are up
 		 * once the data plane has them. */
 		t->up = true;
+		t->state = L2TP_CC_ESTABLISHED;
 		l2tp_context_post(ctx, L2TP_EVENT_TUNNEL_UP, t, NULL, NULL, NULL);
 	}
 	*out = t;
@@ -937,8 +482,8 @@ int l2tp_tunnel_accept(struct l2tp_listener *l, const struct sockaddr *peer, soc
 
 void l2tp_tunnel_close(struct l2tp_tunnel *t, const char *reason)
 {
-	if (t && (t->kind == L2TP_TUNNEL_DYNAMIC || t->kind == L2TP_TUNNEL_ACCEPTED) && !t->closing)
-		tunnel_stop(t, L2TP_RESULT_STOPCCN_GENERAL, 0, reason, reason ? reason : "closed");
+	if (t && l2tp_tunnel_has_calls(t) && !t->closing)
+		l2tp_control_stop(t, L2TP_RESULT_STOPCCN_GENERAL, 0, reason, reason ? reason : "closed");
 	else
 		l2tp_tunnel_down(t, reason, NULL, false);
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 int l2tp_errf(char *err, size_t errlen, int rc, const char *fmt, ...)
 {
@@ -38,4 +39,29 @@ const char *l2tp_format_ms(uint32_t ms, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%u ms", ms);
 	return buf;
+}
+
+void l2tp_random_bytes(void *buf, size_t len)
+{
+	if (getrandom(buf, len, 0) != (ssize_t)len)
+		for (size_t i = 0; i < len; i++)
+			((uint8_t *)buf)[i] = (uint8_t)rand();
+}
+
+uint32_t l2tp_random_id(bool (*used)(void *arg, uint32_t id), void *arg)
+{
+	uint16_t r[8];
+	for (int round = 0; round < 4; round++) {
+		l2tp_random_bytes(r, sizeof(r));
+		for (size_t i = 0; i < 8; i++)
+			if (r[i] != 0 && !used(arg, r[i]))
+				return r[i];
+	}
+	/* Nearly every ID is taken: walk the space once, from a random start. */
+	for (uint32_t i = 0; i < 65536; i++) {
+		uint16_t id = (uint16_t)(r[0] + i);
+		if (id != 0 && !used(arg, id))
+			return id;
+	}
+	return 0;
 }

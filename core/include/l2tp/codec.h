@@ -321,6 +321,52 @@ uint16_t l2tp_avp_u16(const struct l2tp_avp *a);
 uint32_t l2tp_avp_u32(const struct l2tp_avp *a);
 uint64_t l2tp_avp_u64(const struct l2tp_avp *a);
 
+/* Typed views of a decoded control message's AVPs, for programs that act
+ * on messages (our state machines, a C peer, the Lua codec). Absent AVPs
+ * read as zero, NULL or false; the decoder has checked lengths. Pointers
+ * point into the message's buffer. */
+struct l2tp_result_view {
+	uint16_t result_code;
+	uint16_t error_code;
+	bool has_error_code;
+	const char *message; /* not NUL-terminated */
+	uint16_t message_len;
+};
+
+/* SCCRQ, SCCRP, SCCCN, StopCCN (RFC 2661 sections 6.1-6.4). */
+struct l2tp_ctl_view {
+	bool has_version;
+	uint8_t version, revision; /* Protocol Version */
+	uint32_t assigned_tid;	   /* Assigned Tunnel ID (v2) or Connection ID (v3) */
+	bool has_rx_window;
+	uint16_t rx_window;
+	uint32_t framing_caps, bearer_caps;
+	const char *host_name, *vendor_name;
+	uint16_t host_name_len, vendor_name_len;
+	const uint8_t *challenge, *response, *tie_breaker;
+	uint16_t challenge_len, response_len; /* a Tie Breaker is 8 bytes */
+	bool has_result;
+	struct l2tp_result_view result;
+};
+
+/* ICRQ, ICRP, ICCN, OCRQ, OCRP, OCCN, CDN, SLI, WEN (sections 6.7-6.15). */
+struct l2tp_call_view {
+	uint32_t assigned_sid;
+	bool has_serial;
+	uint32_t serial;
+	uint32_t bearer_type, framing_type, tx_speed;
+	bool seq_required;
+	const char *calling, *called, *sub_address;
+	uint16_t calling_len, called_len, sub_address_len;
+	bool has_accm;
+	uint32_t send_accm, recv_accm;
+	bool has_result;
+	struct l2tp_result_view result;
+};
+
+void l2tp_msg_read_ctl(const struct l2tp_msg *msg, struct l2tp_ctl_view *out);
+void l2tp_msg_read_call(const struct l2tp_msg *msg, struct l2tp_call_view *out);
+
 /* Data messages. */
 int l2tp_data_decode(const uint8_t *buf, size_t len, bool over_ip, const struct l2tp_data_params *p,
 		     struct l2tp_data *out, struct l2tp_codec_error *err);

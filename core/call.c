@@ -1,0 +1,433 @@
+/* L2TPv2 calls (RFC 2661 section 7.4): one table per role of (state,
+ * event) -> action + next state, and the requests that make a call (an
+ * ICRQ at an LNS, an OCRQ at a LAC whose script takes outgoing calls).
+ * A cell no row names is the RFC's answer to the unexpected: during setup
+ * a CDN, once established a log line. */
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+enum action {
+	A_UNEXPECTED = 0, /* the default of every cell */
+	A_IGNORE,
+	A_SEND_ICRQ,
+	A_ICRP,
+	A_ICCN,
+	A_CDN,
+	A_LINK_INFO, /* SLI, WEN: logged */
+	A_MALFORMED,
+	A_SETUP_EXPIRED,
+};
+
+struct cell {
+	uint8_t action;
+	uint8_t next;
+};
+
+#define SAME L2TP_CS_NSTATES
+#define C(a, n) {(a), (n)}
+#define STAY(a) {(a), SAME}
+
+#define COMMON [L2TP_SE_CDN] = STAY(A_CDN), [L2TP_SE_MALFORMED] = STAY(A_MALFORMED)
+#define ESTABLISHED_ROW                                                                                                \
+	{COMMON, [L2TP_SE_SLI] = STAY(A_LINK_INFO), [L2TP_SE_WEN] = STAY(A_LINK_INFO),                                 \
+	 [L2TP_SE_TUNNEL_UP] = STAY(A_IGNORE), [L2TP_SE_SETUP_TIMER] = STAY(A_IGNORE)}
+
+/* The LAC places incoming calls (section 7.4.1); the outgoing calls it
+ * answers are connected as they are answered. */
+static const struct cell lac_table[L2TP_CS_NSTATES][L2TP_SE_NEVENTS] = {
+	[L2TP_CS_WAIT_TUNNEL] = {COMMON, [L2TP_SE_TUNNEL_UP] = C(A_SEND_ICRQ, L2TP_CS_WAIT_REPLY),
+				 [L2TP_SE_SETUP_TIMER] = STAY(A_SETUP_EXPIRED)},
+	[L2TP_CS_WAIT_REPLY] = {COMMON, [L2TP_SE_ICRP] = C(A_ICRP, L2TP_CS_ESTABLISHED),
+				[L2TP_SE_TUNNEL_UP] = STAY(A_IGNORE), [L2TP_SE_SETUP_TIMER] = STAY(A_SETUP_EXPIRED)},
+	[L2TP_CS_ESTABLISHED] = ESTABLISHED_ROW,
+};
+
+/* The LNS answers incoming calls (section 7.4.2). */
+static const struct cell lns_table[L2TP_CS_NSTATES][L2TP_SE_NEVENTS] = {
+	[L2TP_CS_WAIT_CONNECT] = {COMMON, [L2TP_SE_ICCN] = C(A_ICCN, L2TP_CS_ESTABLISHED),
+				  [L2TP_SE_TUNNEL_UP] = STAY(A_IGNORE), [L2TP_SE_SETUP_TIMER] = STAY(A_SETUP_EXPIRED)},
+	[L2TP_CS_ESTABLISHED] = ESTABLISHED_ROW,
+};
+
+static const enum l2tp_call_state lac_states[] = {L2TP_CS_WAIT_TUNNEL, L2TP_CS_WAIT_REPLY, L2TP_CS_ESTABLISHED};
+static const enum l2tp_call_state lns_states[] = {L2TP_CS_WAIT_CONNECT, L2TP_CS_ESTABLISHED};
+
+static const struct {
+	const struct cell (*table)[L2TP_SE_NEVENTS];
+	const enum l2tp_call_state *states;
+	size_t nstates;
+} roles[] = {
+	[L2TP_ROLE_LAC] = {lac_table, lac_states, 3},
+	[L2TP_ROLE_LNS] = {lns_table, lns_states, 2},
+	[L2TP_ROLE_QUIESCENT] = {NULL, NULL, 0},
+};
+
+const enum l2tp_call_state *l2tp_call_states(enum l2tp_role role, size_t *n)
+{
+	*n = roles[role].nstates;
+	return roles[role].states;
+}
+
+const char *l2tp_call_state_name(enum l2tp_call_state s)
+{
+	static const char *const names[] = {
+		[L2TP_CS_WAIT_TUNNEL] = "wait-tunnel",
+		[L2TP_CS_WAIT_REPLY] = "wait-reply",
+		[L2TP_CS_WAIT_CONNECT] = "wait-connect",
+		[L2TP_CS_ESTABLISHED] = "established",
+	};
+	return (unsigned)s < L2TP_CS_NSTATES ? names[s] : "?";
+}
+
+const char *l2tp_call_event_name(enum l2tp_call_event e)
+{
+	static const char *const names[] = {
+		[L2TP_SE_TUNNEL_UP] = "tunnel up", [L2TP_SE_ICRP] = "ICRP", [L2TP_SE_ICCN] = "ICCN",
+		[L2TP_SE_OCRP] = "OCRP",	   [L2TP_SE_OCCN] = "OCCN", [L2TP_SE_CDN] = "CDN",
+		[L2TP_SE_WEN] = "WEN",		   [L2TP_SE_SLI] = "SLI",   [L2TP_SE_MALFORMED] = "a malformed message",
+		[L2TP_SE_SETUP_TIMER] = "setup timer",
+	};
+	return (unsigned)e < L2TP_SE_NEVENTS ? names[e] : "?";
+}
+
+enum l2tp_call_event l2tp_call_event_of(uint16_t msg_type)
+{
+	switch (msg_type) {
+	case L2TP_MSG_ICRP: return L2TP_SE_ICRP;
+	case L2TP_MSG_ICCN: return L2TP_SE_ICCN;
+	case L2TP_MSG_OCRP: return L2TP_SE_OCRP;
+	case L2TP_MSG_OCCN: return L2TP_SE_OCCN;
+	case L2TP_MSG_CDN: return L2TP_SE_CDN;
+	case L2TP_MSG_WEN: return L2TP_SE_WEN;
+	case L2TP_MSG_SLI: return L2TP_SE_SLI;
+	default: return L2TP_SE_MALFORMED; /* the tunnel routes no other type here */
+	}
+}
+
+static bool sid_taken(void *arg, uint32_t id)
+{
+	return l2tp_session_by_id(arg, id) != NULL;
+}
+
+void l2tp_call_refuse(struct l2tp_tunnel *t, uint32_t peer_sid, const struct l2tp_verdict *v)
+{
+	struct l2tp_msg m;
+	struct l2tp_codec_error err;
+	/* An ID no call of ours has, so the CDN cannot close one of them. */
+	l2tp_build_cdn(&m, l2tp_random_id(sid_taken, t), v->result_code, v->error_code, v->message);
+	m.hdr.tunnel_id = t->cfg.ptid;
+	m.hdr.session_id = peer_sid;
+	l2tp_channel_send(t->ch, &m, &err);
+}
+
+/* Tells the peer the call is over (a CDN, once the peer knows of it), then
+ * takes the session down. */
+void l2tp_call_hangup(struct l2tp_session *s, const char *reason, const struct l2tp_result *result)
+{
+	struct l2tp_tunnel *t = s->tunnel;
+	/* Outlives the block below: the down event reports it. */
+	struct l2tp_result admin;
+	if (s->closing)
+		return;
+	if (s->state != L2TP_CS_WAIT_TUNNEL && !t->closing) {
+		if (!result) {
+			l2tp_result_set(&admin, L2TP_RESULT_CDN_ADMIN, 0, reason ? reason : "closed");
+			result = &admin;
+		}
+		struct l2tp_msg m;
+		l2tp_build_cdn(&m, s->cfg.sid, result->result_code, result->error_code, result->message);
+		l2tp_tunnel_send(t, s, &m);
+	}
+	l2tp_session_destroy(s, reason, result);
+}
+
+static void hangup_with(struct l2tp_session *s, uint16_t result, uint16_t error, const char *msg, const char *reason)
+{
+	struct l2tp_result res;
+	l2tp_result_set(&res, result, error, msg);
+	l2tp_call_hangup(s, reason, &res);
+}
+
+static void send_icrq(struct l2tp_session *s)
+{
+	struct l2tp_tunnel *t = s->tunnel;
+	struct l2tp_msg m;
+	l2tp_build_icrq(&m, s->cfg.sid, ++t->call_serial, t->cfg.hide_avps);
+	/* The header's session ID is 0: the peer has not assigned one yet. */
+	l2tp_tunnel_send(t, NULL, &m);
+}
+
+void l2tp_call_place(struct l2tp_session *s)
+{
+	struct l2tp_tunnel *t = s->tunnel;
+	s->state = L2TP_CS_WAIT_TUNNEL;
+	l2tp_slog(s, L2TP_LOG_INFO, "placing a call, session ID %u", s->cfg.sid);
+	l2tp_tunnel_call_setup_start(t, s);
+	if (t->state == L2TP_CC_ESTABLISHED)
+		l2tp_call_event(s, L2TP_SE_TUNNEL_UP, NULL, NULL);
+}
+
+/* Both roles, as the call connects: the data plane's session, and pppd
+ * for PPP. False after hanging up. */
+static bool prepare_data(struct l2tp_session *s)
+{
+	struct l2tp_context *ctx = s->tunnel->ctx;
+	struct l2tp_dp_session dps;
+	char err[256], why[300];
+	l2tp_dp_session_fill(s, &dps);
+	if (ctx->dp->session_create(ctx->dp_state, &dps, s->ifname, err, sizeof(err)) != 0) {
+		snprintf(why, sizeof(why), "data plane: %s", err);
+		hangup_with(s, L2TP_RESULT_CDN_ERROR, L2TP_ERROR_NO_RESOURCES, "data plane failure", why);
+		return false;
+	}
+	s->dp_created = true;
+	if (s->cfg.pseudowire != L2TP_PW_ETH && ctx->dp->ppp_open && l2tp_pppd_start(s, err, sizeof(err)) != 0) {
+		hangup_with(s, L2TP_RESULT_CDN_ERROR, L2TP_ERROR_NO_RESOURCES, "cannot start PPP", err);
+		return false;
+	}
+	return true;
+}
+
+/* Entering established. */
+static void connected(struct l2tp_session *s)
+{
+	s->up = true;
+	l2tp_tunnel_call_setup_done(s->tunnel, s);
+	l2tp_slog(s, L2TP_LOG_INFO, "established, peer session ID %u", s->cfg.psid);
+	l2tp_context_post(s->tunnel->ctx, L2TP_EVENT_SESSION_UP, s->tunnel, s, NULL, NULL);
+}
+
+/* LAC, wait-reply: the LNS's ICRP; our ICCN connects the call. */
+static bool on_icrp(struct l2tp_session *s, const struct l2tp_msg *m)
+{
+	struct l2tp_tunnel *t = s->tunnel;
+	struct l2tp_call_view v;
+	struct l2tp_msg out;
+	l2tp_msg_read_call(m, &v);
+	if (v.assigned_sid == 0) {
+		hangup_with(s, L2TP_RESULT_CDN_ERROR, L2TP_ERROR_BAD_VALUE, "Assigned Session ID 0",
+			    "peer assigned session ID 0");
+		return false;
+	}
+	s->cfg.psid = v.assigned_sid;
+	l2tp_build_call_connected(&out, L2TP_MSG_ICCN, t->cfg.framing_caps, s->cfg.seqnum);
+	l2tp_tunnel_send(t, s, &out);
+	return prepare_data(s);
+}
+
+static void on_cdn(struct l2tp_session *s, const struct l2tp_msg *m)
+{
+	struct l2tp_result res;
+	char why[400];
+	l2tp_result_from_msg(m, &res);
+	snprintf(why, sizeof(why), "peer sent CDN: result %u (%s)%s%s%s%s", res.result_code,
+		 l2tp_result_code_text(L2TP_MSG_CDN, res.result_code), res.has_error_code ? ", error: " : "",
+		 res.has_error_code ? l2tp_error_code_text(res.error_code) : "", res.message[0] ? ": " : "", res.message);
+	l2tp_session_destroy(s, why, &res);
+}
+
+static void link_info(struct l2tp_session *s, const struct l2tp_msg *m)
+{
+	struct l2tp_call_view v;
+	l2tp_msg_read_call(m, &v);
+	if (m->type == L2TP_MSG_WEN)
+		l2tp_slog(s, L2TP_LOG_INFO, "peer reported WAN errors");
+	else if (v.has_accm)
+		l2tp_slog(s, L2TP_LOG_INFO, "peer set link info: send ACCM 0x%08x, receive ACCM 0x%08x", v.send_accm,
+			  v.recv_accm);
+	else
+		l2tp_slog(s, L2TP_LOG_INFO, "peer set link info");
+}
+
+static void malformed(struct l2tp_session *s, const struct l2tp_codec_error *err)
+{
+	char why[400];
+	snprintf(why, sizeof(why), "bad %s from peer: %s", l2tp_msg_type_name(err->msg_type), err->message);
+	hangup_with(s, err->result_code, err->error_code, err->message, why);
+}
+
+static void setup_expired(struct l2tp_session *s)
+{
+	struct l2tp_tunnel *t = s->tunnel;
+	bool lns = t->kind == L2TP_TUNNEL_ACCEPTED;
+	char why[200], took[32];
+	const char *missing;
+	l2tp_format_ms(t->cfg.setup_timeout_ms, took, sizeof(took));
+	switch (s->state) {
+	case L2TP_CS_WAIT_TUNNEL: missing = "the tunnel did not come up"; break;
+	case L2TP_CS_WAIT_REPLY: missing = "no ICRP from the LNS"; break;
+	default: missing = lns ? "no ICCN from the LAC" : "the call did not connect"; break;
+	}
+	snprintf(why, sizeof(why), "setup timeout: %s within %s", missing, took);
+	/* RFC 2661 has a result for a LAC's own timeout (10); an LNS says
+	 * what it missed in a general error. */
+	struct l2tp_result res = {.result_code = lns ? L2TP_RESULT_CDN_ERROR : L2TP_RESULT_CDN_TIMEOUT,
+				  .has_error_code = true};
+	snprintf(res.message, sizeof(res.message), "%s", why);
+	l2tp_call_hangup(s, why, &res);
+}
+
+static void unexpected(struct l2tp_session *s, enum l2tp_call_event ev)
+{
+	char why[200];
+	if (s->state == L2TP_CS_ESTABLISHED) {
+		l2tp_slog(s, L2TP_LOG_INFO, "ignoring %s: not expected by an established call", l2tp_call_event_name(ev));
+		return;
+	}
+	snprintf(why, sizeof(why), "%s received in state %s", l2tp_call_event_name(ev), l2tp_call_state_name(s->state));
+	hangup_with(s, L2TP_RESULT_CDN_ERROR, L2TP_ERROR_NONE, why, why);
+}
+
+/* Runs an action; true when the session lives on and takes the cell's
+ * next state. */
+static bool run(struct l2tp_session *s, enum action a, enum l2tp_call_event ev, const struct l2tp_msg *m,
+		const struct l2tp_codec_error *err)
+{
+	switch (a) {
+	case A_UNEXPECTED: unexpected(s, ev); return false;
+	case A_IGNORE: return true;
+	case A_SEND_ICRQ: send_icrq(s); return true;
+	case A_ICRP: return on_icrp(s, m);
+	case A_ICCN: return prepare_data(s);
+	case A_CDN: on_cdn(s, m); return false;
+	case A_LINK_INFO: link_info(s, m); return true;
+	case A_MALFORMED: malformed(s, err); return false;
+	case A_SETUP_EXPIRED: setup_expired(s); return false;
+	}
+	return false;
+}
+
+void l2tp_call_event(struct l2tp_session *s, enum l2tp_call_event ev, const struct l2tp_msg *m,
+		     const struct l2tp_codec_error *err)
+{
+	enum l2tp_role role = l2tp_tunnel_role(s->tunnel);
+	if (s->closing || !roles[role].table)
+		return;
+	const struct cell *c = &roles[role].table[s->state][ev];
+	/* An action that returns false may have freed s. */
+	if (!run(s, c->action, ev, m, err) || c->next == SAME || c->next == s->state)
+		return;
+	s->state = c->next;
+	if (s->state == L2TP_CS_ESTABLISHED)
+		connected(s);
+}
+
+/* RFC 2661 reserves session ID 0: a call that asks for it is refused. */
+static bool refuse_zero_sid(struct l2tp_tunnel *t, uint32_t peer_sid, uint16_t type)
+{
+	if (peer_sid != 0)
+		return false;
+	struct l2tp_verdict v = {.result_code = L2TP_RESULT_CDN_ERROR, .error_code = L2TP_ERROR_BAD_VALUE};
+	snprintf(v.message, sizeof(v.message), "Assigned Session ID 0");
+	l2tp_tlog(t, L2TP_LOG_INFO, "refusing an %s with Assigned Session ID 0", l2tp_msg_type_name(type));
+	l2tp_call_refuse(t, 0, &v);
+	return true;
+}
+
+/* A second call with an ID the peer already uses (a retransmission is
+ * filtered by the transport) is refused. */
+static bool refuse_duplicate(struct l2tp_tunnel *t, uint32_t peer_sid)
+{
+	if (!l2tp_session_by_peer_id(t, peer_sid))
+		return false;
+	struct l2tp_verdict v = {.result_code = L2TP_RESULT_CDN_ERROR, .error_code = L2TP_ERROR_BAD_SESSION_ID};
+	snprintf(v.message, sizeof(v.message), "session ID %u is already in use", peer_sid);
+	l2tp_call_refuse(t, peer_sid, &v);
+	return true;
+}
+
+static void copy_string(char *out, size_t len, const char *s, uint16_t n)
+{
+	snprintf(out, len, "%.*s", s ? (int)n : 0, s ? s : "");
+}
+
+/* Makes the session for a call the peer placed once it is admitted, and
+ * answers with `reply` (ICRP, OCRP). */
+static struct l2tp_session *answer(struct l2tp_tunnel *t, uint32_t peer_sid, struct l2tp_session_config *cfg,
+				   uint16_t reply)
+{
+	struct l2tp_session *s;
+	struct l2tp_msg out;
+	if (l2tp_session_answered(t, peer_sid, cfg, reply == L2TP_MSG_OCRP ? "out" : "s", &s) != 0) {
+		struct l2tp_verdict v = {.result_code = L2TP_RESULT_CDN_ERROR, .error_code = L2TP_ERROR_NO_RESOURCES};
+		snprintf(v.message, sizeof(v.message), "cannot accept");
+		l2tp_call_refuse(t, peer_sid, &v);
+		return NULL;
+	}
+	s->state = L2TP_CS_WAIT_CONNECT;
+	l2tp_build_call_reply(&out, reply, s->cfg.sid, t->cfg.hide_avps);
+	l2tp_tunnel_send(t, s, &out);
+	return s;
+}
+
+/* LNS, established tunnel: an ICRQ. The listener admits it (limits, the
+ * script's hook), then the LNS answers (ICRP) and waits for the ICCN. */
+void l2tp_call_incoming(struct l2tp_tunnel *t, const struct l2tp_msg *m)
+{
+	struct l2tp_call_view v;
+	struct l2tp_session_config cfg;
+	struct l2tp_verdict verdict = {0};
+	char calling[128], called[128], sub[128];
+
+	l2tp_msg_read_call(m, &v);
+	if (refuse_zero_sid(t, v.assigned_sid, L2TP_MSG_ICRQ) || refuse_duplicate(t, v.assigned_sid))
+		return;
+	copy_string(calling, sizeof(calling), v.calling, v.calling_len);
+	copy_string(called, sizeof(called), v.called, v.called_len);
+	copy_string(sub, sizeof(sub), v.sub_address, v.sub_address_len);
+	struct l2tp_call_request req = {t, v.assigned_sid, v.serial, v.bearer_type, calling, called, sub};
+	l2tp_session_config_defaults(&cfg, L2TP_V2);
+	int rc = l2tp_listener_admit_call(t->listener, &req, &cfg, &verdict);
+	if (t->closing)
+		return; /* the hook closed the tunnel */
+	if (rc != 0) {
+		l2tp_call_refuse(t, v.assigned_sid, &verdict);
+		return;
+	}
+	struct l2tp_session *s = answer(t, v.assigned_sid, &cfg, L2TP_MSG_ICRP);
+	if (s) {
+		l2tp_listener_call_added(t->listener, s);
+		l2tp_tunnel_call_setup_start(t, s);
+	}
+}
+
+/* LAC, established tunnel, a script that takes outgoing calls: an OCRQ.
+ * "Dialling" is immediate here: the call is connected as it is answered
+ * (OCRP, then OCCN). */
+void l2tp_call_outgoing(struct l2tp_tunnel *t, const struct l2tp_msg *m)
+{
+	struct l2tp_call_view v;
+	struct l2tp_session_config cfg;
+	struct l2tp_verdict verdict = {0};
+	char called[128], sub[128];
+
+	l2tp_msg_read_call(m, &v);
+	if (refuse_zero_sid(t, v.assigned_sid, L2TP_MSG_OCRQ) || refuse_duplicate(t, v.assigned_sid))
+		return;
+	copy_string(called, sizeof(called), v.called, v.called_len);
+	copy_string(sub, sizeof(sub), v.sub_address, v.sub_address_len);
+	struct l2tp_call_request req = {t, v.assigned_sid, v.serial, v.bearer_type, "", called, sub};
+	l2tp_session_config_defaults(&cfg, L2TP_V2);
+	int rc = t->ocrq_hook(t->ocrq_arg, t, &req, &cfg, &verdict);
+	if (t->closing)
+		return; /* the hook closed the tunnel */
+	if (rc != 0) {
+		if (!verdict.result_code)
+			verdict.result_code = L2TP_RESULT_CDN_NO_FACILITIES_PERM;
+		l2tp_tlog(t, L2TP_LOG_INFO, "outgoing call to '%s' refused: result %u", called, verdict.result_code);
+		l2tp_call_refuse(t, v.assigned_sid, &verdict);
+		return;
+	}
+	struct l2tp_session *s = answer(t, v.assigned_sid, &cfg, L2TP_MSG_OCRP);
+	if (!s)
+		return;
+	struct l2tp_msg occn;
+	l2tp_build_call_connected(&occn, L2TP_MSG_OCCN, t->cfg.framing_caps, false);
+	l2tp_tunnel_send(t, s, &occn);
+	if (prepare_data(s)) {
+		s->state = L2TP_CS_ESTABLISHED;
+		connected(s);
+	}
+}
