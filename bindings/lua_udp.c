@@ -30,14 +30,14 @@ static struct ludp *check(lua_State *L)
 
 static void on_read(evutil_socket_t fd, short what, void *arg)
 {
-	static char buf[65536];
 	struct ludp *u = arg;
+	char *buf = u->rt->udp_buf;
 	lua_State *L = u->rt->L;
 	(void)what;
 	for (int i = 0; i < 64 && u->fd >= 0 && u->fn_ref != LUA_NOREF; i++) {
 		struct sockaddr_storage from;
 		socklen_t flen = sizeof(from);
-		ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
+		ssize_t n = recvfrom(fd, buf, sizeof(u->rt->udp_buf), 0, (struct sockaddr *)&from, &flen);
 		if (n < 0)
 			return;
 		char addr[L2TP_ADDR_STRLEN];

@@ -21,6 +21,7 @@ struct l2tp_lua_rt {
 	int children;	  /* child processes and listening sockets: they keep the loop alive */
 	enum l2tp_log_level log_level; /* for l2tp.log and new contexts without one */
 	int contexts_ref; /* registry: table of context userdata kept alive while busy */
+	char udp_buf[65536]; /* l2tp.udp sockets read into it, one at a time */
 };
 
 /* Returns the runtime for L, creating it (and an event base) on first use. */

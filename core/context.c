@@ -330,6 +330,7 @@ int l2tp_context_new(struct event_base *base, const struct l2tp_context_config *
 	l2tp_htable_init(&ctx->objs_by_handle);
 	l2tp_htable_init(&ctx->tunnels_by_name);
 	l2tp_htable_init(&ctx->tunnels_by_id);
+	l2tp_htable_init(&ctx->dialing);
 	l2tp_htable_init(&ctx->v3_sessions_by_id);
 
 	ctx->evq_ev = event_new(base, -1, 0, evq_cb, ctx);
@@ -398,6 +399,7 @@ void l2tp_context_free(struct l2tp_context *ctx)
 	l2tp_htable_fini(&ctx->objs_by_handle);
 	l2tp_htable_fini(&ctx->tunnels_by_name);
 	l2tp_htable_fini(&ctx->tunnels_by_id);
+	l2tp_htable_fini(&ctx->dialing);
 	l2tp_htable_fini(&ctx->v3_sessions_by_id);
 	free(ctx);
 }

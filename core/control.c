@@ -214,6 +214,7 @@ void l2tp_control_open(struct l2tp_tunnel *t)
 	l2tp_build_sccrq(&m, &t->cfg, chal);
 	l2tp_tunnel_send(t, NULL, &m);
 	t->state = L2TP_CC_WAIT_CTL_REPLY;
+	l2tp_tunnel_set_dialing(t, true);
 }
 
 /* The data plane takes the tunnel as the control connection comes up: a
@@ -465,6 +466,7 @@ void l2tp_control_event(struct l2tp_tunnel *t, enum l2tp_cc_event ev, const stru
 	bool ok = run(t, c->action, ev, m, err);
 	if (ok && !t->closing && c->next != SAME && c->next != from) {
 		t->state = c->next;
+		l2tp_tunnel_set_dialing(t, t->state == L2TP_CC_WAIT_CTL_REPLY);
 		if (t->state == L2TP_CC_ESTABLISHED)
 			established(t);
 	}

@@ -95,6 +95,7 @@ struct l2tp_context {
 	struct l2tp_htable objs_by_handle;
 	struct l2tp_htable tunnels_by_name;
 	struct l2tp_htable tunnels_by_id;
+	struct l2tp_htable dialing; /* LAC tunnels awaiting an SCCRP, by the LNS's host (tie breaks) */
 	struct l2tp_htable v3_sessions_by_id; /* L2TPv3 session IDs are unique per host */
 	struct l2tp_tunnel *tunnels_head, *tunnels_tail;
 	size_t ntunnels;
@@ -168,7 +169,8 @@ struct l2tp_tunnel {
 	socklen_t local_len, peer_len;
 	char local_str[L2TP_ADDR_STRLEN], peer_str[L2TP_ADDR_STRLEN];
 
-	struct l2tp_hnode by_name, by_id;
+	struct l2tp_hnode by_name, by_id, by_dial;
+	bool dialing; /* in the context's dialing table */
 	struct l2tp_tunnel *prev, *next;
 	/* accepted tunnels, in their listener's tables */
 	struct l2tp_hnode by_peer_tid, by_peer;
@@ -280,6 +282,10 @@ int l2tp_tunnel_accept(struct l2tp_listener *l, const struct sockaddr *peer, soc
 /* tunnel.c: sends one StopCCN and frees the tunnel without a StopCCN hold
  * (a pending tunnel the listener evicts to make room). */
 void l2tp_tunnel_evict(struct l2tp_tunnel *t, const char *reason);
+/* tunnel.c: a LAC tunnel enters or leaves the context's table of those
+ * awaiting an SCCRP; the one awaiting a reply from peer's host, if any. */
+void l2tp_tunnel_set_dialing(struct l2tp_tunnel *t, bool on);
+struct l2tp_tunnel *l2tp_tunnel_dialing(struct l2tp_context *ctx, const struct sockaddr *peer);
 /* tunnel.c: dynamic and accepted tunnels carry calls. */
 bool l2tp_tunnel_has_calls(const struct l2tp_tunnel *t);
 /* tunnel.c: whether the peer has acknowledged anything we sent (a LAC

@@ -266,10 +266,8 @@ static bool tie_break(struct l2tp_listener *l, const struct l2tp_msg *m, const s
 	const struct l2tp_avp *theirs = l2tp_msg_find(m, L2TP_AVP_TIE_BREAKER);
 	if (!theirs || theirs->len != 8)
 		return false;
-	for (struct l2tp_tunnel *t = l->ctx->tunnels_head; t; t = t->next) {
-		if (t->kind != L2TP_TUNNEL_DYNAMIC || t->state != L2TP_CC_WAIT_CTL_REPLY || t->closing ||
-		    !l2tp_addr_same_host((struct sockaddr *)&t->peer, from))
-			continue;
+	struct l2tp_tunnel *t = l2tp_tunnel_dialing(l->ctx, from);
+	if (t) {
 		int cmp = t->cfg.has_tie_breaker ? memcmp(t->cfg.tie_breaker, theirs->value, 8) : 1;
 		if (cmp < 0) {
 			l2tp_tlog(t, L2TP_LOG_INFO, "won the tie breaker against the peer's own SCCRQ");

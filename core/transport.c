@@ -12,7 +12,6 @@
 #define DEFAULT_RETRY_CAP_MS 8000
 #define DEFAULT_ACK_MS 100
 #define DEFAULT_STOPCCN_MS 31000
-#define MAX_DATAGRAM 65540
 
 /* A message we sent (or will send when the window opens). */
 struct txmsg {
@@ -217,7 +216,6 @@ static void pump(struct l2tp_transport *t, uint64_t now)
 static int encode_into(struct l2tp_transport *t, const struct l2tp_msg *msg, uint16_t ns, struct txmsg **out,
 		       struct l2tp_codec_error *err)
 {
-	static uint8_t buf[MAX_DATAGRAM];
 	struct l2tp_msg copy;
 	size_t len;
 	struct l2tp_encode_opts o = {.over_ip = t->cfg.over_ip, .secret = t->cfg.secret, .secret_len = t->cfg.secret_len};
@@ -231,13 +229,20 @@ static int encode_into(struct l2tp_transport *t, const struct l2tp_msg *msg, uin
 	copy.type = msg->type;
 	copy.navps = msg->navps;
 	memcpy(copy.avps, msg->avps, msg->navps * sizeof(msg->avps[0]));
-	int rc = l2tp_msg_encode(&copy, &o, buf, sizeof(buf), &len, err);
-	if (rc)
-		return rc;
-	struct txmsg *m = calloc(1, sizeof(*m) + len);
+	/* Encoded straight into its queue entry, sized for the most the
+	 * encoder can add: the longest header, a Message Type and a Random
+	 * Vector AVP, and per AVP its header and a hidden value's length. */
+	size_t room = 16 + 8 + 6 + 64;
+	for (size_t i = 0; i < msg->navps; i++)
+		room += 8 + (size_t)msg->avps[i].len;
+	struct txmsg *m = calloc(1, sizeof(*m) + room);
 	if (!m)
 		return -ENOMEM;
-	memcpy(m->buf, buf, len);
+	int rc = l2tp_msg_encode(&copy, &o, m->buf, room, &len, err);
+	if (rc) {
+		free(m);
+		return rc;
+	}
 	m->len = len;
 	m->ns = ns;
 	m->type = msg->type;

@@ -32,6 +32,41 @@ struct l2tp_tunnel *l2tp_tunnel_by_id(struct l2tp_context *ctx, uint32_t tid)
 	return n ? l2tp_container_of(n, struct l2tp_tunnel, by_id) : NULL;
 }
 
+/* The LNS's host, whatever port it answers from. */
+static uint64_t host_hash(const struct sockaddr *sa)
+{
+	struct sockaddr_storage host;
+	memcpy(&host, sa, sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+	if (host.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&host)->sin6_port = 0;
+	else
+		((struct sockaddr_in *)&host)->sin_port = 0;
+	return l2tp_addr_hash((struct sockaddr *)&host, 0);
+}
+
+static bool dial_eq(const struct l2tp_hnode *n, const void *key)
+{
+	const struct l2tp_tunnel *t = l2tp_container_of(n, struct l2tp_tunnel, by_dial);
+	return l2tp_addr_same_host((const struct sockaddr *)&t->peer, key);
+}
+
+void l2tp_tunnel_set_dialing(struct l2tp_tunnel *t, bool on)
+{
+	if (on == t->dialing)
+		return;
+	if (on && l2tp_htable_insert(&t->ctx->dialing, &t->by_dial, host_hash((struct sockaddr *)&t->peer)) != 0)
+		return; /* out of memory: this tunnel takes no part in tie breaks */
+	if (!on)
+		l2tp_htable_remove(&t->ctx->dialing, &t->by_dial);
+	t->dialing = on;
+}
+
+struct l2tp_tunnel *l2tp_tunnel_dialing(struct l2tp_context *ctx, const struct sockaddr *peer)
+{
+	struct l2tp_hnode *n = l2tp_htable_find(&ctx->dialing, host_hash(peer), dial_eq, peer);
+	return n ? l2tp_container_of(n, struct l2tp_tunnel, by_dial) : NULL;
+}
+
 void l2tp_dp_tunnel_fill(const struct l2tp_tunnel *t, struct l2tp_dp_tunnel *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -260,6 +295,7 @@ static void unlink_tunnel(struct l2tp_tunnel *t)
 	l2tp_htable_remove(&ctx->tunnels_by_name, &t->by_name);
 	if (t->cfg.tid)
 		l2tp_htable_remove(&ctx->tunnels_by_id, &t->by_id);
+	l2tp_tunnel_set_dialing(t, false);
 	l2tp_context_unregister(ctx, &t->obj);
 	L2TP_LIST_REMOVE(ctx->tunnels_head, ctx->tunnels_tail, t, prev, next);
 	ctx->ntunnels--;
