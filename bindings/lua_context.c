@@ -168,7 +168,7 @@ static int ocrq_hook(void *arg, struct l2tp_tunnel *t, const struct l2tp_call_re
 		return -1;
 	}
 	snprintf(what, sizeof(what), "tunnel '%s' on_outgoing_call hook (refusing the call)", l2tp_tunnel_name(t));
-	return l2tp_lua_run_call_hook(lc, what, req, settings, v, 5);
+	return l2tp_lua_run_call_hook(lc, what, req, settings, v, L2TP_RESULT_CDN_NO_FACILITIES_PERM);
 }
 
 static int create_tunnel(lua_State *L, enum l2tp_tunnel_kind kind, const char *call)

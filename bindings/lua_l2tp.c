@@ -112,5 +112,6 @@ int luaopen_l2tp(lua_State *L)
 	l2tp_lua_open_timer(L, mod);
 	l2tp_lua_open_codec(L, mod);
 	l2tp_lua_open_udp(L, mod);
+	l2tp_lua_open_results(L, mod);
 	return 1;
 }

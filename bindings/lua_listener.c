@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "l2tp/codec.h"
 #include "lua_config.h"
 #include "lua_objects.h"
 
@@ -28,7 +29,24 @@ static struct l2tp_listener *listener_arg(lua_State *L, struct llistener **out)
 	return ll->lc->ctx ? l2tp_listener_lookup(ll->lc->ctx, ll->handle) : NULL;
 }
 
-static void verdict_from(lua_State *L, int idx, struct l2tp_verdict *v, uint16_t default_result)
+/* A code given by number or by its name in l2tp.result / l2tp.error. */
+static void code_from(lua_State *L, int idx, uint16_t msg_type, bool error, uint16_t *out)
+{
+	if (lua_type(L, idx) == LUA_TNUMBER) {
+		*out = (uint16_t)lua_tointeger(L, idx);
+	} else if (lua_type(L, idx) == LUA_TSTRING) {
+		const char *name = lua_tostring(L, idx);
+		bool ok = error ? l2tp_lua_error_code(name, out) : l2tp_lua_result_code(msg_type, name, out);
+		if (!ok)
+			l2tp_lua_logf(l2tp_lua_rt(L), L2TP_LOG_ERROR, "hook verdict: unknown %s '%s' (see l2tp.%s)",
+				      error ? "error code" : "result code", name,
+				      error ? "error" : msg_type == L2TP_MSG_STOPCCN ? "result.stopccn" : "result.cdn");
+	}
+}
+
+/* A hook's refusal: a result code, a message, or a table of result,
+ * error and message; msg_type says whose result codes (StopCCN, CDN). */
+static void verdict_from(lua_State *L, int idx, struct l2tp_verdict *v, uint16_t msg_type, uint16_t default_result)
 {
 	v->result_code = default_result;
 	if (lua_type(L, idx) == LUA_TNUMBER) {
@@ -39,16 +57,21 @@ static void verdict_from(lua_State *L, int idx, struct l2tp_verdict *v, uint16_t
 		snprintf(v->message, sizeof(v->message), "%s", lua_tostring(L, idx));
 	} else if (lua_type(L, idx) == LUA_TTABLE) {
 		lua_getfield(L, idx, "result");
-		if (lua_isnumber(L, -1))
-			v->result_code = (uint16_t)lua_tointeger(L, -1);
+		code_from(L, lua_gettop(L), msg_type, false, &v->result_code);
 		lua_getfield(L, idx, "error");
-		if (lua_isnumber(L, -1))
-			v->error_code = (uint16_t)lua_tointeger(L, -1);
+		code_from(L, lua_gettop(L), msg_type, true, &v->error_code);
 		lua_getfield(L, idx, "message");
 		if (lua_isstring(L, -1))
 			snprintf(v->message, sizeof(v->message), "%s", lua_tostring(L, -1));
 		lua_pop(L, 3);
 	}
+}
+
+static void hook_failed(struct l2tp_verdict *v, const char *why)
+{
+	v->result_code = L2TP_RESULT_CDN_ERROR; /* 2 in StopCCN and CDN alike */
+	v->error_code = L2TP_ERROR_VENDOR;
+	snprintf(v->message, sizeof(v->message), "%s", why);
 }
 
 /* Pushes the hook named `which`; false if there is none. */
@@ -90,12 +113,10 @@ static int on_tunnel(void *arg, struct l2tp_listener *l, const struct l2tp_tunne
 	lua_setfield(L, -2, "peer_tunnel_id");
 	snprintf(what, sizeof(what), "listener '%s' on_tunnel hook (refusing %s)", ll->name, req->peer);
 	if (l2tp_lua_call(ll->lc->rt, L, 1, 2, what) != 0) {
-		v->result_code = 2;
-		v->error_code = 6;
-		snprintf(v->message, sizeof(v->message), "admission hook failed");
+		hook_failed(v, "admission hook failed");
 		rc = -1;
 	} else if (!lua_toboolean(L, top + 1)) {
-		verdict_from(L, top + 2, v, 4); /* 4: not authorized */
+		verdict_from(L, top + 2, v, L2TP_MSG_STOPCCN, L2TP_RESULT_STOPCCN_NOT_AUTHORIZED);
 		rc = -1;
 	}
 	lua_settop(L, top);
@@ -128,9 +149,7 @@ int l2tp_lua_run_call_hook(struct lctx *lc, const char *what, const struct l2tp_
 	lua_pushstring(L, req->sub_address);
 	lua_setfield(L, -2, "sub_address");
 	if (l2tp_lua_call(lc->rt, L, 1, 3, what) != 0) {
-		v->result_code = 2;
-		v->error_code = 6;
-		snprintf(v->message, sizeof(v->message), "admission hook failed");
+		hook_failed(v, "admission hook failed");
 		rc = -1;
 	} else if (lua_istable(L, top + 1)) {
 		/* Read through the one door, so a bad table refuses the call
@@ -140,13 +159,11 @@ int l2tp_lua_run_call_hook(struct lctx *lc, const char *what, const struct l2tp_
 		lua_pushlightuserdata(L, settings);
 		lua_pushstring(L, l2tp_tunnel_name(req->tunnel));
 		if (l2tp_lua_call(lc->rt, L, 3, 0, what) != 0) {
-			v->result_code = 2;
-			v->error_code = 6;
-			snprintf(v->message, sizeof(v->message), "bad session settings from the hook");
+			hook_failed(v, "bad session settings from the hook");
 			rc = -1;
 		}
 	} else if (!lua_toboolean(L, top + 1)) {
-		verdict_from(L, top + 2, v, default_result);
+		verdict_from(L, top + 2, v, L2TP_MSG_CDN, default_result);
 		rc = -1;
 	}
 	lua_settop(L, top);
@@ -162,7 +179,7 @@ static int on_call(void *arg, struct l2tp_listener *l, const struct l2tp_call_re
 	if (!push_hook(ll->lc->rt->L, ll, "on_call"))
 		return 0;
 	snprintf(what, sizeof(what), "listener '%s' on_call hook (refusing the call)", ll->name);
-	return l2tp_lua_run_call_hook(ll->lc, what, req, settings, v, 5);
+	return l2tp_lua_run_call_hook(ll->lc, what, req, settings, v, L2TP_RESULT_CDN_NO_FACILITIES_PERM);
 }
 
 /* (settings table, config pointer, tunnel name): reads the hook's session

@@ -65,6 +65,11 @@ void l2tp_lua_open_context(lua_State *L);
 void l2tp_lua_open_timer(lua_State *L, int module_idx);
 void l2tp_lua_open_codec(lua_State *L, int module_idx);
 void l2tp_lua_open_udp(lua_State *L, int module_idx);
+void l2tp_lua_open_results(lua_State *L, int module_idx);
+/* A result code of a StopCCN or a CDN (msg_type), or an error code, by
+ * its name in l2tp.result / l2tp.error; false for an unknown name. */
+bool l2tp_lua_result_code(uint16_t msg_type, const char *name, uint16_t *out);
+bool l2tp_lua_error_code(const char *name, uint16_t *out);
 int l2tp_lua_context_new(lua_State *L);
 int l2tp_lua_context_close_udata(lua_State *L, int idx);
 bool l2tp_lua_context_busy_udata(lua_State *L, int idx);

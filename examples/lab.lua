@@ -34,7 +34,7 @@ local pool, next_addr = "10.99.0.", 10
 local listener = assert(lns:listen("lns", {
   ["local"] = "127.0.0.1:0", secret = "lab-secret", max_tunnels = 10,
   on_tunnel = function(req)
-    if req.host_name ~= "lab-lac" then return false, { result = 4, message = "unknown LAC " .. req.host_name } end
+    if req.host_name ~= "lab-lac" then return false, { result = "not_authorized", message = "unknown LAC " .. req.host_name } end
     return true
   end,
   on_call = function(call)

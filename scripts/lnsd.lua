@@ -61,7 +61,7 @@ for k, v in pairs(config.listen or {}) do listen[k] = v end
 
 listen.on_tunnel = function(req)
   if config.lacs and not config.lacs[req.host_name] then
-    return false, { result = 4, message = "unknown LAC " .. req.host_name }
+    return false, { result = "not_authorized", message = "unknown LAC " .. req.host_name }
   end
   l2tp.log("info", "admitting LAC %s from %s", req.host_name, req.peer)
   return true

@@ -83,6 +83,47 @@ describe("LNS: ctx:listen", function()
     assert.is_true(t:is_up())
   end)
 
+  it("hooks may name result and error codes (l2tp.result, l2tp.error)", function()
+    assert.equal(4, l2tp.result.stopccn.not_authorized)
+    assert.equal(10, l2tp.result.cdn.timeout)
+    assert.equal(4, l2tp.error.no_resources)
+    local l = listen{ on_call = function()
+      return false, { result = "no_facilities_temp", error = "no_resources", message = "full" }
+    end }
+    local t = dial(l, "t")
+    local s = t:session("c", {})
+    assert.is_true(h.run_until(function() return s:is_closed() end, 5))
+    l2tp.run(0.05)
+    local down = lacr.last("session_down")
+    assert.equal(l2tp.result.cdn.no_facilities_temp, down.result_code)
+    assert.equal(l2tp.error.no_resources, down.error_code)
+    assert.equal("full", down.message)
+  end)
+
+  it("on_tunnel may refuse with a result code by name", function()
+    local l2 = listen{ on_tunnel = function() return false, { result = "shutting_down" } end }
+    local t2 = dial(l2, "t2")
+    assert.is_true(h.run_until(function() return t2:is_closed() end, 5))
+    l2tp.run(0.05)
+    assert.equal(l2tp.result.stopccn.shutting_down, lacr.last("tunnel_down").result_code)
+  end)
+
+  it("a hook's unknown result name is logged and the default refusal stands", function()
+    local script = h.write_script([[
+      local l2tp = require "l2tp"
+      local lns, lac = l2tp.context{}, l2tp.context{}
+      local l = assert(lns:listen("lns", { ["local"] = "127.0.0.1:0",
+        on_tunnel = function() return false, { result = "nope" } end }))
+      lac:on("tunnel_down", function(ev) print("result " .. ev.result_code); l2tp.stop() end)
+      lac:dynamic_tunnel("t", { peer = l:address(), retry_timeout = 200, max_retries = 3 })
+    ]])
+    local code, out, err = h.sh(h.l2tp_run .. " " .. script)
+    os.remove(script)
+    assert.equal(0, code, err)
+    assert.matches("result 4", out)
+    assert.matches("unknown result code 'nope' %(see l2tp%.result%.stopccn%)", err)
+  end)
+
   it("on_call may return session settings", function()
     local l = listen{ on_call = function() return { pppd = { "noauth", "ms-dns", "192.0.2.53" }, seqnum = true } end }
     local t = dial(l, "t")
