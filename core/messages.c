@@ -27,77 +27,89 @@ static void read_string(const struct l2tp_avp *a, const char **s, uint16_t *len)
 	*len = a->len;
 }
 
-void l2tp_msg_read_ctl(const struct l2tp_msg *m, struct l2tp_ctl_view *out)
+/* Calls each(avp, out) for the IETF AVPs of m; a Result Code (both views
+ * have one) is read here. */
+static void walk(const struct l2tp_msg *m, bool *has_result, struct l2tp_result_view *result,
+		 void (*each)(const struct l2tp_avp *a, void *out), void *out)
 {
-	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < m->navps; i++) {
 		const struct l2tp_avp *a = &m->avps[i];
 		if (a->vendor != 0)
 			continue;
-		switch (a->type) {
-		case L2TP_AVP_PROTOCOL_VERSION:
-			out->has_version = true;
-			out->version = a->value[0];
-			out->revision = a->value[1];
-			break;
-		case L2TP_AVP_ASSIGNED_TUNNEL_ID: out->assigned_tid = l2tp_avp_u16(a); break;
-		case L2TP_AVP_ASSIGNED_CONNECTION_ID: out->assigned_tid = l2tp_avp_u32(a); break;
-		case L2TP_AVP_RECEIVE_WINDOW_SIZE:
-			out->has_rx_window = true;
-			out->rx_window = l2tp_avp_u16(a);
-			break;
-		case L2TP_AVP_FRAMING_CAPABILITIES: out->framing_caps = l2tp_avp_u32(a); break;
-		case L2TP_AVP_BEARER_CAPABILITIES: out->bearer_caps = l2tp_avp_u32(a); break;
-		case L2TP_AVP_HOST_NAME: read_string(a, &out->host_name, &out->host_name_len); break;
-		case L2TP_AVP_VENDOR_NAME: read_string(a, &out->vendor_name, &out->vendor_name_len); break;
-		case L2TP_AVP_CHALLENGE:
-			out->challenge = a->value;
-			out->challenge_len = a->len;
-			break;
-		case L2TP_AVP_CHALLENGE_RESPONSE:
-			out->response = a->value;
-			out->response_len = a->len;
-			break;
-		case L2TP_AVP_TIE_BREAKER: out->tie_breaker = a->value; break;
-		case L2TP_AVP_RESULT_CODE:
-			out->has_result = true;
-			read_result(a, &out->result);
-			break;
+		if (a->type == L2TP_AVP_RESULT_CODE) {
+			*has_result = true;
+			read_result(a, result);
+		} else {
+			each(a, out);
 		}
 	}
+}
+
+static void ctl_avp(const struct l2tp_avp *a, void *arg)
+{
+	struct l2tp_ctl_view *out = arg;
+	switch (a->type) {
+	case L2TP_AVP_PROTOCOL_VERSION:
+		out->has_version = true;
+		out->version = a->value[0];
+		out->revision = a->value[1];
+		break;
+	case L2TP_AVP_ASSIGNED_TUNNEL_ID: out->assigned_tid = l2tp_avp_u16(a); break;
+	case L2TP_AVP_ASSIGNED_CONNECTION_ID: out->assigned_tid = l2tp_avp_u32(a); break;
+	case L2TP_AVP_RECEIVE_WINDOW_SIZE:
+		out->has_rx_window = true;
+		out->rx_window = l2tp_avp_u16(a);
+		break;
+	case L2TP_AVP_FRAMING_CAPABILITIES: out->framing_caps = l2tp_avp_u32(a); break;
+	case L2TP_AVP_BEARER_CAPABILITIES: out->bearer_caps = l2tp_avp_u32(a); break;
+	case L2TP_AVP_HOST_NAME: read_string(a, &out->host_name, &out->host_name_len); break;
+	case L2TP_AVP_VENDOR_NAME: read_string(a, &out->vendor_name, &out->vendor_name_len); break;
+	case L2TP_AVP_CHALLENGE:
+		out->challenge = a->value;
+		out->challenge_len = a->len;
+		break;
+	case L2TP_AVP_CHALLENGE_RESPONSE:
+		out->response = a->value;
+		out->response_len = a->len;
+		break;
+	case L2TP_AVP_TIE_BREAKER: out->tie_breaker = a->value; break;
+	}
+}
+
+static void call_avp(const struct l2tp_avp *a, void *arg)
+{
+	struct l2tp_call_view *out = arg;
+	switch (a->type) {
+	case L2TP_AVP_ASSIGNED_SESSION_ID: out->assigned_sid = l2tp_avp_u16(a); break;
+	case L2TP_AVP_CALL_SERIAL_NUMBER:
+		out->has_serial = true;
+		out->serial = l2tp_avp_u32(a);
+		break;
+	case L2TP_AVP_BEARER_TYPE: out->bearer_type = l2tp_avp_u32(a); break;
+	case L2TP_AVP_FRAMING_TYPE: out->framing_type = l2tp_avp_u32(a); break;
+	case L2TP_AVP_TX_CONNECT_SPEED: out->tx_speed = l2tp_avp_u32(a); break;
+	case L2TP_AVP_SEQUENCING_REQUIRED: out->seq_required = true; break;
+	case L2TP_AVP_CALLING_NUMBER: read_string(a, &out->calling, &out->calling_len); break;
+	case L2TP_AVP_CALLED_NUMBER: read_string(a, &out->called, &out->called_len); break;
+	case L2TP_AVP_SUB_ADDRESS: read_string(a, &out->sub_address, &out->sub_address_len); break;
+	case L2TP_AVP_ACCM:
+		out->has_accm = true;
+		out->send_accm = l2tp_get32(a->value + 2);
+		out->recv_accm = l2tp_get32(a->value + 6);
+		break;
+	}
+}
+
+void l2tp_msg_read_ctl(const struct l2tp_msg *m, struct l2tp_ctl_view *out)
+{
+	memset(out, 0, sizeof(*out));
+	walk(m, &out->has_result, &out->result, ctl_avp, out);
 }
 
 void l2tp_msg_read_call(const struct l2tp_msg *m, struct l2tp_call_view *out)
 {
 	memset(out, 0, sizeof(*out));
-	for (size_t i = 0; i < m->navps; i++) {
-		const struct l2tp_avp *a = &m->avps[i];
-		if (a->vendor != 0)
-			continue;
-		switch (a->type) {
-		case L2TP_AVP_ASSIGNED_SESSION_ID: out->assigned_sid = l2tp_avp_u16(a); break;
-		case L2TP_AVP_CALL_SERIAL_NUMBER:
-			out->has_serial = true;
-			out->serial = l2tp_avp_u32(a);
-			break;
-		case L2TP_AVP_BEARER_TYPE: out->bearer_type = l2tp_avp_u32(a); break;
-		case L2TP_AVP_FRAMING_TYPE: out->framing_type = l2tp_avp_u32(a); break;
-		case L2TP_AVP_TX_CONNECT_SPEED: out->tx_speed = l2tp_avp_u32(a); break;
-		case L2TP_AVP_SEQUENCING_REQUIRED: out->seq_required = true; break;
-		case L2TP_AVP_CALLING_NUMBER: read_string(a, &out->calling, &out->calling_len); break;
-		case L2TP_AVP_CALLED_NUMBER: read_string(a, &out->called, &out->called_len); break;
-		case L2TP_AVP_SUB_ADDRESS: read_string(a, &out->sub_address, &out->sub_address_len); break;
-		case L2TP_AVP_ACCM:
-			out->has_accm = true;
-			out->send_accm = l2tp_get32(a->value + 2);
-			out->recv_accm = l2tp_get32(a->value + 6);
-			break;
-		case L2TP_AVP_RESULT_CODE:
-			out->has_result = true;
-			read_result(a, &out->result);
-			break;
-		}
-	}
+	walk(m, &out->has_result, &out->result, call_avp, out);
 }
 
 void l2tp_result_from_view(const struct l2tp_result_view *v, struct l2tp_result *res)
