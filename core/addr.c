@@ -139,6 +139,14 @@ uint16_t l2tp_addr_port(const struct sockaddr *sa)
 	return 0;
 }
 
+void l2tp_addr_set_port(struct sockaddr *sa, uint16_t port)
+{
+	if (sa->sa_family == AF_INET)
+		((struct sockaddr_in *)sa)->sin_port = htons(port);
+	else if (sa->sa_family == AF_INET6)
+		((struct sockaddr_in6 *)sa)->sin6_port = htons(port);
+}
+
 bool l2tp_addr_equal(const struct sockaddr *a, const struct sockaddr *b)
 {
 	return l2tp_addr_same_host(a, b) && l2tp_addr_port(a) == l2tp_addr_port(b);

@@ -106,17 +106,12 @@ enum l2tp_call_event l2tp_call_event_of(uint16_t msg_type)
 	}
 }
 
-static bool sid_taken(void *arg, uint32_t id)
-{
-	return l2tp_session_by_id(arg, id) != NULL;
-}
-
 void l2tp_call_refuse(struct l2tp_tunnel *t, uint32_t peer_sid, const struct l2tp_verdict *v)
 {
 	struct l2tp_msg m;
 	struct l2tp_codec_error err;
 	/* An ID no call of ours has, so the CDN cannot close one of them. */
-	l2tp_build_cdn(&m, l2tp_random_id(sid_taken, t), v->result_code, v->error_code, v->message);
+	l2tp_build_cdn(&m, l2tp_session_free_id(t), v->result_code, v->error_code, v->message);
 	m.hdr.tunnel_id = t->cfg.ptid;
 	m.hdr.session_id = peer_sid;
 	l2tp_channel_send(t->ch, &m, &err);

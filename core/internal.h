@@ -367,6 +367,9 @@ const enum l2tp_call_state *l2tp_call_states(enum l2tp_role role, size_t *n);
 /* session.c: the object. */
 struct l2tp_session *l2tp_session_by_id(struct l2tp_tunnel *t, uint32_t sid);
 struct l2tp_session *l2tp_session_by_peer_id(struct l2tp_tunnel *t, uint32_t psid);
+/* A random session ID no session of t has (L2TPv3: of this host); 0 when
+ * none is free. */
+uint32_t l2tp_session_free_id(struct l2tp_tunnel *t);
 /* A session for a call the peer placed (ID peer_sid), named prefix and
  * our random ID; cfg gets both IDs. */
 int l2tp_session_answered(struct l2tp_tunnel *t, uint32_t peer_sid, struct l2tp_session_config *cfg,
@@ -397,7 +400,6 @@ void l2tp_build_call_connected(struct l2tp_msg *m, uint16_t type, uint32_t frami
 void l2tp_build_cdn(struct l2tp_msg *m, uint32_t sid, uint16_t result, uint16_t error, const char *text);
 /* A Result Code AVP into res (absent: result 0). */
 void l2tp_result_from_msg(const struct l2tp_msg *m, struct l2tp_result *res);
-void l2tp_result_from_view(const struct l2tp_result_view *v, struct l2tp_result *res);
 void l2tp_result_set(struct l2tp_result *res, uint16_t result, uint16_t error, const char *msg);
 
 #endif

@@ -203,11 +203,10 @@ static void refuse_v3(struct l2tp_listener *l, const struct l2tp_header *h, cons
 		      const struct sockaddr *from, socklen_t flen, const char *peer)
 {
 	struct l2tp_decode_opts o = {.no_validate = true};
-	uint32_t conn = 0;
-	if (decode_copy(l, raw, len, &o, NULL) == 0) {
-		const struct l2tp_avp *a = l2tp_msg_find(&l->msg, L2TP_AVP_ASSIGNED_CONNECTION_ID);
-		conn = a ? l2tp_avp_u32(a) : 0;
-	}
+	struct l2tp_ctl_view req = {0};
+	if (decode_copy(l, raw, len, &o, NULL) == 0)
+		l2tp_msg_read_ctl(&l->msg, &req);
+	uint32_t conn = req.assigned_tid; /* its Assigned Control Connection ID */
 	l->stats.refused_version++;
 	note_refusal(l, L2TP_REFUSED_VERSION, L2TP_LOG_INFO, "L2TPv3 SCCRQ from %s refused: this listener speaks L2TPv2",
 		     peer);
@@ -261,14 +260,13 @@ static struct l2tp_tunnel *find_by_peer_tid(struct l2tp_listener *l, const struc
  * discard both; a side that sent none loses to one that did; with none on
  * either side both tunnels are made. Returns true when the received SCCRQ
  * is to be dropped. */
-static bool tie_break(struct l2tp_listener *l, const struct l2tp_msg *m, const struct sockaddr *from)
+static bool tie_break(struct l2tp_listener *l, const struct l2tp_ctl_view *req, const struct sockaddr *from)
 {
-	const struct l2tp_avp *theirs = l2tp_msg_find(m, L2TP_AVP_TIE_BREAKER);
-	if (!theirs || theirs->len != 8)
+	if (!req->tie_breaker)
 		return false;
 	struct l2tp_tunnel *t = l2tp_tunnel_dialing(l->ctx, from);
 	if (t) {
-		int cmp = t->cfg.has_tie_breaker ? memcmp(t->cfg.tie_breaker, theirs->value, 8) : 1;
+		int cmp = t->cfg.has_tie_breaker ? memcmp(t->cfg.tie_breaker, req->tie_breaker, 8) : 1;
 		if (cmp < 0) {
 			l2tp_tlog(t, L2TP_LOG_INFO, "won the tie breaker against the peer's own SCCRQ");
 			return true;
@@ -318,9 +316,11 @@ static void on_sccrq(struct l2tp_listener *l, uint8_t *buf, size_t len, const st
 		     const struct sockaddr *from, socklen_t flen, const char *peer)
 {
 	const struct l2tp_listener_config *c = &l->cfg;
-	const struct l2tp_msg *m = &l->msg;
-	uint32_t ptid = l2tp_avp_u16(l2tp_msg_find(m, L2TP_AVP_ASSIGNED_TUNNEL_ID));
+	struct l2tp_ctl_view req;
 	char err[256];
+
+	l2tp_msg_read_ctl(&l->msg, &req);
+	uint32_t ptid = req.assigned_tid;
 
 	if (ptid == 0) {
 		l->stats.refused_malformed++;
@@ -336,22 +336,21 @@ static void on_sccrq(struct l2tp_listener *l, uint8_t *buf, size_t len, const st
 	}
 	/* What would stop a tunnel as soon as it is made is refused before
 	 * anything is: no state for requests that cannot succeed. */
-	const struct l2tp_avp *pv = l2tp_msg_find(m, L2TP_AVP_PROTOCOL_VERSION);
-	if (pv->value[0] != 1 || pv->value[1] != 0) {
+	if (req.version != 1 || req.revision != 0) {
 		l->stats.refused_version++;
 		note_refusal(l, L2TP_REFUSED_VERSION, L2TP_LOG_INFO, "SCCRQ from %s refused: protocol version %u.%u", peer,
-			     pv->value[0], pv->value[1]);
+			     req.version, req.revision);
 		refuse(l, h, from, flen, ptid, L2TP_RESULT_STOPCCN_BAD_VERSION, 0, "protocol version 1.0 only");
 		return;
 	}
-	if (l2tp_msg_find(m, L2TP_AVP_CHALLENGE) && !c->tunnel.secret[0]) {
+	if (req.challenge && !c->tunnel.secret[0]) {
 		l->stats.refused_auth++;
 		note_refusal(l, L2TP_REFUSED_AUTH, L2TP_LOG_WARN,
 			     "SCCRQ from %s refused: it challenges us and this listener has no secret", peer);
 		refuse(l, h, from, flen, ptid, L2TP_RESULT_STOPCCN_NOT_AUTHORIZED, 0, "no secret configured");
 		return;
 	}
-	if (tie_break(l, m, from))
+	if (tie_break(l, &req, from))
 		return;
 	if (c->max_tunnels && l->ntunnels >= c->max_tunnels) {
 		l->stats.refused_by_limit++;
@@ -361,15 +360,12 @@ static void on_sccrq(struct l2tp_listener *l, uint8_t *buf, size_t len, const st
 		return;
 	}
 	if (c->on_tunnel) {
-		const struct l2tp_avp *hn = l2tp_msg_find(m, L2TP_AVP_HOST_NAME);
-		const struct l2tp_avp *vn = l2tp_msg_find(m, L2TP_AVP_VENDOR_NAME);
-		char host[256] = "", vendor[256] = "";
-		snprintf(host, sizeof(host), "%.*s", (int)hn->len, (const char *)hn->value);
-		if (vn)
-			snprintf(vendor, sizeof(vendor), "%.*s", (int)vn->len, (const char *)vn->value);
-		struct l2tp_tunnel_request req = {peer, host, vendor, ptid};
+		char host[256], vendor[256];
+		snprintf(host, sizeof(host), "%.*s", (int)req.host_name_len, req.host_name);
+		snprintf(vendor, sizeof(vendor), "%.*s", (int)req.vendor_name_len, req.vendor_name ? req.vendor_name : "");
+		struct l2tp_tunnel_request treq = {peer, host, vendor, ptid};
 		struct l2tp_verdict v = {0};
-		int rc = c->on_tunnel(c->hook_arg, l, &req, &v);
+		int rc = c->on_tunnel(c->hook_arg, l, &treq, &v);
 		if (l->dead)
 			return; /* the hook closed the listener */
 		if (rc != 0) {

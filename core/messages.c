@@ -112,7 +112,7 @@ void l2tp_msg_read_call(const struct l2tp_msg *m, struct l2tp_call_view *out)
 	walk(m, &out->has_result, &out->result, call_avp, out);
 }
 
-void l2tp_result_from_view(const struct l2tp_result_view *v, struct l2tp_result *res)
+static void result_from_view(const struct l2tp_result_view *v, struct l2tp_result *res)
 {
 	memset(res, 0, sizeof(*res));
 	res->result_code = v->result_code;
@@ -127,7 +127,7 @@ void l2tp_result_from_msg(const struct l2tp_msg *m, struct l2tp_result *res)
 	struct l2tp_result_view v = {0};
 	if (rc)
 		read_result(rc, &v);
-	l2tp_result_from_view(&v, res);
+	result_from_view(&v, res);
 }
 
 void l2tp_result_set(struct l2tp_result *res, uint16_t result, uint16_t error, const char *msg)

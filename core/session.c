@@ -54,8 +54,7 @@ static struct l2tp_session *find_by_id(struct l2tp_tunnel *t, uint32_t sid)
 		n = l2tp_htable_find(&t->ctx->v3_sessions_by_id, l2tp_hash_u64(sid), v3_id_eq, &sid);
 		return n ? l2tp_container_of(n, struct l2tp_session, by_v3_id) : NULL;
 	}
-	n = l2tp_htable_find(&t->sessions_by_id, l2tp_hash_u64(sid), id_eq, &sid);
-	return n ? l2tp_container_of(n, struct l2tp_session, by_id) : NULL;
+	return l2tp_session_by_id(t, sid);
 }
 
 void l2tp_dp_session_fill(const struct l2tp_session *s, struct l2tp_dp_session *out)
@@ -70,6 +69,11 @@ void l2tp_dp_session_fill(const struct l2tp_session *s, struct l2tp_dp_session *
 static bool sid_taken(void *arg, uint32_t id)
 {
 	return find_by_id(arg, id) != NULL;
+}
+
+uint32_t l2tp_session_free_id(struct l2tp_tunnel *t)
+{
+	return l2tp_random_id(sid_taken, t);
 }
 
 static int link_session(struct l2tp_tunnel *t, struct l2tp_session *s)
@@ -188,7 +192,7 @@ int l2tp_session_create(struct l2tp_tunnel *t, const char *name, const struct l2
 
 	if (t->kind == L2TP_TUNNEL_DYNAMIC) {
 		/* A call: the data plane follows when the peer accepts it. */
-		if (!s->cfg.sid && !(s->cfg.sid = l2tp_random_id(sid_taken, t))) {
+		if (!s->cfg.sid && !(s->cfg.sid = l2tp_session_free_id(t))) {
 			session_free(s);
 			return l2tp_errprefix(err, errlen,
 					      l2tp_errf(err, errlen, -ENOSPC, "no free session ID (all 65535 are in use)"),
@@ -234,7 +238,7 @@ int l2tp_session_answered(struct l2tp_tunnel *t, uint32_t peer_sid, struct l2tp_
 {
 	char name[64], err[256];
 	*out = NULL;
-	cfg->sid = l2tp_random_id(sid_taken, t);
+	cfg->sid = l2tp_session_free_id(t);
 	cfg->psid = peer_sid;
 	if (!cfg->sid || l2tp_session_config_check(cfg, L2TP_V2, t->kind, err, sizeof(err)) != 0)
 		return -EINVAL;

@@ -37,10 +37,7 @@ static uint64_t host_hash(const struct sockaddr *sa)
 {
 	struct sockaddr_storage host;
 	memcpy(&host, sa, sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
-	if (host.ss_family == AF_INET6)
-		((struct sockaddr_in6 *)&host)->sin6_port = 0;
-	else
-		((struct sockaddr_in *)&host)->sin_port = 0;
+	l2tp_addr_set_port((struct sockaddr *)&host, 0);
 	return l2tp_addr_hash((struct sockaddr *)&host, 0);
 }
 
@@ -246,12 +243,8 @@ static int open_dynamic(struct l2tp_tunnel *t, char *err, size_t errlen)
 		local.ss_family = t->peer.ss_family;
 		local_len = local.ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
 	}
-	if (lns && !t->same_port) {
-		if (local.ss_family == AF_INET)
-			((struct sockaddr_in *)&local)->sin_port = 0;
-		else
-			((struct sockaddr_in6 *)&local)->sin6_port = 0;
-	}
+	if (lns && !t->same_port)
+		l2tp_addr_set_port((struct sockaddr *)&local, 0);
 	if (!lns && l2tp_addr_port((struct sockaddr *)&local))
 		/* A LAC on a fixed port: its earlier tunnel's hold gives way. */
 		l2tp_context_unlinger(t->ctx, (struct sockaddr *)&local, NULL);
@@ -403,7 +396,7 @@ static int tunnel_new(struct l2tp_context *ctx, enum l2tp_tunnel_kind kind, cons
 		if (rc)
 			goto prefixed;
 	}
-	if (kind == L2TP_TUNNEL_DYNAMIC || kind == L2TP_TUNNEL_ACCEPTED) {
+	if (l2tp_tunnel_has_calls(t)) {
 		/* Unpredictable IDs make blind spoofing of our control
 		 * connection harder. */
 		if (!t->cfg.tid && !(t->cfg.tid = l2tp_random_id(tid_used, ctx))) {

@@ -20,6 +20,7 @@ const char *l2tp_format_ms(uint32_t ms, char *buf, size_t len);
 struct sockaddr;
 /* Socket addresses (IPv4 and IPv6; other families never match). */
 bool l2tp_addr_same_host(const struct sockaddr *a, const struct sockaddr *b);
+void l2tp_addr_set_port(struct sockaddr *sa, uint16_t port);
 /* Same host and port. */
 bool l2tp_addr_equal(const struct sockaddr *a, const struct sockaddr *b);
 /* Host byte order; 0 for other families. */
