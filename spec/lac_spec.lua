@@ -174,7 +174,8 @@ describe("LAC: ctx:dynamic_tunnel", function()
     it("answers the LNS's challenge with MD5(SCCCN type, secret, challenge)", function()
       lns.secret, lns.challenge = "s3cret", "0123456789abcdef"
       local t = tunnel{ secret = "s3cret" }
-      assert.is_true(until_(function() return t:is_up() end))
+      -- up as it sends its SCCCN: wait for the LNS to have it too
+      assert.is_true(until_(function() return t:is_up() and lns:count("SCCCN") == 1 end))
       local cn = lns:last("SCCCN")
       assert.equal(codec.challenge_response(3, "s3cret", "0123456789abcdef"), cn.values.challenge_response)
     end)
@@ -292,7 +293,8 @@ describe("LAC: ctx:dynamic_tunnel", function()
     lns:move_port()
     local t = tunnel()
     local s = t:session("call", {})
-    assert.is_true(until_(function() return s:is_up() end))
+    -- up as it sends its ICCN: wait for the LNS to have it too
+    assert.is_true(until_(function() return s:is_up() and lns:count("ICCN") >= 1 end))
     assert.equal(1, lns:count("ICCN"))
   end)
 
