@@ -28,14 +28,13 @@
 #include <sys/random.h>
 
 #include "l2tp/codec.h"
+#include "fake_io.h"
 #include "l2tp/io.h"
 #include "l2tp/l2tp.h"
 
-#define MAXSOCK 64
 #define NIDS 16
 
 static struct event_base *base;
-static uint64_t now_ms;
 static uint64_t rng;
 
 /* Every random byte the core asks for comes from here. */
@@ -51,17 +50,6 @@ ssize_t getrandom(void *buf, size_t len, unsigned int flags)
 	return (ssize_t)len;
 }
 
-struct fsock {
-	bool open;
-	bool listen;
-	bool lac;
-	struct sockaddr_storage local, peer;
-	bool has_peer;
-	uint16_t peer_ns, peer_nr; /* what the fuzzer, as the peer, sends next */
-};
-
-static struct fsock socks[MAXSOCK];
-static int nopen;
 static uint32_t ids[NIDS];
 static int nids;
 static const char *secret;
@@ -79,56 +67,19 @@ static void learn(uint32_t id)
 		ids[id % NIDS] = id;
 }
 
-static int f_open(void *arg, const struct l2tp_sock_req *req, struct sockaddr_storage *bound, socklen_t *len,
-		  char *err, size_t errlen)
-{
-	(void)arg;
-	for (int i = 0; i < MAXSOCK; i++) {
-		struct fsock *s = &socks[i];
-		if (s->open)
-			continue;
-		memset(s, 0, sizeof(*s));
-		s->open = true;
-		s->listen = req->share == L2TP_SOCK_LISTEN || (!req->peer && !req->connect);
-		s->lac = req->peer && !req->connect;
-		memcpy(&s->local, req->local, req->local_len);
-		if (((struct sockaddr_in *)&s->local)->sin_port == 0)
-			((struct sockaddr_in *)&s->local)->sin_port = htons((uint16_t)(30000 + i));
-		if (req->peer && req->connect) {
-			memcpy(&s->peer, req->peer, req->peer_len);
-			s->has_peer = true;
-		}
-		memcpy(bound, &s->local, sizeof(struct sockaddr_in));
-		*len = sizeof(struct sockaddr_in);
-		nopen++;
-		return i;
-	}
-	snprintf(err, errlen, "out of fake sockets");
-	return -24; /* -EMFILE */
-}
-
-static int f_connect(void *arg, int sock, const struct sockaddr *peer, socklen_t len)
-{
-	(void)arg;
-	memcpy(&socks[sock].peer, peer, len);
-	socks[sock].has_peer = true;
-	return 0;
-}
-
 /* What our side sends teaches the fuzzer the IDs and sequence numbers to
  * use next. */
-static int f_send(void *arg, int sock, const uint8_t *buf, size_t len, const struct sockaddr *to, socklen_t tolen)
+static void on_sent(int sock, const uint8_t *buf, size_t len)
 {
 	static struct l2tp_msg m;
 	static uint8_t copy[65540];
 	struct l2tp_decode_opts o = {.no_validate = true, .secret = (const uint8_t *)secret,
 				     .secret_len = secret ? strlen(secret) : 0};
-	(void)arg, (void)to, (void)tolen;
-	if (!socks[sock].open || len > sizeof(copy))
-		abort(); /* sending on a closed socket */
+	if (len > sizeof(copy))
+		abort();
 	memcpy(copy, buf, len);
 	if (l2tp_msg_decode(copy, len, &o, &m, NULL) != 0)
-		return 0;
+		return;
 	learn(m.hdr.tunnel_id);
 	learn(m.hdr.session_id);
 	const struct l2tp_avp *a = l2tp_msg_find(&m, L2TP_AVP_ASSIGNED_TUNNEL_ID);
@@ -137,28 +88,11 @@ static int f_send(void *arg, int sock, const uint8_t *buf, size_t len, const str
 	a = l2tp_msg_find(&m, L2TP_AVP_ASSIGNED_SESSION_ID);
 	if (a && a->len == 2)
 		learn(l2tp_avp_u16(a));
-	socks[sock].peer_ns = m.hdr.nr;
+	fake.socks[sock].peer_ns = m.hdr.nr;
 	if (m.type != L2TP_MSG_ZLB)
-		socks[sock].peer_nr = (uint16_t)(m.hdr.ns + 1);
-	return 0;
+		fake.socks[sock].peer_nr = (uint16_t)(m.hdr.ns + 1);
 }
 
-static void f_close(void *arg, int sock)
-{
-	(void)arg;
-	if (!socks[sock].open)
-		abort(); /* closed twice */
-	socks[sock].open = false;
-	nopen--;
-}
-
-static uint64_t f_now(void *arg)
-{
-	(void)arg;
-	return now_ms;
-}
-
-static const struct l2tp_io_ops fops = {f_open, f_connect, f_send, f_close, f_now};
 
 /* The input, read from the front; zeros once it runs out. */
 struct in {
@@ -234,7 +168,7 @@ static void message(struct in *in, struct l2tp_context *ctx, int sock, const str
 	size_t n;
 	uint16_t type = types[take(in) % (sizeof(types) / sizeof(types[0]))];
 	uint8_t fl = take(in);
-	struct fsock *s = &socks[sock];
+	struct fake_sock *s = &fake.socks[sock];
 	l2tp_msg_init(&m, fl & 1 ? 3 : 2, type);
 	m.hdr.tunnel_id = fl & 8 ? 0 : fl & 16 ? take(in) : pick_id(in);
 	m.hdr.session_id = fl & 32 ? pick_id(in) : 0;
@@ -351,8 +285,8 @@ static struct sockaddr_in addr(uint32_t host, uint16_t port)
 static int find_sock(bool lac, const struct sockaddr_in *peer, int k)
 {
 	int found = -1, seen = 0;
-	for (int i = 0; i < MAXSOCK; i++) {
-		struct fsock *s = &socks[i];
+	for (int i = 0; i < FAKE_MAXSOCK; i++) {
+		struct fake_sock *s = &fake.socks[i];
 		if (!s->open || s->listen || s->lac != lac)
 			continue;
 		if (peer && (!s->has_peer || ((struct sockaddr_in *)&s->peer)->sin_addr.s_addr != peer->sin_addr.s_addr))
@@ -365,8 +299,8 @@ static int find_sock(bool lac, const struct sockaddr_in *peer, int k)
 
 static int listen_sock(void)
 {
-	for (int i = 0; i < MAXSOCK; i++)
-		if (socks[i].open && socks[i].listen)
+	for (int i = 0; i < FAKE_MAXSOCK; i++)
+		if (fake.socks[i].open && fake.socks[i].listen)
 			return i;
 	return -1;
 }
@@ -396,7 +330,7 @@ static void check(struct l2tp_context *ctx, struct l2tp_listener *l, uint32_t ma
 {
 	struct l2tp_context_stats cs;
 	l2tp_context_stats(ctx, &cs);
-	if (cs.sockets != (uint64_t)nopen)
+	if (cs.sockets != (uint64_t)fake.nopen)
 		abort();
 	if (l) {
 		struct l2tp_listener_stats ls;
@@ -413,9 +347,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!base)
 		base = event_base_new();
 	rng = 0x9e3779b97f4a7c15ULL ^ size;
-	now_ms = 1000000;
-	memset(socks, 0, sizeof(socks));
-	nopen = nids = 0;
+	fake_io_reset(1000000, on_sent);
+	nids = 0;
 
 	uint8_t s0 = take(&in), s1 = take(&in);
 	secret = (s0 & 3) ? "fuzz-secret" : NULL;
@@ -424,7 +357,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint32_t max_pending = (s1 & 7) + 1;
 
 	struct l2tp_context_config cc = {.log_level = L2TP_LOG_DEBUG, .log_fn = quiet, .event_fn = on_event,
-					 .io_ops = &fops, .max_lingering = 4};
+					 .io_ops = &fake_io_ops, .max_lingering = 4};
 	struct l2tp_context *ctx;
 	if (l2tp_context_new(base, &cc, &ctx, err, sizeof(err)) != 0)
 		abort();
@@ -494,7 +427,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		}
 		case 2:
-			now_ms += (uint64_t)take(&in) * 97;
+			fake.now += (uint64_t)take(&in) * 97;
 			l2tp_io_run_timers(l2tp_context_io(ctx));
 			break;
 		case 3: {
@@ -547,9 +480,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			uint8_t raw[48];
 			for (int i = 0; i < len; i++)
 				raw[i] = take(&in);
-			int sock = k % MAXSOCK;
+			int sock = k % FAKE_MAXSOCK;
 			struct sockaddr_in from = addr(0xc0000202, 1701);
-			if (socks[sock].open)
+			if (fake.socks[sock].open)
 				l2tp_io_deliver(l2tp_context_io(ctx), sock, raw, len, (const struct sockaddr *)&from, sizeof(from));
 			break;
 		}
@@ -560,7 +493,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* Every timer runs out: nothing may be left half set up. */
 	for (int i = 0; i < 20; i++) {
-		now_ms += 10000;
+		fake.now += 10000;
 		l2tp_io_run_timers(l2tp_context_io(ctx));
 		l2tp_context_flush_events(ctx);
 	}
@@ -570,7 +503,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	check(ctx, l, max_pending);
 	l2tp_context_free(ctx);
-	if (nopen != 0)
+	if (fake.nopen != 0)
 		abort();
 	return 0;
 }

@@ -12,94 +12,41 @@
 #include <stdlib.h>
 
 #include "check.h"
+#include "fake_io.h"
 #include "internal.h"
 
-#define MAXSOCK 16
 #define MAXSENT 32
 #define GONE (-1)
 #define NONE 0xfffe /* nothing sent (acknowledgements aside) */
 
-struct fsock {
-	bool open;
-	struct sockaddr_storage local, peer;
-	uint16_t peer_ns, peer_nr; /* what the peer sends next */
-	uint32_t our_tid;
-};
-
-static struct fsock socks[MAXSOCK];
 static uint16_t sent[MAXSENT];
 static int nsent;
 static uint32_t last_sid; /* the Assigned Session ID we last sent */
-static uint64_t now;
 static char last_log[512];
 
-static int f_open(void *arg, const struct l2tp_sock_req *req, struct sockaddr_storage *bound, socklen_t *len,
-		  char *err, size_t errlen)
-{
-	(void)arg;
-	for (int i = 0; i < MAXSOCK; i++) {
-		struct fsock *s = &socks[i];
-		if (s->open)
-			continue;
-		memset(s, 0, sizeof(*s));
-		s->open = true;
-		memcpy(&s->local, req->local, req->local_len);
-		if (((struct sockaddr_in *)&s->local)->sin_port == 0)
-			((struct sockaddr_in *)&s->local)->sin_port = htons((uint16_t)(40000 + i));
-		if (req->peer)
-			memcpy(&s->peer, req->peer, req->peer_len);
-		memcpy(bound, &s->local, sizeof(struct sockaddr_in));
-		*len = sizeof(struct sockaddr_in);
-		return i;
-	}
-	snprintf(err, errlen, "out of fake sockets");
-	return -EMFILE;
-}
-
-static int f_connect(void *arg, int sock, const struct sockaddr *peer, socklen_t len)
-{
-	(void)arg;
-	memcpy(&socks[sock].peer, peer, len);
-	return 0;
-}
-
 /* Records what our side sends, and what the peer acknowledges next. */
-static int f_send(void *arg, int sock, const uint8_t *buf, size_t len, const struct sockaddr *to, socklen_t tolen)
+static void on_sent(int sock, const uint8_t *buf, size_t len)
 {
 	static uint8_t copy[4096];
 	struct l2tp_msg m;
 	struct l2tp_decode_opts o = {.no_validate = true};
-	(void)arg, (void)to, (void)tolen;
+	if (len > sizeof(copy))
+		return;
 	memcpy(copy, buf, len);
 	if (l2tp_msg_decode(copy, len, &o, &m, NULL) != 0)
-		return 0;
+		return;
 	if (m.type != L2TP_MSG_ZLB) {
-		socks[sock].peer_nr = (uint16_t)(m.hdr.ns + 1);
+		fake.socks[sock].peer_nr = (uint16_t)(m.hdr.ns + 1);
 		if (nsent < MAXSENT)
 			sent[nsent++] = m.type;
 	}
 	const struct l2tp_avp *a = l2tp_msg_find(&m, L2TP_AVP_ASSIGNED_TUNNEL_ID);
 	if (a && (m.type == L2TP_MSG_SCCRQ || m.type == L2TP_MSG_SCCRP))
-		socks[sock].our_tid = l2tp_avp_u16(a);
+		fake.socks[sock].our_tid = l2tp_avp_u16(a);
 	a = l2tp_msg_find(&m, L2TP_AVP_ASSIGNED_SESSION_ID);
 	if (a && m.type != L2TP_MSG_CDN)
 		last_sid = l2tp_avp_u16(a);
-	return 0;
 }
-
-static void f_close(void *arg, int sock)
-{
-	(void)arg;
-	socks[sock].open = false;
-}
-
-static uint64_t f_now(void *arg)
-{
-	(void)arg;
-	return now;
-}
-
-static const struct l2tp_io_ops fops = {f_open, f_connect, f_send, f_close, f_now};
 
 static void logged(void *arg, enum l2tp_log_level level, const char *line)
 {
@@ -111,10 +58,9 @@ static struct event_base *base;
 
 static struct l2tp_context *new_ctx(void)
 {
-	memset(socks, 0, sizeof(socks));
+	fake_io_reset(1000, on_sent);
 	nsent = 0;
-	now = 1000;
-	struct l2tp_context_config cc = {.log_level = L2TP_LOG_DEBUG, .log_fn = logged, .io_ops = &fops};
+	struct l2tp_context_config cc = {.log_level = L2TP_LOG_DEBUG, .log_fn = logged, .io_ops = &fake_io_ops};
 	struct l2tp_context *ctx;
 	char err[256];
 	if (l2tp_context_new(base, &cc, &ctx, err, sizeof(err)) != 0) {
@@ -188,10 +134,10 @@ static void deliver(struct l2tp_context *ctx, int sock, struct l2tp_msg *m, uint
 	size_t len;
 	struct sockaddr_in from;
 	struct l2tp_encode_opts o = {.no_validate = no_validate};
-	m->hdr.tunnel_id = socks[sock].our_tid;
+	m->hdr.tunnel_id = fake.socks[sock].our_tid;
 	m->hdr.session_id = sid;
-	m->hdr.ns = m->type == L2TP_MSG_ZLB ? socks[sock].peer_ns : socks[sock].peer_ns++;
-	m->hdr.nr = socks[sock].peer_nr;
+	m->hdr.ns = m->type == L2TP_MSG_ZLB ? fake.socks[sock].peer_ns : fake.socks[sock].peer_ns++;
+	m->hdr.nr = fake.socks[sock].peer_nr;
 	if (l2tp_msg_encode(m, &o, buf, sizeof(buf), &len, NULL) != 0) {
 		fprintf(stderr, "cannot encode %s\n", l2tp_msg_type_name(m->type));
 		exit(1);
@@ -204,16 +150,16 @@ static void deliver(struct l2tp_context *ctx, int sock, struct l2tp_msg *m, uint
  * side starts with a window of one, RFC 2661 appendix A). */
 static void ack_all(struct l2tp_context *ctx, int sock, const char *ip, uint16_t port)
 {
-	for (int round = 0; round < 8 && socks[sock].open; round++) {
+	for (int round = 0; round < 8 && fake.socks[sock].open; round++) {
 		int before = nsent;
 		struct l2tp_msg zlb;
 		uint8_t buf[64];
 		size_t len;
 		struct sockaddr_in from;
 		l2tp_msg_init(&zlb, 2, L2TP_MSG_ZLB);
-		zlb.hdr.tunnel_id = socks[sock].our_tid;
-		zlb.hdr.ns = socks[sock].peer_ns;
-		zlb.hdr.nr = socks[sock].peer_nr;
+		zlb.hdr.tunnel_id = fake.socks[sock].our_tid;
+		zlb.hdr.ns = fake.socks[sock].peer_ns;
+		zlb.hdr.nr = fake.socks[sock].peer_nr;
 		if (l2tp_msg_encode(&zlb, NULL, buf, sizeof(buf), &len, NULL) != 0)
 			exit(1);
 		sockaddr_of(ip, port, &from);
@@ -319,7 +265,7 @@ static void lac_at(struct bench *b, enum l2tp_cc_state st)
 	b->sock = 0;
 	b->peer = LNS_IP;
 	b->peer_port = 1701;
-	socks[0].our_tid = b->t->cfg.tid; /* what our SCCRQ assigned */
+	fake.socks[0].our_tid = b->t->cfg.tid; /* what our SCCRQ assigned */
 	ack_all(b->ctx, 0, LNS_IP, 1701);
 	if (st == L2TP_CC_ESTABLISHED) {
 		struct l2tp_msg m;
@@ -362,14 +308,14 @@ static void lns_at(struct bench *b, enum l2tp_cc_state st)
 	if (!b->t)
 		exit(1);
 	b->handle = l2tp_tunnel_handle(b->t);
-	for (int i = MAXSOCK - 1; i >= 0; i--)
-		if (socks[i].open) {
+	for (int i = FAKE_MAXSOCK - 1; i >= 0; i--)
+		if (fake.socks[i].open) {
 			b->sock = i;
 			break;
 		}
-	socks[b->sock].our_tid = b->t->cfg.tid;
+	fake.socks[b->sock].our_tid = b->t->cfg.tid;
 	if (st != L2TP_CC_IDLE) {
-		socks[b->sock].peer_ns = 1; /* the SCCRQ came through the listener */
+		fake.socks[b->sock].peer_ns = 1; /* the SCCRQ came through the listener */
 		ack_all(b->ctx, b->sock, LAC_IP, 1701);
 	}
 	if (st == L2TP_CC_ESTABLISHED) {
@@ -395,7 +341,7 @@ static void quiescent_at(struct bench *b, enum l2tp_cc_state st)
 	b->sock = 0;
 	b->peer = LNS_IP;
 	b->peer_port = 1701;
-	socks[0].our_tid = 10;
+	fake.socks[0].our_tid = 10;
 	CHECK_EQ(b->t->state, st);
 }
 
