@@ -324,8 +324,12 @@ void l2tp_tunnel_release(struct l2tp_tunnel *t)
 }
 
 /* What an accepted tunnel is made from. */
+/* A tunnel a listener accepts: its addresses come as the socket gave
+ * them, never through text. */
 struct accept_args {
 	struct l2tp_listener *l;
+	const struct sockaddr *peer;
+	socklen_t peer_len;
 	bool same_port;
 };
 
@@ -364,17 +368,27 @@ static int tunnel_new(struct l2tp_context *ctx, enum l2tp_tunnel_kind kind, cons
 	l2tp_htable_init(&t->sessions_by_name);
 	l2tp_htable_init(&t->sessions_by_id);
 	l2tp_htable_init(&t->sessions_by_psid);
-	if (cfg->local[0]) {
-		rc = l2tp_addr_parse(cfg->local, cfg->encap, &t->local, &t->local_len, err, errlen);
-		if (rc)
+	if (acc) {
+		memcpy(&t->local, &acc->l->local, acc->l->local_len);
+		t->local_len = acc->l->local_len;
+		memcpy(&t->peer, acc->peer, acc->peer_len);
+		t->peer_len = acc->peer_len;
+	} else {
+		if (cfg->local[0] &&
+		    (rc = l2tp_addr_parse(cfg->local, cfg->encap, &t->local, &t->local_len, err, errlen)) != 0)
 			goto prefixed;
-		l2tp_addr_format((struct sockaddr *)&t->local, t->local_str, sizeof(t->local_str));
+		if (cfg->peer[0] &&
+		    (rc = l2tp_addr_parse(cfg->peer, cfg->encap, &t->peer, &t->peer_len, err, errlen)) != 0)
+			goto prefixed;
 	}
-	if (cfg->peer[0]) {
-		rc = l2tp_addr_parse(cfg->peer, cfg->encap, &t->peer, &t->peer_len, err, errlen);
-		if (rc)
-			goto prefixed;
+	if (t->local_len)
+		l2tp_addr_format((struct sockaddr *)&t->local, t->local_str, sizeof(t->local_str));
+	if (t->peer_len)
 		l2tp_addr_format((struct sockaddr *)&t->peer, t->peer_str, sizeof(t->peer_str));
+	if (acc) {
+		/* What the config reads back says where the tunnel is. */
+		memcpy(t->cfg.local, t->local_str, sizeof(t->cfg.local));
+		memcpy(t->cfg.peer, t->peer_str, sizeof(t->cfg.peer));
 	}
 	/* The kernel makes a static tunnel's socket itself and cannot pick
 	 * ports for it; a quiescent tunnel's peer must know our port. */
@@ -493,12 +507,9 @@ int l2tp_tunnel_accept(struct l2tp_listener *l, const struct sockaddr *peer, soc
 		       bool same_port, uint8_t *buf, size_t len, char *err, size_t errlen)
 {
 	struct l2tp_tunnel_config cfg = l->cfg.tunnel;
-	struct accept_args acc = {l, same_port};
+	struct accept_args acc = {l, peer, peer_len, same_port};
 	struct l2tp_tunnel *t;
 	char name[300];
-	(void)peer_len;
-	l2tp_addr_format(peer, cfg.peer, sizeof(cfg.peer));
-	snprintf(cfg.local, sizeof(cfg.local), "%s", l->local_str);
 	cfg.ptid = peer_tid;
 	snprintf(name, sizeof(name), "%s#%u", l->name, ++l->seq);
 	int rc = tunnel_new(l->ctx, L2TP_TUNNEL_ACCEPTED, name, &cfg, &acc, &t, err, errlen);
