@@ -9,103 +9,29 @@
 
 #include "runtime.h"
 
-enum ktype { K_STRING, K_UINT, K_BOOL, K_ENUM, K_BYTES, K_FRAMING, K_STRLIST, K_TIEBREAKER };
-
-struct enumval {
-	const char *name;
-	int value;
-};
-
-struct key {
-	const char *name;
-	enum ktype type;
-	size_t off;
-	size_t size; /* field size: string buffer or integer width */
-	double min, max;
-	const struct enumval *enums;
-	unsigned kinds;
-	size_t lenoff; /* K_BYTES: offset of the uint8_t length */
-};
-
-static const struct enumval versions[] = {{"l2tpv2", L2TP_V2}, {"l2tpv3", L2TP_V3}, {NULL, 0}};
-static const struct enumval encaps[] = {{"udp", L2TP_ENCAP_UDP}, {"ip", L2TP_ENCAP_IP}, {NULL, 0}};
-static const struct enumval pseudowires[] = {
-	{"ppp", L2TP_PW_PPP}, {"eth", L2TP_PW_ETH}, {"pppac", L2TP_PW_PPP_AC}, {NULL, 0}};
-static const struct enumval l2specs[] = {{"none", L2TP_L2SPEC_NONE}, {"default", L2TP_L2SPEC_DEFAULT}, {NULL, 0}};
-
-#define TF(f) offsetof(struct l2tp_tunnel_config, f), sizeof(((struct l2tp_tunnel_config *)0)->f)
-#define SF(f) offsetof(struct l2tp_session_config, f), sizeof(((struct l2tp_session_config *)0)->f)
-
-static const struct key tunnel_keys[] = {
-	{"local", K_STRING, TF(local), 0, 0, NULL, L2TP_LUA_KEYS_ALL, 0},
-	{"peer", K_STRING, TF(peer), 0, 0, NULL, L2TP_LUA_KEYS_ALL, 0},
-	{"version", K_ENUM, TF(version), 0, 0, versions, L2TP_LUA_KEYS_ALL, 0},
-	{"encap", K_ENUM, TF(encap), 0, 0, encaps, L2TP_LUA_KEYS_ALL, 0},
-	{"tid", K_UINT, TF(tid), 0, 4294967295.0, NULL, L2TP_LUA_KEYS_ALL, 0},
-	{"ptid", K_UINT, TF(ptid), 0, 4294967295.0, NULL, L2TP_LUA_KEYS_ALL, 0},
-	{"window_size", K_UINT, TF(window_size), 1, 65535, NULL, L2TP_LUA_KEYS_ALL, 0},
-	{"hello_timeout", K_UINT, TF(hello_timeout_ms), 0, 4294967295.0, NULL, L2TP_LUA_KEYS_ALL, 0},
-	{"retry_timeout", K_UINT, TF(retry_timeout_ms), 1, 4294967295.0, NULL, L2TP_LUA_KEYS_ALL, 0},
-	{"max_retries", K_UINT, TF(max_retries), 0, 65535, NULL, L2TP_LUA_KEYS_ALL, 0},
-	{"max_retry_timeout", K_UINT, TF(max_retry_timeout_ms), 1, 4294967295.0, NULL, L2TP_LUA_KEYS_CONTROL, 0},
-	{"ack_timeout", K_UINT, TF(ack_timeout_ms), 1, 4294967295.0, NULL, L2TP_LUA_KEYS_CONTROL, 0},
-	{"stopccn_timeout", K_UINT, TF(stopccn_timeout_ms), 1, 4294967295.0, NULL, L2TP_LUA_KEYS_CONTROL, 0},
-	{"setup_timeout", K_UINT, TF(setup_timeout_ms), 1, 4294967295.0, NULL, L2TP_LUA_KEYS_DYNAMIC, 0},
-	{"host_name", K_STRING, TF(host_name), 0, 0, NULL, L2TP_LUA_KEYS_ALL, 0},
-	{"framing_caps", K_FRAMING, TF(framing_caps), 0, 0, NULL, L2TP_LUA_KEYS_ALL, 0},
-	{"secret", K_STRING, TF(secret), 0, 0, NULL, L2TP_LUA_KEYS_DYNAMIC, 0},
-	{"hide_avps", K_BOOL, TF(hide_avps), 0, 0, NULL, L2TP_LUA_KEYS_DYNAMIC, 0},
-	{"challenge", K_BOOL, TF(challenge), 0, 0, NULL, L2TP_LUA_KEYS_DYNAMIC, 0},
-	{"tie_breaker", K_TIEBREAKER, TF(tie_breaker), 0, 0, NULL, L2TP_LUA_KEYS_DYNAMIC,
-	 offsetof(struct l2tp_tunnel_config, has_tie_breaker)},
-	{NULL, 0, 0, 0, 0, 0, NULL, 0, 0},
-};
-
-static const struct key session_keys[] = {
-	{"sid", K_UINT, SF(sid), 0, 4294967295.0, NULL, L2TP_LUA_KEYS_ALL, 0},
-	{"psid", K_UINT, SF(psid), 0, 4294967295.0, NULL, L2TP_LUA_KEYS_ALL, 0},
-	{"pseudowire", K_ENUM, SF(pseudowire), 0, 0, pseudowires, L2TP_LUA_KEYS_ALL, 0},
-	{"seqnum", K_BOOL, SF(seqnum), 0, 0, NULL, L2TP_LUA_KEYS_ALL, 0},
-	{"reorder_timeout", K_UINT, SF(reorder_timeout_ms), 0, 4294967295.0, NULL, L2TP_LUA_KEYS_ALL, 0},
-	{"cookie", K_BYTES, SF(cookie), 0, 0, NULL, L2TP_LUA_KEYS_ALL, offsetof(struct l2tp_session_config, cookie_len)},
-	{"peer_cookie", K_BYTES, SF(peer_cookie), 0, 0, NULL, L2TP_LUA_KEYS_ALL,
-	 offsetof(struct l2tp_session_config, peer_cookie_len)},
-	{"interface_name", K_STRING, SF(interface_name), 0, 0, NULL, L2TP_LUA_KEYS_ALL, 0},
-	{"l2spec_type", K_ENUM, SF(l2spec_type), 0, 0, l2specs, L2TP_LUA_KEYS_ALL, 0},
-	{"pppd_args", K_STRING, SF(pppd_args), 0, 0, NULL, L2TP_LUA_KEYS_DYNAMIC, 0},
-	{"pppd", K_STRLIST, SF(pppd_extra), 0, 0, NULL, L2TP_LUA_KEYS_DYNAMIC, 0},
-	{NULL, 0, 0, 0, 0, 0, NULL, 0, 0},
-};
-
-static unsigned kind_mask(enum l2tp_tunnel_kind kind)
-{
-	switch (kind) {
-	case L2TP_TUNNEL_STATIC: return L2TP_LUA_KEYS_STATIC;
-	case L2TP_TUNNEL_QUIESCENT: return L2TP_LUA_KEYS_QUIESCENT;
-	default: return L2TP_LUA_KEYS_DYNAMIC;
-	}
-}
-
-static void accepted_list(const struct key *keys, unsigned mask, char *buf, size_t len)
+/* What one table holds: the keys of a set, read into base. A listener's
+ * table is two sections: its own keys and its tunnels' template. */
+static void accepted_list(const struct l2tp_lua_section *secs, size_t nsecs, char *buf, size_t len)
 {
 	size_t used = 0;
 	buf[0] = '\0';
-	for (const struct key *k = keys; k->name; k++) {
-		if (!(k->kinds & mask))
-			continue;
-		int n = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", k->name);
-		if (n < 0 || (size_t)n >= len - used)
-			break;
-		used += (size_t)n;
-	}
+	for (size_t i = 0; i < nsecs; i++)
+		for (const struct l2tp_key *k = secs[i].keys; k->name; k++) {
+			if (!(k->kinds & secs[i].set))
+				continue;
+			int n = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", k->name);
+			if (n < 0 || (size_t)n >= len - used)
+				return;
+			used += (size_t)n;
+		}
 }
 
-static void enum_list(const struct enumval *e, char *buf, size_t len)
+static void spell_list(const struct l2tp_key_name *e, bool quoted, char *buf, size_t len)
 {
 	size_t used = 0;
 	buf[0] = '\0';
 	for (; e->name; e++) {
-		int n = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", e->name);
+		int n = snprintf(buf + used, len - used, quoted ? "%s\"%s\"" : "%s%s", used ? ", " : "", e->name);
 		if (n < 0 || (size_t)n >= len - used)
 			break;
 		used += (size_t)n;
@@ -124,7 +50,8 @@ static const char *describe(lua_State *L, int idx, char *buf, size_t len)
 	return buf;
 }
 
-static void read_bytes(lua_State *L, int idx, const char *what, const struct key *k, uint8_t *dst, uint8_t *len)
+static void read_bytes(lua_State *L, int idx, const char *what, const struct l2tp_key *k, uint8_t *dst,
+		       uint8_t *len)
 {
 	char vb[80];
 	if (lua_type(L, idx) == LUA_TSTRING) {
@@ -154,46 +81,35 @@ static void read_bytes(lua_State *L, int idx, const char *what, const struct key
 	*len = (uint8_t)n;
 }
 
-static uint32_t read_framing(lua_State *L, int idx, const char *what)
+static uint32_t read_flags(lua_State *L, int idx, const char *what, const struct l2tp_key *k)
 {
-	char vb[80];
-	uint32_t caps = 0;
+	char vb[80], list[128];
+	uint32_t flags = 0;
+	int bit;
+	spell_list(k->names, true, list, sizeof(list));
 	if (lua_type(L, idx) != LUA_TTABLE)
-		l2tp_lua_error(L, "%s: framing_caps must be an array of strings, got %s (accepted: {\"sync\", \"async\"})",
-			       what, describe(L, idx, vb, sizeof(vb)));
+		l2tp_lua_error(L, "%s: %s must be an array of strings, got %s (accepted: {%s})", what, k->name,
+			       describe(L, idx, vb, sizeof(vb)), list);
 	size_t n = lua_objlen(L, idx);
 	for (size_t i = 1; i <= n; i++) {
 		lua_rawgeti(L, idx, (int)i);
 		const char *s = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-		if (s && strcmp(s, "sync") == 0)
-			caps |= L2TP_FRAMING_SYNC;
-		else if (s && strcmp(s, "async") == 0)
-			caps |= L2TP_FRAMING_ASYNC;
-		else
-			l2tp_lua_error(L, "%s: framing_caps[%u] is %s (accepted: \"sync\", \"async\")", what, (unsigned)i,
-				       describe(L, -1, vb, sizeof(vb)));
+		if (!s || !l2tp_key_value(k->names, s, &bit))
+			l2tp_lua_error(L, "%s: %s[%u] is %s (accepted: %s)", what, k->name, (unsigned)i,
+				       describe(L, -1, vb, sizeof(vb)), list);
+		flags |= (uint32_t)bit;
 		lua_pop(L, 1);
 	}
-	return caps;
+	return flags;
 }
 
-static void set_uint(void *field, size_t size, uint32_t v)
+static void read_key(lua_State *L, int vidx, const char *what, const struct l2tp_key *k, void *base)
 {
-	if (size == 1)
-		*(uint8_t *)field = (uint8_t)v;
-	else if (size == 2)
-		*(uint16_t *)field = (uint16_t)v;
-	else
-		*(uint32_t *)field = v;
-}
-
-static void read_key(lua_State *L, int vidx, const char *what, const struct key *k, void *base)
-{
-	char vb[80], list[256];
+	char vb[80], list[256], msg[256];
 	void *field = (char *)base + k->off;
 
 	switch (k->type) {
-	case K_STRING: {
+	case L2TP_KEY_STRING: {
 		if (lua_type(L, vidx) != LUA_TSTRING)
 			l2tp_lua_error(L, "%s: %s must be a string, got %s", what, k->name, describe(L, vidx, vb, sizeof(vb)));
 		size_t n;
@@ -206,58 +122,58 @@ static void read_key(lua_State *L, int vidx, const char *what, const struct key 
 		memcpy(field, s, n + 1);
 		break;
 	}
-	case K_UINT: {
+	case L2TP_KEY_UINT: {
 		lua_Number v = lua_tonumber(L, vidx);
 		if (lua_type(L, vidx) != LUA_TNUMBER || v != floor(v))
 			l2tp_lua_error(L, "%s: %s must be an integer, got %s", what, k->name, describe(L, vidx, vb, sizeof(vb)));
-		if (v < k->min || v > k->max)
-			l2tp_lua_error(L, "%s: %s %.14g is out of range (accepted: %.14g-%.14g)", what, k->name, v, k->min,
-				       k->max);
-		set_uint(field, k->size, (uint32_t)v);
+		if (v < k->min || v > k->max) {
+			l2tp_key_range_error(k, v, msg, sizeof(msg));
+			l2tp_lua_error(L, "%s: %s", what, msg);
+		}
+		l2tp_key_set_uint(k, base, (uint32_t)v);
 		break;
 	}
-	case K_BOOL:
+	case L2TP_KEY_BOOL:
 		if (lua_type(L, vidx) != LUA_TBOOLEAN)
 			l2tp_lua_error(L, "%s: %s must be a boolean, got %s", what, k->name, describe(L, vidx, vb, sizeof(vb)));
 		*(bool *)field = lua_toboolean(L, vidx);
 		break;
-	case K_ENUM: {
+	case L2TP_KEY_ENUM: {
 		const char *s = lua_type(L, vidx) == LUA_TSTRING ? lua_tostring(L, vidx) : NULL;
-		enum_list(k->enums, list, sizeof(list));
-		if (!s)
+		if (!s) {
+			spell_list(k->names, false, list, sizeof(list));
 			l2tp_lua_error(L, "%s: %s must be a string, got %s (accepted: %s)", what, k->name,
 				       describe(L, vidx, vb, sizeof(vb)), list);
-		const struct enumval *e = k->enums;
-		while (e->name && strcmp(e->name, s) != 0)
-			e++;
-		if (!e->name)
-			l2tp_lua_error(L, "%s: %s '%s' is not valid (accepted: %s)", what, k->name, s, list);
-		*(int *)field = e->value;
+		}
+		if (!l2tp_key_value(k->names, s, (int *)field)) {
+			l2tp_key_spelling_error(k, s, msg, sizeof(msg));
+			l2tp_lua_error(L, "%s: %s", what, msg);
+		}
 		break;
 	}
-	case K_BYTES:
-		read_bytes(L, vidx, what, k, field, (uint8_t *)base + k->lenoff);
+	case L2TP_KEY_BYTES:
+		read_bytes(L, vidx, what, k, field, (uint8_t *)base + k->aux);
 		break;
-	case K_FRAMING:
-		*(uint32_t *)field = read_framing(L, vidx, what);
+	case L2TP_KEY_FLAGS:
+		*(uint32_t *)field = read_flags(L, vidx, what, k);
 		break;
-	case K_TIEBREAKER: {
+	case L2TP_KEY_TIEBREAKER: {
 		/* true: a random value; an 8-byte string: that value. */
-		bool *has = (bool *)((char *)base + k->lenoff);
+		bool *has = (bool *)((char *)base + k->aux);
 		if (lua_type(L, vidx) == LUA_TBOOLEAN) {
 			*has = lua_toboolean(L, vidx);
 			if (*has && getrandom(field, 8, 0) != 8)
-				l2tp_lua_error(L, "%s: cannot make a random tie_breaker", what);
+				l2tp_lua_error(L, "%s: cannot make a random %s", what, k->name);
 		} else if (lua_type(L, vidx) == LUA_TSTRING && lua_objlen(L, vidx) == 8) {
 			memcpy(field, lua_tostring(L, vidx), 8);
 			*has = true;
 		} else {
-			l2tp_lua_error(L, "%s: tie_breaker is %s (accepted: true, false, or an 8-byte string)", what,
+			l2tp_lua_error(L, "%s: %s is %s (accepted: true, false, or an 8-byte string)", what, k->name,
 				       describe(L, vidx, vb, sizeof(vb)));
 		}
 		break;
 	}
-	case K_STRLIST: {
+	case L2TP_KEY_STRLIST: {
 		/* An array of strings, kept '\n'-separated. */
 		char *out = field;
 		size_t used = 0;
@@ -283,23 +199,35 @@ static void read_key(lua_State *L, int vidx, const char *what, const struct key 
 		}
 		break;
 	}
+	case L2TP_KEY_HOOK:
+		/* Kept by the binding that owns the object; only checked here. */
+		if (!lua_isfunction(L, vidx))
+			l2tp_lua_error(L, "%s: %s must be a function, got %s", what, k->name, luaL_typename(L, vidx));
+		break;
 	}
 }
 
-static const struct key *find_key(const struct key *keys, const char *name, unsigned mask)
+static const struct l2tp_key *find_key(const struct l2tp_lua_section *secs, size_t nsecs, const char *name,
+				       size_t *sec)
 {
-	for (const struct key *k = keys; k->name; k++)
-		if ((k->kinds & mask) && strcmp(k->name, name) == 0)
+	for (size_t i = 0; i < nsecs; i++) {
+		const struct l2tp_key *k = l2tp_key_find(secs[i].keys, secs[i].set, name);
+		if (k) {
+			*sec = i;
 			return k;
+		}
+	}
 	return NULL;
 }
 
 /* First pass: every key known; second pass: values. So a typo is reported
  * as such even when another key also has a bad value. */
-static void read_table(lua_State *L, int idx, const char *what, const struct key *keys, unsigned mask,
-		       void *base)
+void l2tp_lua_read_config(lua_State *L, int idx, const char *what, const struct l2tp_lua_section *secs,
+			  size_t nsecs)
 {
 	char list[512], vb[80];
+	size_t sec;
+	idx = idx < 0 ? lua_gettop(L) + idx + 1 : idx;
 	if (lua_isnoneornil(L, idx))
 		return;
 	if (lua_type(L, idx) != LUA_TTABLE)
@@ -307,20 +235,21 @@ static void read_table(lua_State *L, int idx, const char *what, const struct key
 	lua_pushnil(L);
 	while (lua_next(L, idx)) {
 		if (lua_type(L, -2) != LUA_TSTRING) {
-			accepted_list(keys, mask, list, sizeof(list));
+			accepted_list(secs, nsecs, list, sizeof(list));
 			l2tp_lua_error(L, "%s: config keys must be strings, got %s (accepted: %s)", what,
 				       describe(L, -2, vb, sizeof(vb)), list);
 		}
 		const char *name = lua_tostring(L, -2);
-		if (!find_key(keys, name, mask)) {
-			accepted_list(keys, mask, list, sizeof(list));
+		if (!find_key(secs, nsecs, name, &sec)) {
+			accepted_list(secs, nsecs, list, sizeof(list));
 			l2tp_lua_error(L, "%s: unknown key '%s' (accepted: %s)", what, name, list);
 		}
 		lua_pop(L, 1);
 	}
 	lua_pushnil(L);
 	while (lua_next(L, idx)) {
-		read_key(L, lua_gettop(L), what, find_key(keys, lua_tostring(L, -2), mask), base);
+		const struct l2tp_key *k = find_key(secs, nsecs, lua_tostring(L, -2), &sec);
+		read_key(L, lua_gettop(L), what, k, secs[sec].base);
 		lua_pop(L, 1);
 	}
 }
@@ -328,17 +257,33 @@ static void read_table(lua_State *L, int idx, const char *what, const struct key
 void l2tp_lua_tunnel_config(lua_State *L, int idx, enum l2tp_tunnel_kind kind, const char *what,
 			    struct l2tp_tunnel_config *cfg)
 {
-	idx = idx < 0 ? lua_gettop(L) + idx + 1 : idx;
+	struct l2tp_lua_section sec = {l2tp_tunnel_keys, l2tp_tunnel_kind_keys(kind), cfg};
 	l2tp_tunnel_config_defaults(cfg, kind);
-	read_table(L, idx, what, tunnel_keys, kind_mask(kind), cfg);
+	l2tp_lua_read_config(L, idx, what, &sec, 1);
 }
 
 void l2tp_lua_session_config(lua_State *L, int idx, enum l2tp_version version, enum l2tp_tunnel_kind kind,
 			     const char *what, struct l2tp_session_config *cfg)
 {
-	idx = idx < 0 ? lua_gettop(L) + idx + 1 : idx;
+	struct l2tp_lua_section sec = {l2tp_session_keys, l2tp_tunnel_kind_keys(kind), cfg};
 	l2tp_session_config_defaults(cfg, version);
-	read_table(L, idx, what, session_keys, kind_mask(kind), cfg);
+	l2tp_lua_read_config(L, idx, what, &sec, 1);
+}
+
+void l2tp_lua_listener_config(lua_State *L, int idx, const char *what, struct l2tp_listener_config *cfg)
+{
+	struct l2tp_lua_section secs[] = {
+		{l2tp_listener_keys, L2TP_KEYS_LISTENER, cfg},
+		{l2tp_tunnel_keys, L2TP_KEYS_ACCEPTED, &cfg->tunnel},
+	};
+	l2tp_listener_config_defaults(cfg);
+	l2tp_lua_read_config(L, idx, what, secs, 2);
+}
+
+void l2tp_lua_call_settings(lua_State *L, int idx, const char *what, struct l2tp_session_config *cfg)
+{
+	struct l2tp_lua_section sec = {l2tp_session_keys, L2TP_KEYS_ACCEPTED, cfg};
+	l2tp_lua_read_config(L, idx, what, &sec, 1);
 }
 
 void l2tp_lua_check_keys(lua_State *L, int idx, const char *what, const char *const *keys)
@@ -371,25 +316,16 @@ void l2tp_lua_check_keys(lua_State *L, int idx, const char *what, const char *co
 	}
 }
 
-static uint32_t get_uint(const void *field, size_t size)
-{
-	if (size == 1)
-		return *(const uint8_t *)field;
-	if (size == 2)
-		return *(const uint16_t *)field;
-	return *(const uint32_t *)field;
-}
-
-/* The reverse of read_table, from the same key table: what a script reads
- * back is spelled exactly as what it may write. */
-static void push_table(lua_State *L, const struct key *keys, const void *base)
+/* The reverse of l2tp_lua_read_config, from the same key table: what a
+ * script reads back is spelled exactly as what it may write. */
+static void push_table(lua_State *L, const struct l2tp_key *keys, const void *base)
 {
 	lua_newtable(L);
-	for (const struct key *k = keys; k->name; k++) {
+	for (const struct l2tp_key *k = keys; k->name; k++) {
 		const void *field = (const char *)base + k->off;
 		/* A secret never leaves the config it was given in: events and
 		 * config() say only that there is one. */
-		if (strcmp(k->name, "secret") == 0) {
+		if (k->secret) {
 			if (*(const char *)field) {
 				lua_pushliteral(L, "(set)");
 				lua_setfield(L, -2, k->name);
@@ -397,39 +333,37 @@ static void push_table(lua_State *L, const struct key *keys, const void *base)
 			continue;
 		}
 		switch (k->type) {
-		case K_STRING:
+		case L2TP_KEY_STRING:
 			if (!*(const char *)field)
 				continue;
 			lua_pushstring(L, field);
 			break;
-		case K_UINT:
-			lua_pushnumber(L, get_uint(field, k->size));
+		case L2TP_KEY_UINT:
+			lua_pushnumber(L, l2tp_key_get_uint(k, base));
 			break;
-		case K_BOOL:
+		case L2TP_KEY_BOOL:
 			lua_pushboolean(L, *(const bool *)field);
 			break;
-		case K_ENUM: {
-			const struct enumval *e = k->enums;
-			while (e->name && e->value != *(const int *)field)
-				e++;
-			if (!e->name)
+		case L2TP_KEY_ENUM: {
+			const char *name = l2tp_key_spell(k->names, *(const int *)field);
+			if (!name)
 				continue;
-			lua_pushstring(L, e->name);
+			lua_pushstring(L, name);
 			break;
 		}
-		case K_BYTES: {
-			uint8_t len = *((const uint8_t *)base + k->lenoff);
+		case L2TP_KEY_BYTES: {
+			uint8_t len = *((const uint8_t *)base + k->aux);
 			if (!len)
 				continue;
 			lua_pushlstring(L, field, len);
 			break;
 		}
-		case K_TIEBREAKER:
-			if (!*(const bool *)((const char *)base + k->lenoff))
+		case L2TP_KEY_TIEBREAKER:
+			if (!*(const bool *)((const char *)base + k->aux))
 				continue;
 			lua_pushlstring(L, field, 8);
 			break;
-		case K_STRLIST: {
+		case L2TP_KEY_STRLIST: {
 			const char *p = field;
 			int n = 0;
 			lua_newtable(L);
@@ -446,20 +380,20 @@ static void push_table(lua_State *L, const struct key *keys, const void *base)
 			}
 			break;
 		}
-		case K_FRAMING: {
-			uint32_t caps = *(const uint32_t *)field;
+		case L2TP_KEY_FLAGS: {
+			uint32_t flags = *(const uint32_t *)field;
 			int n = 0;
 			lua_newtable(L);
-			if (caps & L2TP_FRAMING_SYNC) {
-				lua_pushliteral(L, "sync");
-				lua_rawseti(L, -2, ++n);
-			}
-			if (caps & L2TP_FRAMING_ASYNC) {
-				lua_pushliteral(L, "async");
-				lua_rawseti(L, -2, ++n);
+			for (const struct l2tp_key_name *e = k->names; e->name; e++) {
+				if (flags & (uint32_t)e->value) {
+					lua_pushstring(L, e->name);
+					lua_rawseti(L, -2, ++n);
+				}
 			}
 			break;
 		}
+		case L2TP_KEY_HOOK:
+			continue;
 		}
 		lua_setfield(L, -2, k->name);
 	}
@@ -467,10 +401,10 @@ static void push_table(lua_State *L, const struct key *keys, const void *base)
 
 void l2tp_lua_push_tunnel_config(lua_State *L, const struct l2tp_tunnel_config *cfg)
 {
-	push_table(L, tunnel_keys, cfg);
+	push_table(L, l2tp_tunnel_keys, cfg);
 }
 
 void l2tp_lua_push_session_config(lua_State *L, const struct l2tp_session_config *cfg)
 {
-	push_table(L, session_keys, cfg);
+	push_table(L, l2tp_session_keys, cfg);
 }

@@ -6,14 +6,7 @@
 
 #include <lua.h>
 
-#include "l2tp/config.h"
-
-/* Key sets: which keys a kind of object accepts. */
-#define L2TP_LUA_KEYS_STATIC 0x1u
-#define L2TP_LUA_KEYS_QUIESCENT 0x2u
-#define L2TP_LUA_KEYS_DYNAMIC 0x4u
-#define L2TP_LUA_KEYS_ALL 0x7u
-#define L2TP_LUA_KEYS_CONTROL (L2TP_LUA_KEYS_QUIESCENT | L2TP_LUA_KEYS_DYNAMIC) /* tunnels with a control channel */
+#include "l2tp/l2tp.h"
 
 /* Reads the table at idx (nil means {}) into cfg, starting from the
  * defaults of kind. what prefixes error messages ("tunnel 't1'"). Raises on
@@ -22,6 +15,26 @@ void l2tp_lua_tunnel_config(lua_State *L, int idx, enum l2tp_tunnel_kind kind, c
 			    struct l2tp_tunnel_config *cfg);
 void l2tp_lua_session_config(lua_State *L, int idx, enum l2tp_version version, enum l2tp_tunnel_kind kind,
 			     const char *what, struct l2tp_session_config *cfg);
+
+/* A listener's own keys and its template for accepted tunnels, in one
+ * table, from the listener defaults; its hooks are checked, not kept. */
+void l2tp_lua_listener_config(lua_State *L, int idx, const char *what, struct l2tp_listener_config *cfg);
+/* The session settings a call hook may change (L2TP_KEYS_ACCEPTED), read
+ * over cfg as it is. */
+void l2tp_lua_call_settings(lua_State *L, int idx, const char *what, struct l2tp_session_config *cfg);
+
+/* A table read by the key tables of l2tp/config.h: the keys of set in
+ * keys go to base. Several sections make one table (a listener's own keys
+ * and its tunnels' template). Unknown keys, wrong types and values out of
+ * range raise, naming the key and what is accepted; HOOK keys are checked
+ * to be functions and left for the caller. */
+struct l2tp_lua_section {
+	const struct l2tp_key *keys;
+	unsigned set;
+	void *base;
+};
+void l2tp_lua_read_config(lua_State *L, int idx, const char *what, const struct l2tp_lua_section *secs,
+			  size_t nsecs);
 
 void l2tp_lua_push_tunnel_config(lua_State *L, const struct l2tp_tunnel_config *cfg);
 void l2tp_lua_push_session_config(lua_State *L, const struct l2tp_session_config *cfg);

@@ -100,6 +100,10 @@ static void on_event(void *arg, const struct l2tp_event *ev)
 	}
 out:
 	lua_settop(L, top);
+	/* A tunnel that is down is gone: its object need not be held for
+	 * its hooks any more. */
+	if (ev->type == L2TP_EVENT_TUNNEL_DOWN)
+		l2tp_lua_let_go(L, lc, ev->tunnel_handle);
 }
 
 static int ctx_gc(lua_State *L)
@@ -148,22 +152,17 @@ static struct l2tp_context *open_ctx(lua_State *L, struct lctx **out)
 	return lc->ctx && !l2tp_context_is_closed(lc->ctx) ? lc->ctx : NULL;
 }
 
-/* A LAC's on_outgoing_call hook, kept in the context's table by tunnel. */
+/* A LAC's on_outgoing_call hook, kept with the tunnel's object. */
 static int ocrq_hook(void *arg, struct l2tp_tunnel *t, const struct l2tp_call_request *req,
 		     struct l2tp_session_config *settings, struct l2tp_verdict *v)
 {
 	struct lctx *lc = arg;
 	lua_State *L = lc->rt->L;
 	char what[200];
-	l2tp_lua_push_ctx(L, lc);
-	lua_getfenv(L, -1);
-	lua_getfield(L, -1, "ocrq");
-	lua_pushnumber(L, (lua_Number)l2tp_tunnel_handle(t));
-	lua_rawget(L, -2);
-	lua_replace(L, -4);
-	lua_pop(L, 2);
-	if (!lua_isfunction(L, -1)) {
-		lua_pop(L, 1);
+	l2tp_lua_push_obj(L, lc, L2TP_TUNNEL_MT, l2tp_tunnel_handle(t), l2tp_tunnel_name(t));
+	bool found = l2tp_lua_cb_push(L, -1, "on_outgoing_call");
+	lua_remove(L, found ? -2 : -1);
+	if (!found) {
 		v->result_code = L2TP_RESULT_CDN_NO_FACILITIES_PERM;
 		return -1;
 	}
@@ -183,52 +182,13 @@ static int create_tunnel(lua_State *L, enum l2tp_tunnel_kind kind, const char *c
 	if (!ctx)
 		return l2tp_lua_closed(L);
 	snprintf(what, sizeof(what), "tunnel '%s'", name);
-	/* on_outgoing_call (dynamic tunnels) is a function, not a config
-	 * value: taken out before the config is read. */
-	int hook = 0;
-	if (kind == L2TP_TUNNEL_DYNAMIC && lua_istable(L, 3)) {
-		lua_getfield(L, 3, "on_outgoing_call");
-		if (!lua_isnil(L, -1)) {
-			if (!lua_isfunction(L, -1))
-				return l2tp_lua_error(L, "%s: on_outgoing_call must be a function, got %s", what,
-						      luaL_typename(L, -1));
-			hook = lua_gettop(L);
-			lua_newtable(L);
-			lua_pushnil(L);
-			while (lua_next(L, 3)) {
-				if (lua_type(L, -2) == LUA_TSTRING && strcmp(lua_tostring(L, -2), "on_outgoing_call") == 0) {
-					lua_pop(L, 1);
-					continue;
-				}
-				lua_pushvalue(L, -2);
-				lua_insert(L, -2);
-				lua_rawset(L, -4);
-			}
-			lua_replace(L, 3);
-		} else {
-			lua_pop(L, 1);
-		}
-	}
 	l2tp_lua_tunnel_config(L, 3, kind, what, &cfg);
 	int rc = l2tp_tunnel_create(ctx, kind, name, &cfg, &t, err, sizeof(err));
 	if (rc)
 		return l2tp_lua_fail(L, rc, err);
-	if (hook) {
-		lua_getfenv(L, 1);
-		lua_getfield(L, -1, "ocrq");
-		if (lua_isnil(L, -1)) {
-			lua_pop(L, 1);
-			lua_newtable(L);
-			lua_pushvalue(L, -1);
-			lua_setfield(L, -3, "ocrq");
-		}
-		lua_pushnumber(L, (lua_Number)l2tp_tunnel_handle(t));
-		lua_pushvalue(L, hook);
-		lua_rawset(L, -3);
-		lua_pop(L, 2);
-		l2tp_tunnel_set_ocrq_hook(t, ocrq_hook, lc);
-	}
 	l2tp_lua_push_obj(L, lc, L2TP_TUNNEL_MT, l2tp_tunnel_handle(t), l2tp_tunnel_name(t));
+	if (l2tp_lua_keep_hooks(L, lc, -1, 3, l2tp_tunnel_keys, l2tp_tunnel_kind_keys(kind)))
+		l2tp_tunnel_set_ocrq_hook(t, ocrq_hook, lc);
 	return 1;
 }
 

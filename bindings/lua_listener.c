@@ -11,22 +11,12 @@
 
 #define LISTENER_MT "l2tp.listener"
 
-/* Laid out as struct lobj, so listener.name works as for tunnels; the
- * hooks live in a registry table keyed by the object's address. */
-struct llistener {
-	struct lctx *lc;
-	uint64_t handle;
-	char name[];
-};
-
-#define HOOKS_KEY "l2tp.listener.hooks"
-
-static struct l2tp_listener *listener_arg(lua_State *L, struct llistener **out)
+static struct l2tp_listener *listener_arg(lua_State *L, struct lobj **out)
 {
-	struct llistener *ll = luaL_checkudata(L, 1, LISTENER_MT);
+	struct lobj *o = luaL_checkudata(L, 1, LISTENER_MT);
 	if (out)
-		*out = ll;
-	return ll->lc->ctx ? l2tp_listener_lookup(ll->lc->ctx, ll->handle) : NULL;
+		*out = o;
+	return o->lc->ctx ? l2tp_listener_lookup(o->lc->ctx, o->handle) : NULL;
 }
 
 /* A code given by number or by its name in l2tp.result / l2tp.error. */
@@ -74,33 +64,22 @@ static void hook_failed(struct l2tp_verdict *v, const char *why)
 	snprintf(v->message, sizeof(v->message), "%s", why);
 }
 
-/* Pushes the hook named `which`; false if there is none. */
-static bool push_hook(lua_State *L, struct llistener *ll, const char *which)
+/* Pushes the listener's hook named `which`; false if it has none. */
+static bool push_hook(lua_State *L, struct lctx *lc, struct l2tp_listener *l, const char *which)
 {
-	lua_getfield(L, LUA_REGISTRYINDEX, HOOKS_KEY);
-	lua_pushlightuserdata(L, ll);
-	lua_rawget(L, -2);
-	if (!lua_istable(L, -1)) {
-		lua_pop(L, 2);
-		return false;
-	}
-	lua_getfield(L, -1, which);
-	lua_remove(L, -2);
-	lua_remove(L, -2);
-	if (lua_isfunction(L, -1))
-		return true;
-	lua_pop(L, 1);
-	return false;
+	l2tp_lua_push_obj(L, lc, LISTENER_MT, l2tp_listener_handle(l), l2tp_listener_name(l));
+	bool found = l2tp_lua_cb_push(L, -1, which);
+	lua_remove(L, found ? -2 : -1);
+	return found;
 }
 
 static int on_tunnel(void *arg, struct l2tp_listener *l, const struct l2tp_tunnel_request *req, struct l2tp_verdict *v)
 {
-	struct llistener *ll = arg;
-	lua_State *L = ll->lc->rt->L;
+	struct lctx *lc = arg;
+	lua_State *L = lc->rt->L;
 	int top = lua_gettop(L), rc = 0;
 	char what[200];
-	(void)l;
-	if (!push_hook(L, ll, "on_tunnel"))
+	if (!push_hook(L, lc, l, "on_tunnel"))
 		return 0;
 	lua_createtable(L, 0, 4);
 	lua_pushstring(L, req->peer);
@@ -111,8 +90,8 @@ static int on_tunnel(void *arg, struct l2tp_listener *l, const struct l2tp_tunne
 	lua_setfield(L, -2, "vendor_name");
 	lua_pushnumber(L, req->peer_tid);
 	lua_setfield(L, -2, "peer_tunnel_id");
-	snprintf(what, sizeof(what), "listener '%s' on_tunnel hook (refusing %s)", ll->name, req->peer);
-	if (l2tp_lua_call(ll->lc->rt, L, 1, 2, what) != 0) {
+	snprintf(what, sizeof(what), "listener '%s' on_tunnel hook (refusing %s)", l2tp_listener_name(l), req->peer);
+	if (l2tp_lua_call(lc->rt, L, 1, 2, what) != 0) {
 		hook_failed(v, "admission hook failed");
 		rc = -1;
 	} else if (!lua_toboolean(L, top + 1)) {
@@ -173,171 +152,54 @@ int l2tp_lua_run_call_hook(struct lctx *lc, const char *what, const struct l2tp_
 static int on_call(void *arg, struct l2tp_listener *l, const struct l2tp_call_request *req,
 		   struct l2tp_session_config *settings, struct l2tp_verdict *v)
 {
-	struct llistener *ll = arg;
+	struct lctx *lc = arg;
 	char what[200];
-	(void)l;
-	if (!push_hook(ll->lc->rt->L, ll, "on_call"))
+	if (!push_hook(lc->rt->L, lc, l, "on_call"))
 		return 0;
-	snprintf(what, sizeof(what), "listener '%s' on_call hook (refusing the call)", ll->name);
-	return l2tp_lua_run_call_hook(ll->lc, what, req, settings, v, L2TP_RESULT_CDN_NO_FACILITIES_PERM);
+	snprintf(what, sizeof(what), "listener '%s' on_call hook (refusing the call)", l2tp_listener_name(l));
+	return l2tp_lua_run_call_hook(lc, what, req, settings, v, L2TP_RESULT_CDN_NO_FACILITIES_PERM);
 }
 
 /* (settings table, config pointer, tunnel name): reads the hook's session
- * settings into the config, raising on a mistake. */
+ * settings over the config, raising on a mistake. */
 static int apply_call_settings(lua_State *L)
 {
-	static const char *const keys[] = {"pppd", "pppd_args", "interface_name", "seqnum", NULL};
-	struct l2tp_session_config *cfg = lua_touserdata(L, 2);
 	char what[200];
 	snprintf(what, sizeof(what), "on_call settings for tunnel '%s'", lua_tostring(L, 3));
-	l2tp_lua_check_keys(L, 1, what, keys);
-	struct l2tp_session_config parsed;
-	l2tp_lua_session_config(L, 1, L2TP_V2, L2TP_TUNNEL_DYNAMIC, what, &parsed);
-	memcpy(cfg->pppd_args, parsed.pppd_args, sizeof(cfg->pppd_args));
-	memcpy(cfg->pppd_extra, parsed.pppd_extra, sizeof(cfg->pppd_extra));
-	memcpy(cfg->interface_name, parsed.interface_name, sizeof(cfg->interface_name));
-	cfg->seqnum = parsed.seqnum;
+	l2tp_lua_call_settings(L, 1, what, lua_touserdata(L, 2));
 	return 0;
 }
 
 int l2tp_lua_listen(lua_State *L)
 {
-	static const char *const keys[] = {"local", "max_tunnels", "max_sessions", "max_pending", "tunnel_port",
-					   "on_tunnel", "on_call", "window_size", "hello_timeout", "retry_timeout",
-					   "max_retries", "max_retry_timeout", "ack_timeout", "stopccn_timeout",
-					   "setup_timeout", "host_name", "framing_caps", "secret", "hide_avps", NULL};
-	static const char *const own[] = {"local", "max_tunnels", "max_sessions", "max_pending", "tunnel_port",
-					  "on_tunnel", "on_call", NULL};
 	struct lctx *lc = l2tp_lua_check_ctx(L, 1);
 	const char *name = l2tp_lua_name_arg(L, 2, "ctx:listen(name, cfg)");
 	struct l2tp_listener_config cfg;
+	struct l2tp_listener *l;
 	char what[200], err[512];
 	if (!lc->ctx || l2tp_context_is_closed(lc->ctx))
 		return l2tp_lua_closed(L);
 	snprintf(what, sizeof(what), "listener '%s'", name);
-	l2tp_lua_check_keys(L, 3, what, keys);
-	l2tp_listener_config_defaults(&cfg);
-
-	/* The tunnel template: every key but the listener's own. */
-	lua_newtable(L);
-	int tmpl = lua_gettop(L);
-	if (lua_istable(L, 3)) {
-		lua_pushnil(L);
-		while (lua_next(L, 3)) {
-			const char *k = lua_tostring(L, -2);
-			bool mine = false;
-			for (const char *const *o = own; *o; o++)
-				mine |= strcmp(*o, k) == 0;
-			if (mine) {
-				lua_pop(L, 1);
-			} else {
-				lua_pushvalue(L, -2);
-				lua_insert(L, -2);
-				lua_rawset(L, tmpl);
-			}
-		}
-		lua_getfield(L, 3, "local");
-		if (!lua_isnil(L, -1)) {
-			if (lua_type(L, -1) != LUA_TSTRING)
-				return l2tp_lua_error(L, "%s: local must be a string, got %s", what, luaL_typename(L, -1));
-			snprintf(cfg.local, sizeof(cfg.local), "%s", lua_tostring(L, -1));
-		}
-		lua_pop(L, 1);
-		static const char *const limits[] = {"max_tunnels", "max_sessions", "max_pending"};
-		uint32_t *fields[] = {&cfg.max_tunnels, &cfg.max_sessions, &cfg.max_pending};
-		for (int i = 0; i < 3; i++) {
-			lua_getfield(L, 3, limits[i]);
-			if (!lua_isnil(L, -1)) {
-				lua_Number n = lua_tonumber(L, -1);
-				if (lua_type(L, -1) != LUA_TNUMBER || n != (lua_Number)(uint32_t)n)
-					return l2tp_lua_error(L, "%s: %s must be an integer 0-4294967295, got %s", what, limits[i],
-							      luaL_typename(L, -1));
-				*fields[i] = (uint32_t)n;
-			}
-			lua_pop(L, 1);
-		}
-		lua_getfield(L, 3, "tunnel_port");
-		if (!lua_isnil(L, -1)) {
-			const char *v = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-			if (v && strcmp(v, "same") == 0)
-				cfg.tunnel_port = L2TP_TUNNEL_PORT_SAME;
-			else if (v && strcmp(v, "new") == 0)
-				cfg.tunnel_port = L2TP_TUNNEL_PORT_NEW;
-			else
-				return l2tp_lua_error(L, "%s: tunnel_port %s%s%s is not valid (accepted: \"same\", \"new\")", what,
-						      v ? "'" : "", v ? v : luaL_typename(L, -1), v ? "'" : "");
-		}
-		lua_pop(L, 1);
-		static const char *const hooks[] = {"on_tunnel", "on_call"};
-		for (int i = 0; i < 2; i++) {
-			lua_getfield(L, 3, hooks[i]);
-			if (!lua_isnil(L, -1) && !lua_isfunction(L, -1))
-				return l2tp_lua_error(L, "%s: %s must be a function, got %s", what, hooks[i], luaL_typename(L, -1));
-			lua_pop(L, 1);
-		}
-	}
-	l2tp_lua_tunnel_config(L, tmpl, L2TP_TUNNEL_DYNAMIC, what, &cfg.tunnel);
-
-	struct llistener *ll = lua_newuserdata(L, sizeof(*ll) + strlen(name) + 1);
-	memset(ll, 0, sizeof(*ll));
-	strcpy(ll->name, name);
-	ll->lc = lc;
-	luaL_getmetatable(L, LISTENER_MT);
-	lua_setmetatable(L, -2);
-	lua_getfield(L, LUA_REGISTRYINDEX, HOOKS_KEY);
-	if (lua_isnil(L, -1)) {
-		lua_pop(L, 1);
-		lua_newtable(L);
-		lua_pushvalue(L, -1);
-		lua_setfield(L, LUA_REGISTRYINDEX, HOOKS_KEY);
-	}
-	lua_pushlightuserdata(L, ll);
-	lua_createtable(L, 0, 2);
-	if (lua_istable(L, 3)) {
-		lua_getfield(L, 3, "on_tunnel");
-		lua_setfield(L, -2, "on_tunnel");
-		lua_getfield(L, 3, "on_call");
-		lua_setfield(L, -2, "on_call");
-	}
-	lua_rawset(L, -3);
-	lua_pop(L, 1);
-	/* The listener keeps its context alive. */
-	lua_createtable(L, 1, 0);
-	lua_pushvalue(L, 1);
-	lua_rawseti(L, -2, 1);
-	lua_setfenv(L, -2);
+	l2tp_lua_listener_config(L, 3, what, &cfg);
 	cfg.on_tunnel = on_tunnel;
 	cfg.on_call = on_call;
-	cfg.hook_arg = ll;
-	struct l2tp_listener *l;
+	cfg.hook_arg = lc;
 	int rc = l2tp_listener_create(lc->ctx, name, &cfg, &l, err, sizeof(err));
 	if (rc)
 		return l2tp_lua_fail(L, rc, err);
-	ll->handle = l2tp_listener_handle(l);
-	/* A listener lives as long as its context, not as long as the script
-	 * holds the object: the context's table anchors it (and so the
-	 * argument its hooks are called with). */
-	lua_getfenv(L, 1);
-	lua_getfield(L, -1, "listeners");
-	if (lua_isnil(L, -1)) {
-		lua_pop(L, 1);
-		lua_newtable(L);
-		lua_pushvalue(L, -1);
-		lua_setfield(L, -3, "listeners");
-	}
-	lua_pushvalue(L, -3);
-	lua_pushboolean(L, 1);
-	lua_rawset(L, -3);
-	lua_pop(L, 2);
+	l2tp_lua_push_obj(L, lc, LISTENER_MT, l2tp_listener_handle(l), name);
+	l2tp_lua_keep_hooks(L, lc, -1, 3, l2tp_listener_keys, L2TP_KEYS_LISTENER);
 	return 1;
 }
 
 static int l_close(lua_State *L)
 {
-	struct l2tp_listener *l = listener_arg(L, NULL);
+	struct lobj *o;
+	struct l2tp_listener *l = listener_arg(L, &o);
 	if (!l)
 		return l2tp_lua_closed(L);
 	l2tp_listener_close(l);
+	l2tp_lua_let_go(L, o->lc, o->handle);
 	lua_pushboolean(L, 1);
 	return 1;
 }
@@ -385,25 +247,11 @@ static int l_stats(lua_State *L)
 	return 1;
 }
 
-static int l_gc(lua_State *L)
-{
-	struct llistener *ll = luaL_checkudata(L, 1, LISTENER_MT);
-	/* Reached only with the context (which anchors us) being collected:
-	 * its core listener is gone or goes with it. */
-	lua_getfield(L, LUA_REGISTRYINDEX, HOOKS_KEY);
-	if (lua_istable(L, -1)) {
-		lua_pushlightuserdata(L, ll);
-		lua_pushnil(L);
-		lua_rawset(L, -3);
-	}
-	return 0;
-}
-
 static int l_tostring(lua_State *L)
 {
-	struct llistener *ll;
-	struct l2tp_listener *l = listener_arg(L, &ll);
-	lua_pushfstring(L, "l2tp.listener '%s'%s", ll->name, l ? "" : " (closed)");
+	struct lobj *o;
+	struct l2tp_listener *l = listener_arg(L, &o);
+	lua_pushfstring(L, "l2tp.listener '%s'%s", o->name, l ? "" : " (closed)");
 	return 1;
 }
 
@@ -411,5 +259,5 @@ void l2tp_lua_open_listener(lua_State *L)
 {
 	static const luaL_Reg methods[] = {
 		{"close", l_close}, {"address", l_address}, {"stats", l_stats}, {NULL, NULL}};
-	l2tp_lua_class(L, LISTENER_MT, methods, l_gc, l_tostring, true);
+	l2tp_lua_class(L, LISTENER_MT, methods, NULL, l_tostring, true);
 }

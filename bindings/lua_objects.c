@@ -4,6 +4,8 @@
 #include <lauxlib.h>
 #include <string.h>
 
+#include "l2tp/config.h"
+
 #define CTXMAP_KEY "l2tp.ctxmap"
 
 void l2tp_lua_push_ctx(lua_State *L, struct lctx *lc)
@@ -75,6 +77,60 @@ void l2tp_lua_push_obj(lua_State *L, struct lctx *lc, const char *mt, uint64_t h
 	lua_rawset(L, cache);
 	lua_replace(L, ctxi);
 	lua_settop(L, ctxi);
+}
+
+bool l2tp_lua_keep_hooks(lua_State *L, struct lctx *lc, int obj, int cfg, const struct l2tp_key *keys, unsigned set)
+{
+	bool any = false;
+	obj = obj < 0 ? lua_gettop(L) + obj + 1 : obj;
+	cfg = cfg < 0 ? lua_gettop(L) + cfg + 1 : cfg;
+	if (!lua_istable(L, cfg))
+		return false;
+	for (const struct l2tp_key *k = keys; k->name; k++) {
+		if (k->type != L2TP_KEY_HOOK || !(k->kinds & set))
+			continue;
+		lua_getfield(L, cfg, k->name);
+		if (lua_isfunction(L, -1)) {
+			l2tp_lua_cb_set(L, obj, k->name, -1);
+			any = true;
+		}
+		lua_pop(L, 1);
+	}
+	if (!any)
+		return false;
+	/* The context's table holds the object while its core object lives. */
+	struct lobj *o = lua_touserdata(L, obj);
+	l2tp_lua_push_ctx(L, lc);
+	lua_getfenv(L, -1);
+	lua_getfield(L, -1, "kept");
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		lua_newtable(L);
+		lua_pushvalue(L, -1);
+		lua_setfield(L, -3, "kept");
+	}
+	lua_pushnumber(L, (lua_Number)o->handle);
+	lua_pushvalue(L, obj);
+	lua_rawset(L, -3);
+	lua_pop(L, 3);
+	return true;
+}
+
+void l2tp_lua_let_go(lua_State *L, struct lctx *lc, uint64_t handle)
+{
+	l2tp_lua_push_ctx(L, lc);
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		return;
+	}
+	lua_getfenv(L, -1);
+	lua_getfield(L, -1, "kept");
+	if (lua_istable(L, -1)) {
+		lua_pushnumber(L, (lua_Number)handle);
+		lua_pushnil(L);
+		lua_rawset(L, -3);
+	}
+	lua_pop(L, 3);
 }
 
 struct l2tp_tunnel *l2tp_lua_tunnel_arg(lua_State *L, int idx, struct lobj **out)

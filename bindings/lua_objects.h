@@ -34,6 +34,14 @@ struct lctx *l2tp_lua_check_ctx(lua_State *L, int idx);
  * Lua holds it, so objects compare equal and can key tables). */
 void l2tp_lua_push_obj(lua_State *L, struct lctx *lc, const char *mt, uint64_t handle, const char *name);
 
+/* A tunnel's or listener's hooks (the HOOK keys of set in the config
+ * table at cfg) go to the one store, the object's environment (see
+ * l2tp_lua_cb_set); the context then holds the object while the core one
+ * lives, so its hooks outlive the script's hold on it. let_go ends that
+ * when the core object is gone. keep_hooks says whether there was one. */
+bool l2tp_lua_keep_hooks(lua_State *L, struct lctx *lc, int obj, int cfg, const struct l2tp_key *keys, unsigned set);
+void l2tp_lua_let_go(lua_State *L, struct lctx *lc, uint64_t handle);
+
 /* Returns the live core object, or NULL if it is closed. */
 struct l2tp_tunnel *l2tp_lua_tunnel_arg(lua_State *L, int idx, struct lobj **out);
 struct l2tp_session *l2tp_lua_session_arg(lua_State *L, int idx, struct lobj **out);

@@ -13,8 +13,6 @@
 struct ltimer {
 	struct event *ev;
 	struct l2tp_lua_rt *rt;
-	int fn_ref;
-	int self_ref;
 	bool periodic;
 	bool pending;
 };
@@ -26,8 +24,7 @@ static void timer_disarm(lua_State *L, struct ltimer *t)
 	t->pending = false;
 	t->rt->timers--;
 	event_del(t->ev);
-	luaL_unref(L, LUA_REGISTRYINDEX, t->self_ref);
-	t->self_ref = LUA_NOREF;
+	l2tp_lua_unanchor(L, t);
 }
 
 static void timer_cb(evutil_socket_t fd, short what, void *arg)
@@ -37,11 +34,15 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 	int top = lua_gettop(L);
 	(void)fd, (void)what;
 
-	/* Hold the object on the stack: disarming drops the registry ref. */
-	lua_rawgeti(L, LUA_REGISTRYINDEX, t->self_ref);
+	/* Hold the object on the stack: disarming lets the anchor go. */
+	if (!l2tp_lua_push_anchored(L, t))
+		return;
 	if (!t->periodic)
 		timer_disarm(L, t);
-	lua_rawgeti(L, LUA_REGISTRYINDEX, t->fn_ref);
+	if (!l2tp_lua_cb_push(L, top + 1, "fn")) {
+		lua_settop(L, top);
+		return;
+	}
 	lua_pushvalue(L, top + 1);
 	l2tp_lua_call(t->rt, L, 1, 0, t->periodic ? "l2tp.every callback" : "l2tp.timer callback");
 	lua_settop(L, top);
@@ -65,20 +66,18 @@ static int new_timer(lua_State *L, bool periodic)
 	memset(t, 0, sizeof(*t));
 	t->rt = rt;
 	t->periodic = periodic;
-	t->fn_ref = LUA_NOREF;
-	t->self_ref = LUA_NOREF;
 	luaL_getmetatable(L, TIMER_MT);
 	lua_setmetatable(L, -2);
+	lua_newtable(L);
+	lua_setfenv(L, -2);
 	t->ev = event_new(rt->base, -1, periodic ? EV_PERSIST : 0, timer_cb, t);
 	if (!t->ev)
 		return l2tp_lua_error(L, "%s: out of memory", fname);
-	lua_pushvalue(L, 2);
-	t->fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	l2tp_lua_cb_set(L, -1, "fn", 2);
 	struct timeval tv = {(time_t)floor(secs), (suseconds_t)((secs - floor(secs)) * 1e6)};
 	if (event_add(t->ev, &tv) != 0)
 		return l2tp_lua_error(L, "%s: cannot arm the timer", fname);
-	lua_pushvalue(L, -1);
-	t->self_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	l2tp_lua_anchor(L, -1);
 	t->pending = true;
 	rt->timers++;
 	return 1;
@@ -122,8 +121,6 @@ static int timer_gc(lua_State *L)
 		event_free(t->ev);
 		t->ev = NULL;
 	}
-	luaL_unref(L, LUA_REGISTRYINDEX, t->fn_ref);
-	t->fn_ref = LUA_NOREF;
 	return 0;
 }
 

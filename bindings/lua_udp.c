@@ -16,8 +16,7 @@ struct ludp {
 	int fd;
 	struct event *ev;
 	struct l2tp_lua_rt *rt;
-	int fn_ref;
-	int self_ref;
+	bool receiving; /* a handler is set: anchored, keeping the loop alive */
 };
 
 static struct ludp *check(lua_State *L)
@@ -34,20 +33,25 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 	char *buf = u->rt->udp_buf;
 	lua_State *L = u->rt->L;
 	(void)what;
-	for (int i = 0; i < 64 && u->fd >= 0 && u->fn_ref != LUA_NOREF; i++) {
+	int top = lua_gettop(L);
+	if (!l2tp_lua_push_anchored(L, u))
+		return;
+	for (int i = 0; i < 64 && u->fd >= 0 && u->receiving; i++) {
 		struct sockaddr_storage from;
 		socklen_t flen = sizeof(from);
 		ssize_t n = recvfrom(fd, buf, sizeof(u->rt->udp_buf), 0, (struct sockaddr *)&from, &flen);
 		if (n < 0)
-			return;
+			break;
 		char addr[L2TP_ADDR_STRLEN];
 		l2tp_addr_format((struct sockaddr *)&from, addr, sizeof(addr));
-		lua_rawgeti(L, LUA_REGISTRYINDEX, u->fn_ref);
+		if (!l2tp_lua_cb_push(L, top + 1, "on_receive"))
+			break;
 		lua_pushlstring(L, buf, (size_t)n);
 		lua_pushstring(L, addr);
-		lua_rawgeti(L, LUA_REGISTRYINDEX, u->self_ref);
+		lua_pushvalue(L, top + 1);
 		l2tp_lua_call(u->rt, L, 3, 0, "l2tp.udp receive handler");
 	}
+	lua_settop(L, top);
 }
 
 static int parse(lua_State *L, const char *what, const char *text, struct sockaddr_storage *ss, socklen_t *len)
@@ -90,11 +94,12 @@ static int l_udp(lua_State *L)
 	struct ludp *u = lua_newuserdata(L, sizeof(*u));
 	u->fd = fd;
 	u->rt = rt;
-	u->fn_ref = LUA_NOREF;
-	u->self_ref = LUA_NOREF;
+	u->receiving = false;
 	u->ev = event_new(rt->base, fd, EV_READ | EV_PERSIST, on_read, u);
 	luaL_getmetatable(L, UDP_MT);
 	lua_setmetatable(L, -2);
+	lua_newtable(L);
+	lua_setfenv(L, -2);
 	return 1;
 }
 
@@ -123,23 +128,28 @@ static int u_send(lua_State *L)
 
 /* on_receive(fn): fn(bytes, "host:port", sock) for every datagram; while
  * a handler is set the socket keeps the loop alive. nil removes it. */
+static void stop_receiving(lua_State *L, struct ludp *u)
+{
+	if (!u->receiving)
+		return;
+	u->receiving = false;
+	event_del(u->ev);
+	l2tp_lua_unanchor(L, u);
+	u->rt->children--;
+}
+
 static int u_on_receive(lua_State *L)
 {
 	struct ludp *u = check(L);
-	if (u->fn_ref != LUA_NOREF) {
-		luaL_unref(L, LUA_REGISTRYINDEX, u->fn_ref);
-		luaL_unref(L, LUA_REGISTRYINDEX, u->self_ref);
-		u->fn_ref = u->self_ref = LUA_NOREF;
-		event_del(u->ev);
-		u->rt->children--;
-	}
-	if (lua_isnoneornil(L, 2))
+	stop_receiving(L, u);
+	if (lua_isnoneornil(L, 2)) {
+		l2tp_lua_cb_set(L, 1, "on_receive", 0);
 		return 0;
+	}
 	luaL_checktype(L, 2, LUA_TFUNCTION);
-	lua_pushvalue(L, 2);
-	u->fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-	lua_pushvalue(L, 1);
-	u->self_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	l2tp_lua_cb_set(L, 1, "on_receive", 2);
+	l2tp_lua_anchor(L, 1);
+	u->receiving = true;
 	event_add(u->ev, NULL);
 	u->rt->children++;
 	return 0;
@@ -159,12 +169,7 @@ static int u_local_address(lua_State *L)
 
 static void shut(lua_State *L, struct ludp *u)
 {
-	if (u->fn_ref != LUA_NOREF) {
-		luaL_unref(L, LUA_REGISTRYINDEX, u->fn_ref);
-		luaL_unref(L, LUA_REGISTRYINDEX, u->self_ref);
-		u->fn_ref = u->self_ref = LUA_NOREF;
-		u->rt->children--;
-	}
+	stop_receiving(L, u);
 	if (u->ev) {
 		event_free(u->ev);
 		u->ev = NULL;

@@ -118,6 +118,79 @@ int l2tp_lua_call(struct l2tp_lua_rt *rt, lua_State *L, int nargs, int nresults,
 	return status;
 }
 
+void l2tp_lua_cb_set(lua_State *L, int owner, const char *name, int fn)
+{
+	owner = owner < 0 ? lua_gettop(L) + owner + 1 : owner;
+	fn = fn < 0 ? lua_gettop(L) + fn + 1 : fn;
+	lua_getfenv(L, owner);
+	if (fn)
+		lua_pushvalue(L, fn);
+	else
+		lua_pushnil(L);
+	lua_setfield(L, -2, name);
+	lua_pop(L, 1);
+}
+
+bool l2tp_lua_cb_push(lua_State *L, int owner, const char *name)
+{
+	lua_getfenv(L, owner);
+	lua_getfield(L, -1, name);
+	lua_remove(L, -2);
+	if (lua_isfunction(L, -1))
+		return true;
+	lua_pop(L, 1);
+	return false;
+}
+
+#define ANCHORS_KEY "l2tp.anchors"
+
+static void anchor_set(lua_State *L, const void *udata, int idx)
+{
+	lua_getfield(L, LUA_REGISTRYINDEX, ANCHORS_KEY);
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		if (!idx)
+			return;
+		lua_newtable(L);
+		lua_pushvalue(L, -1);
+		lua_setfield(L, LUA_REGISTRYINDEX, ANCHORS_KEY);
+	}
+	lua_pushlightuserdata(L, (void *)udata);
+	if (idx)
+		lua_pushvalue(L, idx);
+	else
+		lua_pushnil(L);
+	lua_rawset(L, -3);
+	lua_pop(L, 1);
+}
+
+void l2tp_lua_anchor(lua_State *L, int idx)
+{
+	idx = idx < 0 ? lua_gettop(L) + idx + 1 : idx;
+	anchor_set(L, lua_touserdata(L, idx), idx);
+}
+
+void l2tp_lua_unanchor(lua_State *L, const void *udata)
+{
+	anchor_set(L, udata, 0);
+}
+
+bool l2tp_lua_push_anchored(lua_State *L, const void *udata)
+{
+	lua_getfield(L, LUA_REGISTRYINDEX, ANCHORS_KEY);
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		return false;
+	}
+	lua_pushlightuserdata(L, (void *)udata);
+	lua_rawget(L, -2);
+	lua_remove(L, -2);
+	if (!lua_isnil(L, -1))
+		return true;
+	lua_pop(L, 1);
+	return false;
+}
+
 void l2tp_lua_rt_track_context(lua_State *L, struct l2tp_lua_rt *rt, int idx)
 {
 	idx = idx < 0 ? lua_gettop(L) + idx + 1 : idx;

@@ -51,6 +51,20 @@ void l2tp_lua_logf(struct l2tp_lua_rt *rt, enum l2tp_log_level level, const char
  * runtime until it is closed and its events are delivered. */
 void l2tp_lua_rt_track_context(lua_State *L, struct l2tp_lua_rt *rt, int idx);
 
+/* The one store for Lua callbacks: a callback lives in the environment
+ * table of the object it belongs to (a context's event handlers, a
+ * listener's or tunnel's hooks, a timer's or socket's function), under its
+ * name, so it goes when its owner goes. cb_set with fn 0 removes it;
+ * cb_push pushes it and says whether there is one. */
+void l2tp_lua_cb_set(lua_State *L, int owner, const char *name, int fn);
+bool l2tp_lua_cb_push(lua_State *L, int owner, const char *name);
+/* Objects that must live while the loop needs them though the script has
+ * let them go (a pending timer, a socket with a handler): anchored in the
+ * runtime and found again by their address. */
+void l2tp_lua_anchor(lua_State *L, int idx);
+void l2tp_lua_unanchor(lua_State *L, const void *udata);
+bool l2tp_lua_push_anchored(lua_State *L, const void *udata);
+
 /* Creates the metatable mt for a class of userdata: methods behind
  * __index (which, with serves_name, also answers obj.name for tunnels and
  * sessions), __gc (may be NULL) and __tostring. */

@@ -1,76 +1,274 @@
 #include "l2tp/config.h"
+#include "l2tp/l2tp.h"
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "util.h"
 
+#define U32MAX 4294967295.0
+#define TF(f) offsetof(struct l2tp_tunnel_config, f), sizeof(((struct l2tp_tunnel_config *)0)->f)
+#define SF(f) offsetof(struct l2tp_session_config, f), sizeof(((struct l2tp_session_config *)0)->f)
+#define LF(f) offsetof(struct l2tp_listener_config, f), sizeof(((struct l2tp_listener_config *)0)->f)
+
+static const struct l2tp_key_name versions[] = {{"l2tpv2", L2TP_V2}, {"l2tpv3", L2TP_V3}, {NULL, 0}};
+static const struct l2tp_key_name encaps[] = {{"udp", L2TP_ENCAP_UDP}, {"ip", L2TP_ENCAP_IP}, {NULL, 0}};
+static const struct l2tp_key_name framings[] = {
+	{"sync", L2TP_FRAMING_SYNC}, {"async", L2TP_FRAMING_ASYNC}, {NULL, 0}};
+static const struct l2tp_key_name pseudowires[] = {
+	{"ppp", L2TP_PW_PPP}, {"eth", L2TP_PW_ETH}, {"pppac", L2TP_PW_PPP_AC}, {NULL, 0}};
+static const struct l2tp_key_name l2specs[] = {
+	{"none", L2TP_L2SPEC_NONE}, {"default", L2TP_L2SPEC_DEFAULT}, {NULL, 0}};
+static const struct l2tp_key_name tunnel_ports[] = {
+	{"same", L2TP_TUNNEL_PORT_SAME}, {"new", L2TP_TUNNEL_PORT_NEW}, {NULL, 0}};
+static const struct l2tp_key_name kinds[] = {{"static", L2TP_TUNNEL_STATIC},
+					     {"quiescent", L2TP_TUNNEL_QUIESCENT},
+					     {"dynamic", L2TP_TUNNEL_DYNAMIC},
+					     {"accepted", L2TP_TUNNEL_ACCEPTED},
+					     {NULL, 0}};
+
+/* Key sets by purpose: every tunnel the user makes; those with a control
+ * channel; those that set calls up (whose template a listener holds). */
+#define MADE (L2TP_KEYS_STATIC | L2TP_KEYS_QUIESCENT | L2TP_KEYS_DYNAMIC)
+#define CONTROL (L2TP_KEYS_QUIESCENT | L2TP_KEYS_DYNAMIC | L2TP_KEYS_ACCEPTED)
+#define CALLS (L2TP_KEYS_DYNAMIC | L2TP_KEYS_ACCEPTED)
+
+const struct l2tp_key l2tp_tunnel_keys[] = {
+	{"local", L2TP_KEY_STRING, TF(local), 0, 0, 0, NULL, NULL, MADE, 0, false},
+	{"peer", L2TP_KEY_STRING, TF(peer), 0, 0, 0, NULL, NULL, MADE, 0, false},
+	{"version", L2TP_KEY_ENUM, TF(version), 0, 0, L2TP_V2, NULL, versions, MADE, 0, false},
+	{"encap", L2TP_KEY_ENUM, TF(encap), 0, 0, L2TP_ENCAP_UDP, NULL, encaps, MADE, 0, false},
+	{"tid", L2TP_KEY_UINT, TF(tid), 0, U32MAX, 0, NULL, NULL, MADE, 0, false},
+	{"ptid", L2TP_KEY_UINT, TF(ptid), 0, U32MAX, 0, NULL, NULL, MADE, 0, false},
+	{"window_size", L2TP_KEY_UINT, TF(window_size), 1, 65535, 4, NULL, NULL, L2TP_KEYS_ALL, 0, false},
+	{"hello_timeout", L2TP_KEY_UINT, TF(hello_timeout_ms), 0, U32MAX, 0, "ms", NULL, L2TP_KEYS_ALL, 0, false},
+	{"retry_timeout", L2TP_KEY_UINT, TF(retry_timeout_ms), 1, U32MAX, 1000, "ms", NULL, L2TP_KEYS_ALL, 0, false},
+	{"max_retries", L2TP_KEY_UINT, TF(max_retries), 0, 65535, 3, NULL, NULL, L2TP_KEYS_ALL, 0, false},
+	{"max_retry_timeout", L2TP_KEY_UINT, TF(max_retry_timeout_ms), 1, U32MAX, 8000, "ms", NULL, CONTROL, 0, false},
+	{"ack_timeout", L2TP_KEY_UINT, TF(ack_timeout_ms), 1, U32MAX, 100, "ms", NULL, CONTROL, 0, false},
+	{"stopccn_timeout", L2TP_KEY_UINT, TF(stopccn_timeout_ms), 1, U32MAX, 31000, "ms", NULL, CONTROL, 0, false},
+	{"setup_timeout", L2TP_KEY_UINT, TF(setup_timeout_ms), 1, U32MAX, 30000, "ms", NULL, CALLS, 0, false},
+	{"host_name", L2TP_KEY_STRING, TF(host_name), 0, 0, 0, NULL, NULL, L2TP_KEYS_ALL, 0, false},
+	{"framing_caps", L2TP_KEY_FLAGS, TF(framing_caps), 0, 0, L2TP_FRAMING_SYNC | L2TP_FRAMING_ASYNC, NULL, framings,
+	 L2TP_KEYS_ALL, 0, false},
+	{"secret", L2TP_KEY_STRING, TF(secret), 0, 0, 0, NULL, NULL, CALLS, 0, true},
+	{"hide_avps", L2TP_KEY_BOOL, TF(hide_avps), 0, 0, 0, NULL, NULL, CALLS, 0, false},
+	{"challenge", L2TP_KEY_BOOL, TF(challenge), 0, 0, 0, NULL, NULL, L2TP_KEYS_DYNAMIC, 0, false},
+	{"tie_breaker", L2TP_KEY_TIEBREAKER, TF(tie_breaker), 0, 0, 0, NULL, NULL, L2TP_KEYS_DYNAMIC,
+	 offsetof(struct l2tp_tunnel_config, has_tie_breaker), false},
+	{"on_outgoing_call", L2TP_KEY_HOOK, 0, 0, 0, 0, 0, NULL, NULL, L2TP_KEYS_DYNAMIC, 0, false},
+	{NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, 0, false},
+};
+
+const struct l2tp_key l2tp_session_keys[] = {
+	{"sid", L2TP_KEY_UINT, SF(sid), 0, U32MAX, 0, NULL, NULL, MADE, 0, false},
+	{"psid", L2TP_KEY_UINT, SF(psid), 0, U32MAX, 0, NULL, NULL, MADE, 0, false},
+	{"pseudowire", L2TP_KEY_ENUM, SF(pseudowire), 0, 0, L2TP_PW_PPP, NULL, pseudowires, MADE, 0, false},
+	{"seqnum", L2TP_KEY_BOOL, SF(seqnum), 0, 0, 0, NULL, NULL, L2TP_KEYS_ALL, 0, false},
+	{"reorder_timeout", L2TP_KEY_UINT, SF(reorder_timeout_ms), 0, U32MAX, 0, "ms", NULL, MADE, 0, false},
+	{"cookie", L2TP_KEY_BYTES, SF(cookie), 0, 0, 0, NULL, NULL, MADE, offsetof(struct l2tp_session_config, cookie_len),
+	 false},
+	{"peer_cookie", L2TP_KEY_BYTES, SF(peer_cookie), 0, 0, 0, NULL, NULL, MADE,
+	 offsetof(struct l2tp_session_config, peer_cookie_len), false},
+	{"interface_name", L2TP_KEY_STRING, SF(interface_name), 0, 0, 0, NULL, NULL, L2TP_KEYS_ALL, 0, false},
+	{"l2spec_type", L2TP_KEY_ENUM, SF(l2spec_type), 0, 0, L2TP_L2SPEC_NONE, NULL, l2specs, MADE, 0, false},
+	{"pppd_args", L2TP_KEY_STRING, SF(pppd_args), 0, 0, 0, NULL, NULL, CALLS, 0, false},
+	{"pppd", L2TP_KEY_STRLIST, SF(pppd_extra), 0, 0, 0, NULL, NULL, CALLS, 0, false},
+	{NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, 0, false},
+};
+
+const struct l2tp_key l2tp_listener_keys[] = {
+	{"local", L2TP_KEY_STRING, LF(local), 0, 0, 0, NULL, NULL, L2TP_KEYS_LISTENER, 0, false},
+	{"max_tunnels", L2TP_KEY_UINT, LF(max_tunnels), 0, U32MAX, L2TP_DEFAULT_MAX_TUNNELS, NULL, NULL,
+	 L2TP_KEYS_LISTENER, 0, false},
+	{"max_sessions", L2TP_KEY_UINT, LF(max_sessions), 0, U32MAX, L2TP_DEFAULT_MAX_SESSIONS, NULL, NULL,
+	 L2TP_KEYS_LISTENER, 0, false},
+	{"max_pending", L2TP_KEY_UINT, LF(max_pending), 0, U32MAX, L2TP_DEFAULT_MAX_PENDING, NULL, NULL,
+	 L2TP_KEYS_LISTENER, 0, false},
+	{"tunnel_port", L2TP_KEY_ENUM, LF(tunnel_port), 0, 0, L2TP_TUNNEL_PORT_SAME, NULL, tunnel_ports,
+	 L2TP_KEYS_LISTENER, 0, false},
+	{"on_tunnel", L2TP_KEY_HOOK, 0, 0, 0, 0, 0, NULL, NULL, L2TP_KEYS_LISTENER, 0, false},
+	{"on_call", L2TP_KEY_HOOK, 0, 0, 0, 0, 0, NULL, NULL, L2TP_KEYS_LISTENER, 0, false},
+	{NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, 0, false},
+};
+
+unsigned l2tp_tunnel_kind_keys(enum l2tp_tunnel_kind kind)
+{
+	switch (kind) {
+	case L2TP_TUNNEL_STATIC: return L2TP_KEYS_STATIC;
+	case L2TP_TUNNEL_QUIESCENT: return L2TP_KEYS_QUIESCENT;
+	case L2TP_TUNNEL_DYNAMIC: return L2TP_KEYS_DYNAMIC;
+	case L2TP_TUNNEL_ACCEPTED: return L2TP_KEYS_ACCEPTED;
+	}
+	return 0;
+}
+
+const struct l2tp_key *l2tp_key_find(const struct l2tp_key *keys, unsigned set, const char *name)
+{
+	for (const struct l2tp_key *k = keys; k->name; k++)
+		if ((k->kinds & set) && strcmp(k->name, name) == 0)
+			return k;
+	return NULL;
+}
+
+const char *l2tp_key_spell(const struct l2tp_key_name *names, int value)
+{
+	for (; names->name; names++)
+		if (names->value == value)
+			return names->name;
+	return NULL;
+}
+
+bool l2tp_key_value(const struct l2tp_key_name *names, const char *name, int *out)
+{
+	for (; names->name; names++)
+		if (strcmp(names->name, name) == 0) {
+			*out = names->value;
+			return true;
+		}
+	return false;
+}
+
+uint32_t l2tp_key_get_uint(const struct l2tp_key *k, const void *base)
+{
+	const void *field = (const char *)base + k->off;
+	if (k->size == 1)
+		return *(const uint8_t *)field;
+	if (k->size == 2)
+		return *(const uint16_t *)field;
+	return *(const uint32_t *)field;
+}
+
+void l2tp_key_set_uint(const struct l2tp_key *k, void *base, uint32_t v)
+{
+	void *field = (char *)base + k->off;
+	if (k->size == 1)
+		*(uint8_t *)field = (uint8_t)v;
+	else if (k->size == 2)
+		*(uint16_t *)field = (uint16_t)v;
+	else
+		*(uint32_t *)field = v;
+}
+
+void l2tp_keys_default(const struct l2tp_key *keys, unsigned set, void *base)
+{
+	for (const struct l2tp_key *k = keys; k->name; k++) {
+		if (!(k->kinds & set))
+			continue;
+		void *field = (char *)base + k->off;
+		switch (k->type) {
+		case L2TP_KEY_UINT: l2tp_key_set_uint(k, base, (uint32_t)k->def); break;
+		case L2TP_KEY_FLAGS: *(uint32_t *)field = (uint32_t)k->def; break;
+		case L2TP_KEY_BOOL: *(bool *)field = k->def != 0; break;
+		case L2TP_KEY_ENUM: *(int *)field = (int)k->def; break;
+		case L2TP_KEY_STRING:
+		case L2TP_KEY_STRLIST: memset(field, 0, k->size); break;
+		case L2TP_KEY_BYTES: *((uint8_t *)base + k->aux) = 0; break;
+		case L2TP_KEY_TIEBREAKER: *(bool *)((char *)base + k->aux) = false; break;
+		case L2TP_KEY_HOOK: break;
+		}
+	}
+}
+
+static void spellings(const struct l2tp_key_name *names, char *buf, size_t len)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (; names->name; names++) {
+		int n = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", names->name);
+		if (n < 0 || (size_t)n >= len - used)
+			break;
+		used += (size_t)n;
+	}
+}
+
+int l2tp_key_range_error(const struct l2tp_key *k, double value, char *err, size_t errlen)
+{
+	return l2tp_errf(err, errlen, -EINVAL, "%s %.14g is out of range (accepted: %.14g-%.14g%s%s)", k->name, value,
+			 k->min, k->max, k->unit ? " " : "", k->unit ? k->unit : "");
+}
+
+int l2tp_key_spelling_error(const struct l2tp_key *k, const char *value, char *err, size_t errlen)
+{
+	char list[128];
+	spellings(k->names, list, sizeof(list));
+	return l2tp_errf(err, errlen, -EINVAL, "%s '%s' is not valid (accepted: %s)", k->name, value, list);
+}
+
+int l2tp_keys_check(const struct l2tp_key *keys, unsigned set, const void *base, char *err, size_t errlen)
+{
+	for (const struct l2tp_key *k = keys; k->name; k++) {
+		if (!(k->kinds & set))
+			continue;
+		const void *field = (const char *)base + k->off;
+		if (k->type == L2TP_KEY_UINT) {
+			uint32_t v = l2tp_key_get_uint(k, base);
+			if (v < k->min || v > k->max)
+				return l2tp_key_range_error(k, v, err, errlen);
+		} else if (k->type == L2TP_KEY_ENUM && !l2tp_key_spell(k->names, *(const int *)field)) {
+			char num[16];
+			snprintf(num, sizeof(num), "%d", *(const int *)field);
+			return l2tp_key_spelling_error(k, num, err, errlen);
+		} else if (k->type == L2TP_KEY_FLAGS) {
+			uint32_t all = 0, v = *(const uint32_t *)field;
+			for (const struct l2tp_key_name *n = k->names; n->name; n++)
+				all |= (uint32_t)n->value;
+			if (v & ~all) {
+				char num[16];
+				snprintf(num, sizeof(num), "0x%x", v);
+				return l2tp_key_spelling_error(k, num, err, errlen);
+			}
+		} else if (k->type == L2TP_KEY_STRING && memchr(field, '\0', k->size) == NULL) {
+			return l2tp_errf(err, errlen, -EINVAL, "%s is too long (accepted: up to %u bytes)", k->name,
+					 (unsigned)(k->size - 1));
+		}
+	}
+	return 0;
+}
+
+static const char *spell(const struct l2tp_key_name *names, int value)
+{
+	const char *s = l2tp_key_spell(names, value);
+	return s ? s : "?";
+}
+
 const char *l2tp_version_name(enum l2tp_version v)
 {
-	switch (v) {
-	case L2TP_V2: return "l2tpv2";
-	case L2TP_V3: return "l2tpv3";
-	}
-	return "?";
+	return spell(versions, v);
 }
 
 const char *l2tp_encap_name(enum l2tp_encap e)
 {
-	switch (e) {
-	case L2TP_ENCAP_UDP: return "udp";
-	case L2TP_ENCAP_IP: return "ip";
-	}
-	return "?";
+	return spell(encaps, e);
 }
 
 const char *l2tp_pseudowire_name(enum l2tp_pseudowire pw)
 {
-	switch (pw) {
-	case L2TP_PW_NONE: return "none";
-	case L2TP_PW_ETH: return "eth";
-	case L2TP_PW_PPP: return "ppp";
-	case L2TP_PW_PPP_AC: return "pppac";
-	}
-	return "?";
+	return pw == L2TP_PW_NONE ? "none" : spell(pseudowires, pw);
 }
 
 const char *l2tp_l2spec_name(enum l2tp_l2spec t)
 {
-	switch (t) {
-	case L2TP_L2SPEC_NONE: return "none";
-	case L2TP_L2SPEC_DEFAULT: return "default";
-	}
-	return "?";
+	return spell(l2specs, t);
 }
 
 const char *l2tp_tunnel_kind_name(enum l2tp_tunnel_kind k)
 {
-	switch (k) {
-	case L2TP_TUNNEL_STATIC: return "static";
-	case L2TP_TUNNEL_QUIESCENT: return "quiescent";
-	case L2TP_TUNNEL_DYNAMIC: return "dynamic";
-	case L2TP_TUNNEL_ACCEPTED: return "accepted";
-	}
-	return "?";
+	return spell(kinds, k);
 }
 
 void l2tp_tunnel_config_defaults(struct l2tp_tunnel_config *cfg, enum l2tp_tunnel_kind kind)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->version = kind == L2TP_TUNNEL_STATIC ? L2TP_V3 : L2TP_V2;
-	cfg->encap = L2TP_ENCAP_UDP;
-	cfg->window_size = 4;
-	cfg->hello_timeout_ms = 0;
-	cfg->retry_timeout_ms = 1000;
-	cfg->max_retry_timeout_ms = 8000;
-	cfg->ack_timeout_ms = 100;
-	cfg->stopccn_timeout_ms = 31000;
-	cfg->setup_timeout_ms = 30000;
-	cfg->max_retries = 3;
-	cfg->framing_caps = L2TP_FRAMING_SYNC | L2TP_FRAMING_ASYNC;
+	/* Every key's default, whichever kinds take it: a config is whole. */
+	l2tp_keys_default(l2tp_tunnel_keys, ~0u, cfg);
+	/* Static tunnels exist only for L2TPv3. */
+	if (kind == L2TP_TUNNEL_STATIC)
+		cfg->version = L2TP_V3;
 	if (gethostname(cfg->host_name, sizeof(cfg->host_name) - 1) != 0)
 		snprintf(cfg->host_name, sizeof(cfg->host_name), "l2tp");
 }
@@ -78,8 +276,9 @@ void l2tp_tunnel_config_defaults(struct l2tp_tunnel_config *cfg, enum l2tp_tunne
 void l2tp_session_config_defaults(struct l2tp_session_config *cfg, enum l2tp_version version)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->pseudowire = version == L2TP_V2 ? L2TP_PW_PPP : L2TP_PW_ETH;
-	cfg->l2spec_type = L2TP_L2SPEC_NONE;
+	l2tp_keys_default(l2tp_session_keys, ~0u, cfg);
+	if (version != L2TP_V2)
+		cfg->pseudowire = L2TP_PW_ETH;
 }
 
 static uint32_t id_max(enum l2tp_version v)
@@ -110,6 +309,9 @@ int l2tp_tunnel_config_check(const struct l2tp_tunnel_config *cfg, enum l2tp_tun
 	bool fixed_ids = kind == L2TP_TUNNEL_STATIC || kind == L2TP_TUNNEL_QUIESCENT;
 	char why[64];
 
+	rc = l2tp_keys_check(l2tp_tunnel_keys, l2tp_tunnel_kind_keys(kind), cfg, err, errlen);
+	if (rc)
+		return rc;
 	if ((kind == L2TP_TUNNEL_DYNAMIC || kind == L2TP_TUNNEL_ACCEPTED) && cfg->version != L2TP_V2)
 		return l2tp_errf(err, errlen, -EINVAL,
 				 "version '%s' is not supported for a dynamic tunnel yet (accepted: l2tpv2)",
@@ -118,16 +320,10 @@ int l2tp_tunnel_config_check(const struct l2tp_tunnel_config *cfg, enum l2tp_tun
 		return l2tp_errf(err, errlen, -EINVAL, "challenge needs a secret (accepted: secret = \"...\")");
 	if (cfg->hide_avps && !cfg->secret[0])
 		return l2tp_errf(err, errlen, -EINVAL, "hide_avps needs a secret (accepted: secret = \"...\")");
-	if (cfg->version != L2TP_V2 && cfg->version != L2TP_V3)
-		return l2tp_errf(err, errlen, -EINVAL, "version %d is not supported (accepted: l2tpv2, l2tpv3)",
-				 (int)cfg->version);
 	if (kind == L2TP_TUNNEL_STATIC && cfg->version != L2TP_V3)
 		return l2tp_errf(err, errlen, -EINVAL,
 				 "version '%s' is not allowed for a static tunnel (accepted: l2tpv3)",
 				 l2tp_version_name(cfg->version));
-	if (cfg->encap != L2TP_ENCAP_UDP && cfg->encap != L2TP_ENCAP_IP)
-		return l2tp_errf(err, errlen, -EINVAL, "encap %d is not supported (accepted: udp, ip)",
-				 (int)cfg->encap);
 	if (cfg->version == L2TP_V2 && cfg->encap == L2TP_ENCAP_IP)
 		return l2tp_errf(err, errlen, -EINVAL, "encap 'ip' is not allowed with l2tpv2 (accepted: udp)");
 
@@ -162,24 +358,10 @@ int l2tp_tunnel_config_check(const struct l2tp_tunnel_config *cfg, enum l2tp_tun
 				 cfg->encap == L2TP_ENCAP_IP ? "address" : "host:port");
 	}
 
-	if (cfg->window_size == 0)
-		return l2tp_errf(err, errlen, -EINVAL, "window_size 0 is out of range (accepted: 1-65535)");
-	if (cfg->retry_timeout_ms == 0)
-		return l2tp_errf(err, errlen, -EINVAL,
-				 "retry_timeout 0 is out of range (accepted: 1-4294967295 ms)");
-	if (cfg->max_retry_timeout_ms < cfg->retry_timeout_ms)
+	if (cfg->max_retry_timeout_ms < cfg->retry_timeout_ms && (l2tp_tunnel_kind_keys(kind) & CONTROL))
 		return l2tp_errf(err, errlen, -EINVAL,
 				 "max_retry_timeout %u is below retry_timeout %u (accepted: at least retry_timeout)",
 				 cfg->max_retry_timeout_ms, cfg->retry_timeout_ms);
-	if (cfg->setup_timeout_ms == 0)
-		return l2tp_errf(err, errlen, -EINVAL,
-				 "setup_timeout 0 is out of range (accepted: 1-4294967295 ms)");
-	if (cfg->framing_caps & ~(L2TP_FRAMING_SYNC | L2TP_FRAMING_ASYNC))
-		return l2tp_errf(err, errlen, -EINVAL, "framing_caps 0x%x is not valid (accepted: sync, async)",
-				 cfg->framing_caps);
-	if (memchr(cfg->host_name, '\0', sizeof(cfg->host_name)) == NULL)
-		return l2tp_errf(err, errlen, -EINVAL, "host_name is too long (accepted: up to %d bytes)",
-				 L2TP_HOSTNAME_MAX - 1);
 	return 0;
 }
 
@@ -197,6 +379,9 @@ int l2tp_session_config_check(const struct l2tp_session_config *cfg, enum l2tp_v
 	char why[64];
 	int rc;
 
+	rc = l2tp_keys_check(l2tp_session_keys, l2tp_tunnel_kind_keys(kind), cfg, err, errlen);
+	if (rc)
+		return rc;
 	snprintf(why, sizeof(why), "a session in a %s tunnel", l2tp_tunnel_kind_name(kind));
 	rc = check_id("sid", cfg->sid, version, fixed_ids, why, err, errlen);
 	if (rc)
@@ -205,19 +390,8 @@ int l2tp_session_config_check(const struct l2tp_session_config *cfg, enum l2tp_v
 	if (rc)
 		return rc;
 
-	switch (cfg->pseudowire) {
-	case L2TP_PW_ETH:
-		if (version == L2TP_V2)
-			return l2tp_errf(err, errlen, -EINVAL,
-					 "pseudowire 'eth' is not allowed with l2tpv2 (accepted: ppp, pppac)");
-		break;
-	case L2TP_PW_PPP:
-	case L2TP_PW_PPP_AC:
-		break;
-	default:
-		return l2tp_errf(err, errlen, -EINVAL,
-				 "pseudowire %d is not supported (accepted: ppp, eth, pppac)", (int)cfg->pseudowire);
-	}
+	if (cfg->pseudowire == L2TP_PW_ETH && version == L2TP_V2)
+		return l2tp_errf(err, errlen, -EINVAL, "pseudowire 'eth' is not allowed with l2tpv2 (accepted: ppp, pppac)");
 
 	if (version == L2TP_V2 && (cfg->cookie_len || cfg->peer_cookie_len))
 		return l2tp_errf(err, errlen, -EINVAL,
@@ -230,16 +404,10 @@ int l2tp_session_config_check(const struct l2tp_session_config *cfg, enum l2tp_v
 	if (rc)
 		return rc;
 
-	if (cfg->l2spec_type != L2TP_L2SPEC_NONE && cfg->l2spec_type != L2TP_L2SPEC_DEFAULT)
-		return l2tp_errf(err, errlen, -EINVAL, "l2spec_type %d is not supported (accepted: none, default)",
-				 (int)cfg->l2spec_type);
 	if (version == L2TP_V2 && cfg->l2spec_type != L2TP_L2SPEC_NONE)
 		return l2tp_errf(err, errlen, -EINVAL,
 				 "l2spec_type 'default' is not allowed with l2tpv2 (accepted: none)");
 
-	if (memchr(cfg->interface_name, '\0', sizeof(cfg->interface_name)) == NULL)
-		return l2tp_errf(err, errlen, -EINVAL, "interface_name is too long (accepted: up to %d bytes)",
-				 L2TP_IFNAME_MAX - 1);
 	for (const char *p = cfg->interface_name; *p; p++) {
 		if (*p == '/' || *p == ':' || *p <= ' ' || *p == 0x7f)
 			return l2tp_errf(err, errlen, -EINVAL,

@@ -471,6 +471,12 @@ struct l2tp_tunnel *l2tp_tunnel_lookup(struct l2tp_context *ctx, uint64_t handle
 	return obj ? l2tp_container_of(obj, struct l2tp_tunnel, obj) : NULL;
 }
 
+struct l2tp_listener *l2tp_listener_lookup(struct l2tp_context *ctx, uint64_t handle)
+{
+	struct l2tp_obj *obj = obj_lookup(ctx, handle, L2TP_OBJ_LISTENER);
+	return obj ? l2tp_container_of(obj, struct l2tp_listener, obj) : NULL;
+}
+
 struct l2tp_session *l2tp_session_lookup(struct l2tp_context *ctx, uint64_t handle)
 {
 	struct l2tp_obj *obj = obj_lookup(ctx, handle, L2TP_OBJ_SESSION);

@@ -35,11 +35,8 @@ static const char *const refusal_names[L2TP_REFUSED_N] = {
 void l2tp_listener_config_defaults(struct l2tp_listener_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
+	l2tp_keys_default(l2tp_listener_keys, L2TP_KEYS_LISTENER, cfg);
 	l2tp_tunnel_config_defaults(&cfg->tunnel, L2TP_TUNNEL_ACCEPTED);
-	cfg->max_tunnels = L2TP_DEFAULT_MAX_TUNNELS;
-	cfg->max_sessions = L2TP_DEFAULT_MAX_SESSIONS;
-	cfg->max_pending = L2TP_DEFAULT_MAX_PENDING;
-	cfg->tunnel_port = L2TP_TUNNEL_PORT_SAME;
 }
 
 static uint64_t now_ms(const struct l2tp_listener *l)
@@ -469,14 +466,12 @@ int l2tp_listener_create(struct l2tp_context *ctx, const char *name, const struc
 	for (struct l2tp_listener *x = ctx->listeners; x; x = x->next)
 		if (strcmp(x->name, name) == 0)
 			return l2tp_errf(err, errlen, -EEXIST, "listener '%s' already exists", name);
-	struct l2tp_tunnel_config tc = cfg->tunnel;
-	snprintf(tc.peer, sizeof(tc.peer), "0.0.0.0:1");
-	rc = l2tp_tunnel_config_check(&tc, L2TP_TUNNEL_ACCEPTED, err, errlen);
+	rc = l2tp_tunnel_config_check(&cfg->tunnel, L2TP_TUNNEL_ACCEPTED, err, errlen);
 	if (rc)
 		return l2tp_errprefix(err, errlen, rc, prefix);
-	if (cfg->tunnel_port != L2TP_TUNNEL_PORT_SAME && cfg->tunnel_port != L2TP_TUNNEL_PORT_NEW)
-		return l2tp_errf(err, errlen, -EINVAL, "%s tunnel_port %d is not valid (accepted: same, new)", prefix,
-				 (int)cfg->tunnel_port);
+	rc = l2tp_keys_check(l2tp_listener_keys, L2TP_KEYS_LISTENER, cfg, err, errlen);
+	if (rc)
+		return l2tp_errprefix(err, errlen, rc, prefix);
 	struct l2tp_listener *l = calloc(1, sizeof(*l));
 	if (!l || !(l->name = strdup(name))) {
 		free(l);
@@ -682,14 +677,6 @@ void l2tp_listener_setup_timeout(struct l2tp_listener *l)
 {
 	if (l)
 		l->stats.setup_timeouts++;
-}
-
-struct l2tp_listener *l2tp_listener_lookup(struct l2tp_context *ctx, uint64_t handle)
-{
-	for (struct l2tp_listener *l = ctx->listeners; l; l = l->next)
-		if (l->obj.handle == handle)
-			return l;
-	return NULL;
 }
 
 uint64_t l2tp_listener_handle(const struct l2tp_listener *l)

@@ -332,6 +332,29 @@ describe("LAC: ctx:dynamic_tunnel", function()
       assert.equal("no such number", cdn.values.result_code.message)
       assert.equal(98, cdn.session_id)
     end)
+    it("runs after the script drops the tunnel object, which goes once the tunnel is down", function()
+      local seen = 0
+      local weak = setmetatable({}, { __mode = "k" })
+      do
+        local t = tunnel{ on_outgoing_call = function() seen = seen + 1; return true end }
+        weak[t] = true
+      end
+      collectgarbage()
+      collectgarbage()
+      local t = next(weak)
+      assert.is_not_nil(t, "the context holds a tunnel with a hook")
+      until_(function() return t:is_up() end)
+      ocrq(97, "1")
+      assert.is_true(until_(function() return lns:count("OCCN") == 1 end))
+      assert.equal(1, seen)
+      t:close()
+      t = nil
+      assert.is_true(until_(function() return ev("tunnel_down") ~= nil end))
+      events = {} -- they hold the tunnel too
+      collectgarbage()
+      collectgarbage()
+      assert.is_nil(next(weak), "a closed tunnel's object (and hook) are collected")
+    end)
     it("must be a function", function()
       assert.equal("tunnel 't': on_outgoing_call must be a function, got boolean",
         h.raises(ctx.dynamic_tunnel, ctx, "t", { peer = lns:address(), on_outgoing_call = true }))

@@ -232,6 +232,43 @@ describe("LNS: ctx:listen", function()
     assert.is_true(h.run_until(function() return t:is_up() end, 5))
   end)
 
+  it("runs its hooks after the script drops the listener object, and lets the object go once closed", function()
+    local calls, address = 0, nil
+    local weak = setmetatable({}, { __mode = "k" })
+    do
+      local l = listen{ on_tunnel = function() calls = calls + 1; return true end,
+        on_call = function() calls = calls + 1; return true end }
+      address = l:address()
+      weak[l] = true
+    end
+    collectgarbage()
+    collectgarbage()
+    assert.is_not_nil(next(weak), "the context holds a listener with hooks")
+    local t = lac:dynamic_tunnel("t", { peer = address })
+    local s = t:session("c", {})
+    assert.is_true(h.run_until(function() return s:is_up() end, 5))
+    assert.equal(2, calls)
+    next(weak):close()
+    collectgarbage()
+    collectgarbage()
+    assert.is_nil(next(weak), "a closed listener's object (and hooks) are collected")
+  end)
+
+  it("reads its own keys and its tunnels' template from one table, naming each", function()
+    assert.matches("^listener 'x': unknown key 'peer' %(accepted: local, max_tunnels, max_sessions, max_pending, "
+      .. "tunnel_port, on_tunnel, on_call, window_size, hello_timeout, retry_timeout, max_retries, max_retry_timeout, "
+      .. "ack_timeout, stopccn_timeout, setup_timeout, host_name, framing_caps, secret, hide_avps%)$",
+      h.raises(lns.listen, lns, "x", { peer = "127.0.0.1:1" }))
+    assert.equal("listener 'x': max_pending -1 is out of range (accepted: 0-4294967295)",
+      h.raises(lns.listen, lns, "x", { max_pending = -1 }))
+    assert.equal("listener 'x': setup_timeout 0 is out of range (accepted: 1-4294967295 ms)",
+      h.raises(lns.listen, lns, "x", { setup_timeout = 0 }))
+    local l = listen{ hello_timeout = 250, tunnel_port = "new" }
+    local t = dial(l, "t")
+    assert.is_true(h.run_until(function() return t:is_up() end, 5))
+    assert.equal(250, lns:tunnels()[1]:config().hello_timeout)
+  end)
+
   describe("the tie breaker (RFC 2661 section 4.4.3)", function()
     -- Our LAC dials a peer that, at the same moment, dials our listener
     -- (from the same host) with its own SCCRQ and Tie Breaker.
@@ -295,7 +332,7 @@ describe("LNS: ctx:listen", function()
       h.raises(lns.listen, lns, "x", { peer = "127.0.0.1:1" }))
     assert.equal("listener 'x': on_call must be a function, got string",
       h.raises(lns.listen, lns, "x", { on_call = "yes" }))
-    assert.equal([[listener 'x': tunnel_port 'other' is not valid (accepted: "same", "new")]],
+    assert.equal("listener 'x': tunnel_port 'other' is not valid (accepted: same, new)",
       h.raises(lns.listen, lns, "x", { tunnel_port = "other" }))
   end)
 end)

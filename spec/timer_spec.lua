@@ -37,6 +37,19 @@ describe("timers", function()
     assert.is_true(fired)
   end)
 
+  it("a timer that has fired or was cancelled is collected with its callback", function()
+    local weak = setmetatable({}, { __mode = "k" })
+    do
+      local once = l2tp.timer(0.01, function() end)
+      local cancelled = l2tp.timer(5, function() end)
+      cancelled:cancel()
+      weak[once], weak[cancelled] = true, true
+    end
+    assert.is_true(l2tp.run(1))
+    collectgarbage(); collectgarbage()
+    assert.is_nil(next(weak))
+  end)
+
   it("l2tp.run returns nil, 'timeout' when its limit passes first", function()
     local tm = l2tp.timer(10, function() end)
     local r, e = l2tp.run(0.05)
@@ -69,6 +82,31 @@ describe("timers", function()
     assert.equal("l2tp.every(seconds, fn): seconds 0 is out of range (accepted: greater than 0)",
       h.raises(l2tp.every, 0, print))
     assert.equal("l2tp.timer(seconds, fn): fn must be a function, got no value", h.raises(l2tp.timer, 1))
+  end)
+end)
+
+describe("l2tp.udp", function()
+  it("a socket with a handler keeps receiving when the script drops it, and goes once the handler is removed",
+    function()
+    local got, address = {}, nil
+    local weak = setmetatable({}, { __mode = "k" })
+    do
+      local rx = assert(l2tp.udp{ ["local"] = "127.0.0.1:0" })
+      rx:on_receive(function(data, from, sock)
+        got[#got + 1] = data
+        sock:on_receive(nil)
+      end)
+      address = rx:local_address()
+      weak[rx] = true
+    end
+    collectgarbage(); collectgarbage()
+    local tx = assert(l2tp.udp{ ["local"] = "127.0.0.1:0" })
+    assert(tx:send("hello", address))
+    assert.is_true(h.run_until(function() return #got == 1 end, 5))
+    assert.equal("hello", got[1])
+    collectgarbage(); collectgarbage()
+    assert.is_nil(next(weak))
+    tx:close()
   end)
 end)
 

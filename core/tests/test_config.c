@@ -3,6 +3,7 @@
 
 #include "check.h"
 #include "l2tp/config.h"
+#include "l2tp/l2tp.h"
 
 static struct l2tp_tunnel_config static_v3(void)
 {
@@ -29,6 +30,68 @@ static void defaults_follow_go_l2tp(void)
 	CHECK(c.host_name[0] != '\0');
 	l2tp_tunnel_config_defaults(&c, L2TP_TUNNEL_STATIC);
 	CHECK_EQ(c.version, L2TP_V3);
+}
+
+/* The key tables are the one source: every default they give is within
+ * their own range and spellings, names are unique in the sets that share a
+ * table, and the core's checks answer from them. */
+static void key_tables_are_consistent(const struct l2tp_key *keys, const struct l2tp_key *other)
+{
+	for (const struct l2tp_key *k = keys; k->name; k++) {
+		for (const struct l2tp_key *j = k + 1; j->name; j++)
+			CHECK(strcmp(k->name, j->name) != 0 || !(k->kinds & j->kinds));
+		/* a listener's table holds its own keys and the tunnels' template */
+		for (const struct l2tp_key *j = other; j && j->name; j++)
+			CHECK(strcmp(k->name, j->name) != 0 || !(j->kinds & L2TP_KEYS_ACCEPTED));
+		CHECK(k->kinds != 0);
+		if (k->type == L2TP_KEY_UINT)
+			CHECK(k->def >= k->min && k->def <= k->max);
+		if (k->type == L2TP_KEY_ENUM)
+			CHECK(l2tp_key_spell(k->names, (int)k->def) != NULL);
+	}
+}
+
+static void keys_are_one_table(void)
+{
+	key_tables_are_consistent(l2tp_tunnel_keys, NULL);
+	key_tables_are_consistent(l2tp_session_keys, NULL);
+	key_tables_are_consistent(l2tp_listener_keys, l2tp_tunnel_keys);
+
+	struct l2tp_listener_config lc;
+	l2tp_listener_config_defaults(&lc);
+	CHECK_EQ(lc.max_tunnels, L2TP_DEFAULT_MAX_TUNNELS);
+	CHECK_EQ(lc.max_pending, L2TP_DEFAULT_MAX_PENDING);
+	CHECK_EQ(lc.tunnel_port, L2TP_TUNNEL_PORT_SAME);
+	CHECK_EQ(lc.tunnel.setup_timeout_ms, 30000);
+
+	/* spellings both ways, from the table */
+	const struct l2tp_key *k = l2tp_key_find(l2tp_tunnel_keys, L2TP_KEYS_DYNAMIC, "encap");
+	int v = -1;
+	CHECK(k && l2tp_key_value(k->names, "ip", &v) && v == L2TP_ENCAP_IP);
+	CHECK_STR(l2tp_encap_name(L2TP_ENCAP_IP), "ip");
+	CHECK(!l2tp_key_find(l2tp_tunnel_keys, L2TP_KEYS_STATIC, "setup_timeout"));
+	CHECK(l2tp_key_find(l2tp_tunnel_keys, L2TP_KEYS_ACCEPTED, "hide_avps"));
+	CHECK(!l2tp_key_find(l2tp_tunnel_keys, L2TP_KEYS_ACCEPTED, "peer"));
+
+	/* the core's range and spelling checks speak as the Lua reader does */
+	char err[256];
+	struct l2tp_tunnel_config c;
+	l2tp_tunnel_config_defaults(&c, L2TP_TUNNEL_DYNAMIC);
+	snprintf(c.peer, sizeof(c.peer), "127.0.0.1:1701");
+	c.ack_timeout_ms = 0;
+	CHECK_EQ(l2tp_tunnel_config_check(&c, L2TP_TUNNEL_DYNAMIC, err, sizeof(err)), -EINVAL);
+	CHECK_STR(err, "ack_timeout 0 is out of range (accepted: 1-4294967295 ms)");
+	c.ack_timeout_ms = 100;
+	c.encap = (enum l2tp_encap)7;
+	CHECK_EQ(l2tp_tunnel_config_check(&c, L2TP_TUNNEL_DYNAMIC, err, sizeof(err)), -EINVAL);
+	CHECK_STR(err, "encap '7' is not valid (accepted: udp, ip)");
+	c.encap = L2TP_ENCAP_UDP;
+	c.framing_caps = 0x4;
+	CHECK_EQ(l2tp_tunnel_config_check(&c, L2TP_TUNNEL_DYNAMIC, err, sizeof(err)), -EINVAL);
+	CHECK_STR(err, "framing_caps '0x4' is not valid (accepted: sync, async)");
+	lc.tunnel_port = (enum l2tp_tunnel_port)9;
+	CHECK_EQ(l2tp_keys_check(l2tp_listener_keys, L2TP_KEYS_LISTENER, &lc, err, sizeof(err)), -EINVAL);
+	CHECK_STR(err, "tunnel_port '9' is not valid (accepted: same, new)");
 }
 
 static void tunnel_checks_name_key_value_and_accepted(void)
@@ -147,6 +210,7 @@ static void addresses(void)
 int main(void)
 {
 	RUN(defaults_follow_go_l2tp);
+	RUN(keys_are_one_table);
 	RUN(tunnel_checks_name_key_value_and_accepted);
 	RUN(session_checks);
 	RUN(addresses);

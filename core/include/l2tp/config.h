@@ -84,6 +84,73 @@ struct l2tp_session_config {
 	char pppd_extra[1024];	  /* more arguments, '\n'-separated */
 };
 
+/* The one description of every config key: its name (go-l2tp's TOML key
+ * where there is one), its type and place in the config struct, its range,
+ * default and spellings, and the kinds of object that take it. The core
+ * fills defaults and checks ranges from it; the Lua reader reads and writes
+ * tables with it; so a key is added in one place. */
+enum l2tp_key_type {
+	L2TP_KEY_STRING,     /* char[size] */
+	L2TP_KEY_UINT,	     /* an unsigned integer of size bytes, within [min, max] */
+	L2TP_KEY_BOOL,
+	L2TP_KEY_ENUM,	     /* an int enum, spelled by names */
+	L2TP_KEY_FLAGS,	     /* a uint32_t bit set, spelled as an array of names */
+	L2TP_KEY_BYTES,	     /* uint8_t[size] with its length (a uint8_t) at aux: 0, 4 or 8 */
+	L2TP_KEY_TIEBREAKER, /* uint8_t[8] with a bool at aux saying it is set */
+	L2TP_KEY_STRLIST,    /* strings kept '\n'-separated in char[size] */
+	L2TP_KEY_HOOK,	     /* a function: the bindings keep it, the struct has no field */
+};
+
+struct l2tp_key_name {
+	const char *name;
+	int value;
+};
+
+/* Which objects take a key. */
+#define L2TP_KEYS_STATIC 0x1u
+#define L2TP_KEYS_QUIESCENT 0x2u
+#define L2TP_KEYS_DYNAMIC 0x4u
+#define L2TP_KEYS_ACCEPTED 0x8u /* a listener's template for the tunnels it accepts, and its calls' settings */
+#define L2TP_KEYS_LISTENER 0x10u
+#define L2TP_KEYS_ALL (L2TP_KEYS_STATIC | L2TP_KEYS_QUIESCENT | L2TP_KEYS_DYNAMIC | L2TP_KEYS_ACCEPTED)
+
+struct l2tp_key {
+	const char *name;
+	enum l2tp_key_type type;
+	size_t off, size;
+	double min, max, def; /* UINT: range; UINT, BOOL, ENUM, FLAGS: default */
+	const char *unit;     /* of a UINT, for messages ("ms"), or NULL */
+	const struct l2tp_key_name *names; /* ENUM and FLAGS spellings */
+	unsigned kinds;			   /* L2TP_KEYS_* */
+	size_t aux;
+	bool secret; /* never shown: read back as "(set)" */
+};
+
+/* NULL-name terminated. Listener keys hold the listener's own; its
+ * template for accepted tunnels is the tunnel keys marked ACCEPTED. */
+extern const struct l2tp_key l2tp_tunnel_keys[];
+extern const struct l2tp_key l2tp_session_keys[];
+extern const struct l2tp_key l2tp_listener_keys[];
+
+/* The key set (L2TP_KEYS_*) a kind of tunnel takes, and its sessions. */
+unsigned l2tp_tunnel_kind_keys(enum l2tp_tunnel_kind kind);
+const struct l2tp_key *l2tp_key_find(const struct l2tp_key *keys, unsigned kinds, const char *name);
+/* The spelling of value, or NULL; and the reverse (false if unknown). */
+const char *l2tp_key_spell(const struct l2tp_key_name *names, int value);
+bool l2tp_key_value(const struct l2tp_key_name *names, const char *name, int *out);
+/* A UINT key's value in the struct at base, whatever its width. */
+uint32_t l2tp_key_get_uint(const struct l2tp_key *k, const void *base);
+void l2tp_key_set_uint(const struct l2tp_key *k, void *base, uint32_t v);
+/* Sets every key of the set at base to its default (the rest of the
+ * struct is left as it is). */
+void l2tp_keys_default(const struct l2tp_key *keys, unsigned kinds, void *base);
+/* The message for a value of k out of its range or spellings, as
+ * "window_size 0 is out of range (accepted: 1-65535)". */
+int l2tp_key_range_error(const struct l2tp_key *k, double value, char *err, size_t errlen);
+int l2tp_key_spelling_error(const struct l2tp_key *k, const char *value, char *err, size_t errlen);
+/* Every UINT of the set within its range, every ENUM one of its values. */
+int l2tp_keys_check(const struct l2tp_key *keys, unsigned kinds, const void *base, char *err, size_t errlen);
+
 /* go-l2tp's defaults. The version default depends on the kind of tunnel:
  * static tunnels exist only for L2TPv3. */
 void l2tp_tunnel_config_defaults(struct l2tp_tunnel_config *cfg, enum l2tp_tunnel_kind kind);
