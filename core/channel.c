@@ -244,6 +244,13 @@ void l2tp_channel_input(struct l2tp_channel *ch, uint8_t *buf, size_t len)
 	leave(ch);
 }
 
+void l2tp_channel_input_decoded(struct l2tp_channel *ch, uint8_t *buf, size_t len, struct l2tp_msg *msg)
+{
+	ch->busy++;
+	l2tp_transport_input_decoded(ch->tr, buf, len, msg, l2tp_channel_now(ch));
+	leave(ch);
+}
+
 void l2tp_channel_linger(struct l2tp_channel *ch, bool until_acked)
 {
 	ch->busy++;

@@ -347,27 +347,29 @@ static void schedule_ack(struct l2tp_transport *t, uint64_t now, bool at_once)
 	t->ack_deadline = min64(t->ack_deadline, when);
 }
 
-/* Decodes a datagram we have accepted in sequence and hands it up. Returns
- * false if the transport was freed by the callback. */
-static bool deliver(struct l2tp_transport *t, uint8_t *buf, size_t len)
+/* Decodes a datagram we have accepted in sequence (unless it comes
+ * decoded) and hands it up. Returns false if the transport was freed by
+ * the callback. */
+static bool deliver(struct l2tp_transport *t, uint8_t *buf, size_t len, struct l2tp_msg *decoded)
 {
 	struct l2tp_codec_error err;
 	struct l2tp_decode_opts o = {.over_ip = t->cfg.over_ip, .secret = t->cfg.secret, .secret_len = t->cfg.secret_len};
-	int rc = l2tp_msg_decode(buf, len, &o, t->scratch, &err);
+	struct l2tp_msg *m = decoded ? decoded : t->scratch;
+	int rc = decoded ? 0 : l2tp_msg_decode(buf, len, &o, m, &err);
 	t->st.rx_messages++;
 	enter(t);
 	if (t->lingering) {
 		/* After StopCCN only acknowledgement matters. */
 	} else if (rc == 0) {
-		t->ops.recv(t->arg, t->scratch, NULL);
+		t->ops.recv(t->arg, m, NULL);
 	} else if (err.result_code) {
-		t->ops.recv(t->arg, t->scratch, &err);
+		t->ops.recv(t->arg, m, &err);
 	}
 	/* else: not answerable (e.g. an unknown type with M clear): drop */
 	return leave(t);
 }
 
-void l2tp_transport_input(struct l2tp_transport *t, uint8_t *buf, size_t len, uint64_t now)
+static void input(struct l2tp_transport *t, uint8_t *buf, size_t len, struct l2tp_msg *decoded, uint64_t now)
 {
 	struct l2tp_header h;
 	uint16_t type;
@@ -432,7 +434,7 @@ void l2tp_transport_input(struct l2tp_transport *t, uint8_t *buf, size_t len, ui
 
 	t->expected++;
 	schedule_ack(t, now, false);
-	if (!deliver(t, buf, len))
+	if (!deliver(t, buf, len, decoded))
 		return;
 	/* The gap may be filled now: deliver what waited behind it. */
 	while (t->rxq && t->rxq->ns == t->expected) {
@@ -440,11 +442,22 @@ void l2tp_transport_input(struct l2tp_transport *t, uint8_t *buf, size_t len, ui
 		t->rxq = m->next;
 		t->rxq_len--;
 		t->expected++;
-		bool alive = deliver(t, m->buf, m->len);
+		bool alive = deliver(t, m->buf, m->len, NULL);
 		free(m);
 		if (!alive)
 			return;
 	}
+}
+
+void l2tp_transport_input(struct l2tp_transport *t, uint8_t *buf, size_t len, uint64_t now)
+{
+	input(t, buf, len, NULL, now);
+}
+
+void l2tp_transport_input_decoded(struct l2tp_transport *t, uint8_t *buf, size_t len, struct l2tp_msg *msg,
+				  uint64_t now)
+{
+	input(t, buf, len, msg, now);
 }
 
 static void send_hello(struct l2tp_transport *t, uint64_t now)

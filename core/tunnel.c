@@ -504,7 +504,7 @@ int l2tp_tunnel_create(struct l2tp_context *ctx, enum l2tp_tunnel_kind kind, con
 }
 
 int l2tp_tunnel_accept(struct l2tp_listener *l, const struct sockaddr *peer, socklen_t peer_len, uint32_t peer_tid,
-		       bool same_port, uint8_t *buf, size_t len, char *err, size_t errlen)
+		       bool same_port, uint8_t *buf, size_t len, struct l2tp_msg *sccrq, char *err, size_t errlen)
 {
 	struct l2tp_tunnel_config cfg = l->cfg.tunnel;
 	struct accept_args acc = {l, peer, peer_len, same_port};
@@ -515,8 +515,9 @@ int l2tp_tunnel_accept(struct l2tp_listener *l, const struct sockaddr *peer, soc
 	int rc = tunnel_new(l->ctx, L2TP_TUNNEL_ACCEPTED, name, &cfg, &acc, &t, err, errlen);
 	if (rc)
 		return rc;
-	/* The SCCRQ itself, so the transport counts it and acknowledges it. */
-	l2tp_channel_input(t->ch, buf, len);
+	/* The SCCRQ itself, so the transport counts it and acknowledges it;
+	 * as the listener decoded it. */
+	l2tp_channel_input_decoded(t->ch, buf, len, sccrq);
 	return 0;
 }
 

@@ -625,6 +625,37 @@ static void freeing_from_a_callback_is_safe(void)
 	CHECK_EQ(s.ngot, 1);
 }
 
+/* A datagram its receiver had to decode first (an LNS's SCCRQ) is handed
+ * up as decoded when it is delivered at once; one that waits in the queue
+ * is decoded from its own bytes when its turn comes. */
+static void a_decoded_datagram_is_not_decoded_again(void)
+{
+	struct side s;
+	struct l2tp_transport_config cfg = {0};
+	uint8_t buf[2048], other[2048], copy[2048];
+	struct l2tp_msg pre;
+	init(&s, &cfg);
+	/* pre says 8 where the bytes say 7: what comes up tells which was used */
+	size_t n8 = peer_msg(other, 0, 0, 8);
+	memcpy(copy, other, n8);
+	CHECK_EQ(l2tp_msg_decode(copy, n8, NULL, &pre, NULL), 0);
+	size_t n = peer_msg(buf, 0, 0, 7);
+	l2tp_transport_input_decoded(s.t, buf, n, &pre, s.now);
+	CHECK_EQ(s.ngot, 1);
+	CHECK_EQ(s.got[0], 8);
+
+	/* out of order: queued, then decoded from its bytes */
+	n = peer_msg(buf, 2, 0, 7);
+	l2tp_transport_input_decoded(s.t, buf, n, &pre, s.now);
+	CHECK_EQ(s.ngot, 1);
+	n = peer_msg(buf, 1, 0, 6);
+	input(&s, buf, n);
+	CHECK_EQ(s.ngot, 3);
+	CHECK_EQ(s.got[1], 6);
+	CHECK_EQ(s.got[2], 7);
+	l2tp_transport_free(s.t);
+}
+
 int main(void)
 {
 	RUN(retransmit_schedule_doubles_up_to_the_cap_then_fails);
@@ -634,6 +665,7 @@ int main(void)
 	RUN(in_order_delivery_with_duplicates_reordering_and_wraparound);
 	RUN(duplicates_are_acknowledged_at_once);
 	RUN(out_of_order_messages_wait_for_the_gap);
+	RUN(a_decoded_datagram_is_not_decoded_again);
 	RUN(a_zlb_is_never_answered_with_a_zlb_and_acks_wait_for_piggyback);
 	RUN(the_delayed_ack_stays_inside_the_retry_timeout);
 	RUN(our_ns_wraps_around);

@@ -56,6 +56,8 @@ void l2tp_channel_linger(struct l2tp_channel *ch, bool until_acked);
 /* A datagram for this channel that arrived on another socket (an LNS's
  * listening socket). */
 void l2tp_channel_input(struct l2tp_channel *ch, uint8_t *buf, size_t len);
+/* And one already decoded into msg (l2tp_transport_input_decoded). */
+void l2tp_channel_input_decoded(struct l2tp_channel *ch, uint8_t *buf, size_t len, struct l2tp_msg *msg);
 /* Hands the callbacks to a new owner (a closed tunnel's channel going to
  * its context for the StopCCN hold). */
 void l2tp_channel_set_ops(struct l2tp_channel *ch, const struct l2tp_channel_ops *ops, void *arg);

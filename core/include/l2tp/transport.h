@@ -97,6 +97,12 @@ int l2tp_transport_send_once(struct l2tp_transport *t, const struct l2tp_msg *ms
 void l2tp_transport_flush_ack(struct l2tp_transport *t);
 /* A datagram from the peer. buf is modified (hidden AVPs are decrypted). */
 void l2tp_transport_input(struct l2tp_transport *t, uint8_t *buf, size_t len, uint64_t now);
+/* The same for a datagram whoever received it had to read first (an LNS's
+ * listener reads an SCCRQ before there is a tunnel): msg is buf decoded
+ * with this transport's options, handed up as it is when buf is delivered
+ * at once, so a message is not decoded twice (NULL: as l2tp_transport_input). */
+void l2tp_transport_input_decoded(struct l2tp_transport *t, uint8_t *buf, size_t len, struct l2tp_msg *msg,
+				  uint64_t now);
 /* Runs what is due at now: retransmissions, the ZLB ack, HELLO, release. */
 void l2tp_transport_tick(struct l2tp_transport *t, uint64_t now);
 /* When tick should next run; L2TP_NEVER when nothing is pending. */
