@@ -9,8 +9,7 @@
 
 #include "runtime.h"
 
-/* What one table holds: the keys of a set, read into base. A listener's
- * table is two sections: its own keys and its tunnels' template. */
+/* Every key the table's sections take, for "(accepted: ...)". */
 static void accepted_list(const struct l2tp_lua_section *secs, size_t nsecs, char *buf, size_t len)
 {
 	size_t used = 0;
