@@ -20,16 +20,6 @@ static const char *const codec_errs[] = {
 	"too_many_avps", "no_space", "bad_input",
 };
 
-static uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 static void setnum(lua_State *L, const char *k, double v)
 {
 	lua_pushnumber(L, v);
@@ -42,75 +32,73 @@ static void setstr(lua_State *L, const char *k, const void *s, size_t n)
 	lua_setfield(L, -2, k);
 }
 
-/* Pushes the value of a decoded AVP in its natural Lua form. */
+/* Pushes the value of a decoded AVP in its natural Lua form: the core
+ * reads it (l2tp_avp_value), this only converts. */
 static void push_value(lua_State *L, const struct l2tp_avp_info *info, const struct l2tp_avp *a)
 {
-	const uint8_t *v = a->value;
-	if (!info) {
-		lua_pushlstring(L, (const char *)v, a->len);
-		return;
-	}
-	switch (info->data) {
+	struct l2tp_avp_value v;
+	l2tp_avp_value(info, a, &v);
+	switch (v.data) {
 	case L2TP_AVP_D_EMPTY: lua_pushboolean(L, 1); break;
-	case L2TP_AVP_D_U8: lua_pushnumber(L, v[0]); break;
-	case L2TP_AVP_D_U16: lua_pushnumber(L, l2tp_avp_u16(a)); break;
-	case L2TP_AVP_D_U32: lua_pushnumber(L, l2tp_avp_u32(a)); break;
-	case L2TP_AVP_D_U64: lua_pushnumber(L, (double)l2tp_avp_u64(a)); break;
+	case L2TP_AVP_D_U8:
+	case L2TP_AVP_D_U16:
+	case L2TP_AVP_D_U32:
+	case L2TP_AVP_D_U64: lua_pushnumber(L, (double)v.u); break;
 	case L2TP_AVP_D_STRING:
-	case L2TP_AVP_D_BYTES: lua_pushlstring(L, (const char *)v, a->len); break;
+	case L2TP_AVP_D_BYTES: lua_pushlstring(L, (const char *)v.bytes.p, v.bytes.len); break;
 	case L2TP_AVP_D_RESULT:
 		lua_createtable(L, 0, 3);
-		setnum(L, "result", rd16(v));
-		if (a->len >= 4)
-			setnum(L, "error", rd16(v + 2));
-		if (a->len > 4)
-			setstr(L, "message", v + 4, a->len - 4u);
+		setnum(L, "result", v.result.result_code);
+		if (v.result.has_error_code)
+			setnum(L, "error", v.result.error_code);
+		if (v.result.message_len)
+			setstr(L, "message", (const uint8_t *)v.result.message, v.result.message_len);
 		break;
 	case L2TP_AVP_D_PROTO_VERSION:
 		lua_createtable(L, 0, 2);
-		setnum(L, "version", v[0]);
-		setnum(L, "revision", v[1]);
+		setnum(L, "version", v.proto.version);
+		setnum(L, "revision", v.proto.revision);
 		break;
 	case L2TP_AVP_D_Q931:
 		lua_createtable(L, 0, 3);
-		setnum(L, "cause", rd16(v));
-		setnum(L, "msg", v[2]);
-		if (a->len > 3)
-			setstr(L, "advisory", v + 3, a->len - 3u);
+		setnum(L, "cause", v.q931.cause);
+		setnum(L, "msg", v.q931.msg);
+		if (v.q931.advisory_len)
+			setstr(L, "advisory", (const uint8_t *)v.q931.advisory, v.q931.advisory_len);
 		break;
 	case L2TP_AVP_D_CALL_ERRORS:
 		lua_createtable(L, 0, 6);
-		setnum(L, "crc_errors", rd32(v + 2));
-		setnum(L, "framing_errors", rd32(v + 6));
-		setnum(L, "hardware_overruns", rd32(v + 10));
-		setnum(L, "buffer_overruns", rd32(v + 14));
-		setnum(L, "timeout_errors", rd32(v + 18));
-		setnum(L, "alignment_errors", rd32(v + 22));
+		setnum(L, "crc_errors", v.call_errors.crc);
+		setnum(L, "framing_errors", v.call_errors.framing);
+		setnum(L, "hardware_overruns", v.call_errors.hardware_overruns);
+		setnum(L, "buffer_overruns", v.call_errors.buffer_overruns);
+		setnum(L, "timeout_errors", v.call_errors.timeouts);
+		setnum(L, "alignment_errors", v.call_errors.alignment);
 		break;
 	case L2TP_AVP_D_ACCM:
 		lua_createtable(L, 0, 2);
-		setnum(L, "send", rd32(v + 2));
-		setnum(L, "recv", rd32(v + 6));
+		setnum(L, "send", v.accm.send);
+		setnum(L, "recv", v.accm.recv);
 		break;
 	case L2TP_AVP_D_U16_LIST:
-		lua_createtable(L, a->len / 2, 0);
-		for (int i = 0; i < a->len / 2; i++) {
-			lua_pushnumber(L, rd16(v + 2 * i));
-			lua_rawseti(L, -2, i + 1);
+		lua_createtable(L, v.bytes.len / 2, 0);
+		for (size_t i = 0; i < v.bytes.len / 2u; i++) {
+			lua_pushnumber(L, l2tp_avp_list_u16(&v, i));
+			lua_rawseti(L, -2, (int)i + 1);
 		}
 		break;
 	case L2TP_AVP_D_DIGEST:
 		lua_createtable(L, 0, 2);
-		setnum(L, "type", v[0]);
-		setstr(L, "digest", v + 1, a->len - 1u);
+		setnum(L, "type", v.digest.type);
+		setstr(L, "digest", v.digest.digest, v.digest.len);
 		break;
 	case L2TP_AVP_D_PPP_DISCONNECT:
 		lua_createtable(L, 0, 4);
-		setnum(L, "code", rd16(v));
-		setnum(L, "protocol", rd16(v + 2));
-		setnum(L, "direction", v[4]);
-		if (a->len > 5)
-			setstr(L, "message", v + 5, a->len - 5u);
+		setnum(L, "code", v.ppp_disconnect.code);
+		setnum(L, "protocol", v.ppp_disconnect.protocol);
+		setnum(L, "direction", v.ppp_disconnect.direction);
+		if (v.ppp_disconnect.message_len)
+			setstr(L, "message", (const uint8_t *)v.ppp_disconnect.message, v.ppp_disconnect.message_len);
 		break;
 	}
 }

@@ -203,3 +203,77 @@ void l2tp_challenge_response(uint8_t msg_type, const uint8_t *secret, size_t sec
 	md5_update(&md5, challenge_len, challenge);
 	md5_digest(&md5, MD5_DIGEST_SIZE, out);
 }
+
+void l2tp_avp_value(const struct l2tp_avp_info *info, const struct l2tp_avp *a, struct l2tp_avp_value *out)
+{
+	const uint8_t *v = a->value;
+	memset(out, 0, sizeof(*out));
+	out->data = info ? info->data : L2TP_AVP_D_BYTES;
+	switch (out->data) {
+	case L2TP_AVP_D_EMPTY: break;
+	case L2TP_AVP_D_U8: out->u = v[0]; break;
+	case L2TP_AVP_D_U16: out->u = l2tp_avp_u16(a); break;
+	case L2TP_AVP_D_U32: out->u = l2tp_avp_u32(a); break;
+	case L2TP_AVP_D_U64: out->u = l2tp_avp_u64(a); break;
+	case L2TP_AVP_D_STRING:
+	case L2TP_AVP_D_BYTES:
+	case L2TP_AVP_D_U16_LIST:
+		out->bytes.p = v;
+		out->bytes.len = a->len;
+		break;
+	case L2TP_AVP_D_RESULT:
+		out->result.result_code = l2tp_get16(v);
+		if (a->len >= 4) {
+			out->result.has_error_code = true;
+			out->result.error_code = l2tp_get16(v + 2);
+		}
+		if (a->len > 4) {
+			out->result.message = (const char *)v + 4;
+			out->result.message_len = (uint16_t)(a->len - 4);
+		}
+		break;
+	case L2TP_AVP_D_PROTO_VERSION:
+		out->proto.version = v[0];
+		out->proto.revision = v[1];
+		break;
+	case L2TP_AVP_D_Q931:
+		out->q931.cause = l2tp_get16(v);
+		out->q931.msg = v[2];
+		if (a->len > 3) {
+			out->q931.advisory = (const char *)v + 3;
+			out->q931.advisory_len = (uint16_t)(a->len - 3);
+		}
+		break;
+	case L2TP_AVP_D_CALL_ERRORS:
+		out->call_errors.crc = l2tp_get32(v + 2);
+		out->call_errors.framing = l2tp_get32(v + 6);
+		out->call_errors.hardware_overruns = l2tp_get32(v + 10);
+		out->call_errors.buffer_overruns = l2tp_get32(v + 14);
+		out->call_errors.timeouts = l2tp_get32(v + 18);
+		out->call_errors.alignment = l2tp_get32(v + 22);
+		break;
+	case L2TP_AVP_D_ACCM:
+		out->accm.send = l2tp_get32(v + 2);
+		out->accm.recv = l2tp_get32(v + 6);
+		break;
+	case L2TP_AVP_D_DIGEST:
+		out->digest.type = v[0];
+		out->digest.digest = v + 1;
+		out->digest.len = (uint16_t)(a->len - 1);
+		break;
+	case L2TP_AVP_D_PPP_DISCONNECT:
+		out->ppp_disconnect.code = l2tp_get16(v);
+		out->ppp_disconnect.protocol = l2tp_get16(v + 2);
+		out->ppp_disconnect.direction = v[4];
+		if (a->len > 5) {
+			out->ppp_disconnect.message = (const char *)v + 5;
+			out->ppp_disconnect.message_len = (uint16_t)(a->len - 5);
+		}
+		break;
+	}
+}
+
+uint16_t l2tp_avp_list_u16(const struct l2tp_avp_value *v, size_t n)
+{
+	return 2 * n + 1 < v->bytes.len ? l2tp_get16(v->bytes.p + 2 * n) : 0;
+}

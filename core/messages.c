@@ -7,18 +7,10 @@
 
 #include "internal.h"
 
-static void read_result(const struct l2tp_avp *rc, struct l2tp_result_view *out)
+/* A structured value, read as the AVP table says. */
+static void read_value(const struct l2tp_avp *a, struct l2tp_avp_value *v)
 {
-	memset(out, 0, sizeof(*out));
-	out->result_code = l2tp_avp_u16(rc);
-	if (rc->len >= 4) {
-		out->has_error_code = true;
-		out->error_code = l2tp_get16(rc->value + 2);
-	}
-	if (rc->len > 4) {
-		out->message = (const char *)rc->value + 4;
-		out->message_len = (uint16_t)(rc->len - 4);
-	}
+	l2tp_avp_value(l2tp_avp_info(0, a->type), a, v);
 }
 
 static void read_string(const struct l2tp_avp *a, const char **s, uint16_t *len)
@@ -37,8 +29,10 @@ static void walk(const struct l2tp_msg *m, bool *has_result, struct l2tp_result_
 		if (a->vendor != 0)
 			continue;
 		if (a->type == L2TP_AVP_RESULT_CODE) {
+			struct l2tp_avp_value v;
+			read_value(a, &v);
 			*has_result = true;
-			read_result(a, result);
+			*result = v.result;
 		} else {
 			each(a, out);
 		}
@@ -49,11 +43,14 @@ static void ctl_avp(const struct l2tp_avp *a, void *arg)
 {
 	struct l2tp_ctl_view *out = arg;
 	switch (a->type) {
-	case L2TP_AVP_PROTOCOL_VERSION:
+	case L2TP_AVP_PROTOCOL_VERSION: {
+		struct l2tp_avp_value v;
+		read_value(a, &v);
 		out->has_version = true;
-		out->version = a->value[0];
-		out->revision = a->value[1];
+		out->version = v.proto.version;
+		out->revision = v.proto.revision;
 		break;
+	}
 	case L2TP_AVP_ASSIGNED_TUNNEL_ID: out->assigned_tid = l2tp_avp_u16(a); break;
 	case L2TP_AVP_ASSIGNED_CONNECTION_ID: out->assigned_tid = l2tp_avp_u32(a); break;
 	case L2TP_AVP_RECEIVE_WINDOW_SIZE:
@@ -92,11 +89,14 @@ static void call_avp(const struct l2tp_avp *a, void *arg)
 	case L2TP_AVP_CALLING_NUMBER: read_string(a, &out->calling, &out->calling_len); break;
 	case L2TP_AVP_CALLED_NUMBER: read_string(a, &out->called, &out->called_len); break;
 	case L2TP_AVP_SUB_ADDRESS: read_string(a, &out->sub_address, &out->sub_address_len); break;
-	case L2TP_AVP_ACCM:
+	case L2TP_AVP_ACCM: {
+		struct l2tp_avp_value v;
+		read_value(a, &v);
 		out->has_accm = true;
-		out->send_accm = l2tp_get32(a->value + 2);
-		out->recv_accm = l2tp_get32(a->value + 6);
+		out->send_accm = v.accm.send;
+		out->recv_accm = v.accm.recv;
 		break;
+	}
 	}
 }
 
@@ -124,10 +124,10 @@ static void result_from_view(const struct l2tp_result_view *v, struct l2tp_resul
 void l2tp_result_from_msg(const struct l2tp_msg *m, struct l2tp_result *res)
 {
 	const struct l2tp_avp *rc = l2tp_msg_find(m, L2TP_AVP_RESULT_CODE);
-	struct l2tp_result_view v = {0};
+	struct l2tp_avp_value v = {.data = L2TP_AVP_D_RESULT};
 	if (rc)
-		read_result(rc, &v);
-	result_from_view(&v, res);
+		read_value(rc, &v);
+	result_from_view(&v.result, res);
 }
 
 void l2tp_result_set(struct l2tp_result *res, uint16_t result, uint16_t error, const char *msg)

@@ -423,6 +423,55 @@ static int write_corpus(const char *dir)
 	return 0;
 }
 
+/* Structured values read by the core (what the state machines and the Lua
+ * codec both use), from bytes written by hand. */
+static void avp_values_read_in_c_types(void)
+{
+	static const uint8_t q931[] = {0x00, 0x10, 0x5a, 'b', 'u', 's', 'y'};
+	static const uint8_t errs[26] = {0, 0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0, 5, 0, 0, 0, 6};
+	static const uint8_t accm[10] = {0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0x0a};
+	static const uint8_t ppp[] = {0x00, 0x02, 0xc0, 0x21, 0x01, 'b', 'y', 'e'};
+	static const uint8_t ver[2] = {1, 0};
+	struct l2tp_msg m, d;
+	uint8_t buf[512];
+	size_t n;
+	struct l2tp_avp_value v;
+	struct l2tp_decode_opts o = {.no_validate = true};
+
+	l2tp_msg_init(&m, 2, L2TP_MSG_CDN);
+	l2tp_msg_add_result(&m, 2, 6, "gone");
+	l2tp_msg_add(&m, L2TP_AVP_Q931_CAUSE_CODE, false, false, q931, sizeof(q931));
+	l2tp_msg_add(&m, L2TP_AVP_CALL_ERRORS, false, false, errs, sizeof(errs));
+	l2tp_msg_add(&m, L2TP_AVP_ACCM, false, false, accm, sizeof(accm));
+	l2tp_msg_add(&m, L2TP_AVP_PPP_DISCONNECT_CAUSE, false, false, ppp, sizeof(ppp));
+	l2tp_msg_add(&m, L2TP_AVP_PROTOCOL_VERSION, false, false, ver, sizeof(ver));
+	struct l2tp_encode_opts eo = {.no_validate = true};
+	CHECK_EQ(l2tp_msg_encode(&m, &eo, buf, sizeof(buf), &n, NULL), 0);
+	CHECK_EQ(l2tp_msg_decode(buf, n, &o, &d, NULL), 0);
+	CHECK_EQ(d.navps, 7);
+	if (d.navps != 7)
+		return;
+	const struct l2tp_avp *a = d.avps;
+	l2tp_avp_value(l2tp_avp_info(0, a[1].type), &a[1], &v);
+	CHECK(v.data == L2TP_AVP_D_RESULT && v.result.result_code == 2 && v.result.has_error_code &&
+	      v.result.error_code == 6 && v.result.message_len == 4 && memcmp(v.result.message, "gone", 4) == 0);
+	l2tp_avp_value(l2tp_avp_info(0, a[2].type), &a[2], &v);
+	CHECK(v.q931.cause == 16 && v.q931.msg == 0x5a && v.q931.advisory_len == 4);
+	l2tp_avp_value(l2tp_avp_info(0, a[3].type), &a[3], &v);
+	CHECK(v.call_errors.crc == 1 && v.call_errors.framing == 2 && v.call_errors.hardware_overruns == 3 &&
+	      v.call_errors.buffer_overruns == 4 && v.call_errors.timeouts == 5 && v.call_errors.alignment == 6);
+	l2tp_avp_value(l2tp_avp_info(0, a[4].type), &a[4], &v);
+	CHECK(v.accm.send == 0xffffffffu && v.accm.recv == 0x0a);
+	l2tp_avp_value(l2tp_avp_info(0, a[5].type), &a[5], &v);
+	CHECK(v.ppp_disconnect.code == 2 && v.ppp_disconnect.protocol == 0xc021 && v.ppp_disconnect.direction == 1 &&
+	      v.ppp_disconnect.message_len == 3);
+	l2tp_avp_value(l2tp_avp_info(0, a[6].type), &a[6], &v);
+	CHECK(v.proto.version == 1 && v.proto.revision == 0);
+	/* an AVP without a table entry reads as bytes */
+	l2tp_avp_value(NULL, &a[6], &v);
+	CHECK(v.data == L2TP_AVP_D_BYTES && v.bytes.len == 2);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -437,6 +486,7 @@ int main(int argc, char **argv)
 	if (argc == 4 && !strcmp(argv[2], "--write-corpus"))
 		return write_corpus(argv[3]);
 	RUN(golden_vectors_decode_and_reencode_byte_for_byte);
+	RUN(avp_values_read_in_c_types);
 	RUN(golden_fields_decode_to_what_the_comments_say);
 	RUN(malformed_messages_get_their_own_errors);
 	RUN(over_ip_needs_a_zero_session_id);

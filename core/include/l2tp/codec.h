@@ -333,6 +333,52 @@ struct l2tp_result_view {
 	uint16_t message_len;
 };
 
+/* One AVP's value in C types, by the kind of data its table entry says
+ * (info->data); bytes point into the decoded message. Every AVP reader
+ * (the state machines' views, the Lua codec) reads values through it. */
+struct l2tp_avp_value {
+	enum l2tp_avp_data data;
+	union {
+		uint64_t u; /* U8, U16, U32, U64 */
+		struct {
+			const uint8_t *p;
+			uint16_t len;
+		} bytes; /* STRING, BYTES, and U16_LIST (len / 2 entries) */
+		struct l2tp_result_view result;
+		struct {
+			uint8_t version, revision;
+		} proto;
+		struct {
+			uint16_t cause;
+			uint8_t msg;
+			const char *advisory;
+			uint16_t advisory_len;
+		} q931;
+		struct {
+			uint32_t crc, framing, hardware_overruns, buffer_overruns, timeouts, alignment;
+		} call_errors;
+		struct {
+			uint32_t send, recv;
+		} accm;
+		struct {
+			uint8_t type;
+			const uint8_t *digest;
+			uint16_t len;
+		} digest;
+		struct {
+			uint16_t code, protocol;
+			uint8_t direction;
+			const char *message;
+			uint16_t message_len;
+		} ppp_disconnect;
+	};
+};
+/* Reads a's value as info's kind (which the decoder has checked its length
+ * against); an AVP we have no entry for (info NULL) reads as BYTES. */
+void l2tp_avp_value(const struct l2tp_avp_info *info, const struct l2tp_avp *a, struct l2tp_avp_value *out);
+/* The n-th entry of a U16_LIST value. */
+uint16_t l2tp_avp_list_u16(const struct l2tp_avp_value *v, size_t n);
+
 /* SCCRQ, SCCRP, SCCCN, StopCCN (RFC 2661 sections 6.1-6.4). */
 struct l2tp_ctl_view {
 	bool has_version;
