@@ -406,7 +406,7 @@ static void on_sccrq(struct l2tp_listener *l, uint8_t *buf, size_t len, const st
 	bool same = c->tunnel_port == L2TP_TUNNEL_PORT_SAME && !n;
 	if (same)
 		l2tp_context_unlinger(l->ctx, (struct sockaddr *)&l->local, from);
-	if (l2tp_tunnel_accept(l, from, flen, ptid, same, buf, len, &l->msg, err, sizeof(err)) != 0) {
+	if (l2tp_tunnel_accept(l, from, flen, peer, ptid, same, buf, len, &l->msg, err, sizeof(err)) != 0) {
 		note_refusal(l, L2TP_REFUSED_ERROR, L2TP_LOG_ERROR, "cannot accept a tunnel from %s: %s", peer, err);
 		refuse(l, h, from, flen, ptid, L2TP_RESULT_STOPCCN_ERROR, L2TP_ERROR_NO_RESOURCES, "cannot accept");
 		return;

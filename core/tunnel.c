@@ -323,13 +323,15 @@ void l2tp_tunnel_release(struct l2tp_tunnel *t)
 		tunnel_free(t);
 }
 
-/* What an accepted tunnel is made from. */
-/* A tunnel a listener accepts: its addresses come as the socket gave
- * them, never through text. */
+/* A tunnel a listener accepts: made from the listener's template, which
+ * was checked when the listener was, and the request's peer, as the
+ * socket gave it and as the listener already wrote it down. */
 struct accept_args {
 	struct l2tp_listener *l;
 	const struct sockaddr *peer;
 	socklen_t peer_len;
+	const char *peer_str;
+	uint32_t ptid;
 	bool same_port;
 };
 
@@ -348,7 +350,7 @@ static int tunnel_new(struct l2tp_context *ctx, enum l2tp_tunnel_kind kind, cons
 	if (l2tp_tunnel_find(ctx, name))
 		return l2tp_errf(err, errlen, -EEXIST, "tunnel '%s' already exists (names are unique in a context)",
 				 name);
-	rc = l2tp_tunnel_config_check(cfg, kind, err, errlen);
+	rc = acc ? 0 : l2tp_tunnel_config_check(cfg, kind, err, errlen);
 	if (rc)
 		goto prefixed;
 	if (cfg->tid && (other = l2tp_tunnel_by_id(ctx, cfg->tid)) != NULL) {
@@ -369,10 +371,16 @@ static int tunnel_new(struct l2tp_context *ctx, enum l2tp_tunnel_kind kind, cons
 	l2tp_htable_init(&t->sessions_by_id);
 	l2tp_htable_init(&t->sessions_by_psid);
 	if (acc) {
+		t->cfg.ptid = acc->ptid;
 		memcpy(&t->local, &acc->l->local, acc->l->local_len);
 		t->local_len = acc->l->local_len;
 		memcpy(&t->peer, acc->peer, acc->peer_len);
 		t->peer_len = acc->peer_len;
+		memcpy(t->local_str, acc->l->local_str, sizeof(t->local_str));
+		snprintf(t->peer_str, sizeof(t->peer_str), "%s", acc->peer_str);
+		/* What the config reads back says where the tunnel is. */
+		memcpy(t->cfg.local, t->local_str, sizeof(t->cfg.local));
+		memcpy(t->cfg.peer, t->peer_str, sizeof(t->cfg.peer));
 	} else {
 		if (cfg->local[0] &&
 		    (rc = l2tp_addr_parse(cfg->local, cfg->encap, &t->local, &t->local_len, err, errlen)) != 0)
@@ -380,15 +388,10 @@ static int tunnel_new(struct l2tp_context *ctx, enum l2tp_tunnel_kind kind, cons
 		if (cfg->peer[0] &&
 		    (rc = l2tp_addr_parse(cfg->peer, cfg->encap, &t->peer, &t->peer_len, err, errlen)) != 0)
 			goto prefixed;
-	}
-	if (t->local_len)
-		l2tp_addr_format((struct sockaddr *)&t->local, t->local_str, sizeof(t->local_str));
-	if (t->peer_len)
-		l2tp_addr_format((struct sockaddr *)&t->peer, t->peer_str, sizeof(t->peer_str));
-	if (acc) {
-		/* What the config reads back says where the tunnel is. */
-		memcpy(t->cfg.local, t->local_str, sizeof(t->cfg.local));
-		memcpy(t->cfg.peer, t->peer_str, sizeof(t->cfg.peer));
+		if (t->local_len)
+			l2tp_addr_format((struct sockaddr *)&t->local, t->local_str, sizeof(t->local_str));
+		if (t->peer_len)
+			l2tp_addr_format((struct sockaddr *)&t->peer, t->peer_str, sizeof(t->peer_str));
 	}
 	/* The kernel makes a static tunnel's socket itself and cannot pick
 	 * ports for it; a quiescent tunnel's peer must know our port. */
@@ -503,16 +506,15 @@ int l2tp_tunnel_create(struct l2tp_context *ctx, enum l2tp_tunnel_kind kind, con
 	return tunnel_new(ctx, kind, name, cfg, NULL, out, err, errlen);
 }
 
-int l2tp_tunnel_accept(struct l2tp_listener *l, const struct sockaddr *peer, socklen_t peer_len, uint32_t peer_tid,
-		       bool same_port, uint8_t *buf, size_t len, struct l2tp_msg *sccrq, char *err, size_t errlen)
+int l2tp_tunnel_accept(struct l2tp_listener *l, const struct sockaddr *peer, socklen_t peer_len, const char *peer_str,
+		       uint32_t peer_tid, bool same_port, uint8_t *buf, size_t len, struct l2tp_msg *sccrq, char *err,
+		       size_t errlen)
 {
-	struct l2tp_tunnel_config cfg = l->cfg.tunnel;
-	struct accept_args acc = {l, peer, peer_len, same_port};
+	struct accept_args acc = {l, peer, peer_len, peer_str, peer_tid, same_port};
 	struct l2tp_tunnel *t;
 	char name[300];
-	cfg.ptid = peer_tid;
 	snprintf(name, sizeof(name), "%s#%u", l->name, ++l->seq);
-	int rc = tunnel_new(l->ctx, L2TP_TUNNEL_ACCEPTED, name, &cfg, &acc, &t, err, errlen);
+	int rc = tunnel_new(l->ctx, L2TP_TUNNEL_ACCEPTED, name, &l->cfg.tunnel, &acc, &t, err, errlen);
 	if (rc)
 		return rc;
 	/* The SCCRQ itself, so the transport counts it and acknowledges it;
