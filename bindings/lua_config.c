@@ -25,18 +25,6 @@ static void accepted_list(const struct l2tp_lua_section *secs, size_t nsecs, cha
 		}
 }
 
-static void spell_list(const struct l2tp_key_name *e, bool quoted, char *buf, size_t len)
-{
-	size_t used = 0;
-	buf[0] = '\0';
-	for (; e->name; e++) {
-		int n = snprintf(buf + used, len - used, quoted ? "%s\"%s\"" : "%s%s", used ? ", " : "", e->name);
-		if (n < 0 || (size_t)n >= len - used)
-			break;
-		used += (size_t)n;
-	}
-}
-
 /* A short rendering of the offending value for messages. */
 static const char *describe(lua_State *L, int idx, char *buf, size_t len)
 {
@@ -85,7 +73,7 @@ static uint32_t read_flags(lua_State *L, int idx, const char *what, const struct
 	char vb[80], list[128];
 	uint32_t flags = 0;
 	int bit;
-	spell_list(k->names, true, list, sizeof(list));
+	l2tp_key_spellings(k->names, true, list, sizeof(list));
 	if (lua_type(L, idx) != LUA_TTABLE)
 		l2tp_lua_error(L, "%s: %s must be an array of strings, got %s (accepted: {%s})", what, k->name,
 			       describe(L, idx, vb, sizeof(vb)), list);
@@ -140,7 +128,7 @@ static void read_key(lua_State *L, int vidx, const char *what, const struct l2tp
 	case L2TP_KEY_ENUM: {
 		const char *s = lua_type(L, vidx) == LUA_TSTRING ? lua_tostring(L, vidx) : NULL;
 		if (!s) {
-			spell_list(k->names, false, list, sizeof(list));
+			l2tp_key_spellings(k->names, false, list, sizeof(list));
 			l2tp_lua_error(L, "%s: %s must be a string, got %s (accepted: %s)", what, k->name,
 				       describe(L, vidx, vb, sizeof(vb)), list);
 		}

@@ -59,8 +59,8 @@ static const struct {
 	const enum l2tp_call_state *states;
 	size_t nstates;
 } roles[] = {
-	[L2TP_ROLE_LAC] = {lac_table, lac_states, 3},
-	[L2TP_ROLE_LNS] = {lns_table, lns_states, 2},
+	[L2TP_ROLE_LAC] = {lac_table, lac_states, L2TP_NELEM(lac_states)},
+	[L2TP_ROLE_LNS] = {lns_table, lns_states, L2TP_NELEM(lns_states)},
 	[L2TP_ROLE_QUIESCENT] = {NULL, NULL, 0},
 };
 

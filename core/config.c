@@ -174,12 +174,12 @@ void l2tp_keys_default(const struct l2tp_key *keys, unsigned set, void *base)
 	}
 }
 
-static void spellings(const struct l2tp_key_name *names, char *buf, size_t len)
+void l2tp_key_spellings(const struct l2tp_key_name *names, bool quoted, char *buf, size_t len)
 {
 	size_t used = 0;
 	buf[0] = '\0';
 	for (; names->name; names++) {
-		int n = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", names->name);
+		int n = snprintf(buf + used, len - used, quoted ? "%s\"%s\"" : "%s%s", used ? ", " : "", names->name);
 		if (n < 0 || (size_t)n >= len - used)
 			break;
 		used += (size_t)n;
@@ -195,7 +195,7 @@ int l2tp_key_range_error(const struct l2tp_key *k, double value, char *err, size
 int l2tp_key_spelling_error(const struct l2tp_key *k, const char *value, char *err, size_t errlen)
 {
 	char list[128];
-	spellings(k->names, list, sizeof(list));
+	l2tp_key_spellings(k->names, false, list, sizeof(list));
 	return l2tp_errf(err, errlen, -EINVAL, "%s '%s' is not valid (accepted: %s)", k->name, value, list);
 }
 

@@ -78,9 +78,9 @@ static const struct {
 	size_t nstates;
 	const char *name;
 } roles[] = {
-	[L2TP_ROLE_LAC] = {lac_table, lac_states, 2, "LAC"},
-	[L2TP_ROLE_LNS] = {lns_table, lns_states, 3, "LNS"},
-	[L2TP_ROLE_QUIESCENT] = {quiescent_table, quiescent_states, 1, "quiescent tunnel"},
+	[L2TP_ROLE_LAC] = {lac_table, lac_states, L2TP_NELEM(lac_states), "LAC"},
+	[L2TP_ROLE_LNS] = {lns_table, lns_states, L2TP_NELEM(lns_states), "LNS"},
+	[L2TP_ROLE_QUIESCENT] = {quiescent_table, quiescent_states, L2TP_NELEM(quiescent_states), "quiescent tunnel"},
 };
 
 const enum l2tp_cc_state *l2tp_control_states(enum l2tp_role role, size_t *n)

@@ -30,6 +30,9 @@ uint16_t l2tp_addr_port(const struct sockaddr *sa);
 bool l2tp_addr_covers(const struct sockaddr *bound, const struct sockaddr *to);
 uint64_t l2tp_addr_hash(const struct sockaddr *sa, uint64_t salt);
 
+/* Elements of an array (not a pointer). */
+#define L2TP_NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
 /* Doubly linked lists with typed links, as sys/queue.h has them: head and
  * tail are the list's ends, prev and next the names of the element's
  * links. Arguments are evaluated more than once: pass plain lvalues. */

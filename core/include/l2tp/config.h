@@ -138,6 +138,8 @@ const struct l2tp_key *l2tp_key_find(const struct l2tp_key *keys, unsigned kinds
 /* The spelling of value, or NULL; and the reverse (false if unknown). */
 const char *l2tp_key_spell(const struct l2tp_key_name *names, int value);
 bool l2tp_key_value(const struct l2tp_key_name *names, const char *name, int *out);
+/* Every spelling, comma-separated (quoted: each in double quotes). */
+void l2tp_key_spellings(const struct l2tp_key_name *names, bool quoted, char *buf, size_t len);
 /* A UINT key's value in the struct at base, whatever its width. */
 uint32_t l2tp_key_get_uint(const struct l2tp_key *k, const void *base);
 void l2tp_key_set_uint(const struct l2tp_key *k, void *base, uint32_t v);
