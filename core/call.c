@@ -258,10 +258,7 @@ static void setup_expired(struct l2tp_session *s)
 	snprintf(why, sizeof(why), "setup timeout: %s within %s", missing, took);
 	/* RFC 2661 has a result for a LAC's own timeout (10); an LNS says
 	 * what it missed in a general error. */
-	struct l2tp_result res = {.result_code = lns ? L2TP_RESULT_CDN_ERROR : L2TP_RESULT_CDN_TIMEOUT,
-				  .has_error_code = true};
-	snprintf(res.message, sizeof(res.message), "%s", why);
-	l2tp_call_hangup(s, why, &res);
+	hangup_with(s, lns ? L2TP_RESULT_CDN_ERROR : L2TP_RESULT_CDN_TIMEOUT, L2TP_ERROR_NONE, why, why);
 }
 
 static void unexpected(struct l2tp_session *s, enum l2tp_call_event ev)
