@@ -657,6 +657,50 @@ static int l_challenge_response(lua_State *L)
 	return 1;
 }
 
+/* (bytes, secret [, sender's nonce, receiver's nonce]): the L2TPv3
+ * message (over UDP; its Message Digest AVP right after the Message Type,
+ * any value) with its digest filled in, for scripted peers. */
+static int l_sign(lua_State *L)
+{
+	size_t len, slen, n1len = 0, n2len = 0;
+	const char *bytes = luaL_checklstring(L, 1, &len);
+	const char *secret = luaL_checklstring(L, 2, &slen);
+	const char *n1 = luaL_optlstring(L, 3, NULL, &n1len), *n2 = luaL_optlstring(L, 4, NULL, &n2len);
+	struct l2tp_nonces n = {(const uint8_t *)n1, (const uint8_t *)n2, n1len, n2len};
+	uint8_t key[L2TP_AUTH_KEY_LEN];
+	luaL_Buffer b;
+	l2tp_auth_key(secret, slen, key);
+	uint8_t *copy = (uint8_t *)lua_newuserdata(L, len ? len : 1);
+	memcpy(copy, bytes, len);
+	if (l2tp_digest_sign(copy, len, key, n1 && n2 ? &n : NULL) != 0)
+		return l2tp_lua_error(L, "l2tp.codec.sign: the message has no Message Digest AVP after its Message Type");
+	luaL_buffinit(L, &b);
+	luaL_addlstring(&b, (const char *)copy, len);
+	luaL_pushresult(&b);
+	return 1;
+}
+
+/* (bytes, secret [, sender's nonce, receiver's nonce]): true, or nil and
+ * why the digest does not check. */
+static int l_verify(lua_State *L)
+{
+	size_t len, slen, n1len = 0, n2len = 0;
+	const char *bytes = luaL_checklstring(L, 1, &len);
+	const char *secret = luaL_checklstring(L, 2, &slen);
+	const char *n1 = luaL_optlstring(L, 3, NULL, &n1len), *n2 = luaL_optlstring(L, 4, NULL, &n2len);
+	struct l2tp_nonces n = {(const uint8_t *)n1, (const uint8_t *)n2, n1len, n2len};
+	uint8_t key[L2TP_AUTH_KEY_LEN];
+	l2tp_auth_key(secret, slen, key);
+	int rc = l2tp_digest_verify((const uint8_t *)bytes, len, key, n1 && n2 ? &n : NULL);
+	if (rc == 0) {
+		lua_pushboolean(L, 1);
+		return 1;
+	}
+	lua_pushnil(L);
+	lua_pushstring(L, rc == -ENOMSG ? "no Message Digest AVP after the Message Type" : "the digest does not match");
+	return 2;
+}
+
 void l2tp_lua_open_codec(lua_State *L, int module_idx)
 {
 	static const luaL_Reg funcs[] = {
@@ -666,6 +710,8 @@ void l2tp_lua_open_codec(lua_State *L, int module_idx)
 		{"avps", l_avp_names},
 		{"result_text", l_result_text},
 		{"challenge_response", l_challenge_response},
+		{"sign", l_sign},
+		{"verify", l_verify},
 		{NULL, NULL},
 	};
 	lua_newtable(L);

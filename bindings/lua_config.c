@@ -74,6 +74,13 @@ static uint32_t read_flags(lua_State *L, int idx, const char *what, const struct
 	uint32_t flags = 0;
 	int bit;
 	l2tp_key_spellings(k->names, true, list, sizeof(list));
+	/* One name is a set of one. */
+	if (lua_type(L, idx) == LUA_TSTRING) {
+		if (!l2tp_key_value(k->names, lua_tostring(L, idx), &bit))
+			l2tp_lua_error(L, "%s: %s is %s (accepted: %s, or a list of them)", what, k->name,
+				       describe(L, idx, vb, sizeof(vb)), list);
+		return (uint32_t)bit;
+	}
 	if (lua_type(L, idx) != LUA_TTABLE)
 		l2tp_lua_error(L, "%s: %s must be an array of strings, got %s (accepted: {%s})", what, k->name,
 			       describe(L, idx, vb, sizeof(vb)), list);

@@ -22,6 +22,9 @@ static void push_event_table(lua_State *L, struct lctx *lc, const struct l2tp_ev
 	lua_setfield(L, -2, "tunnel");
 	lua_pushstring(L, l2tp_tunnel_kind_name(ev->tunnel_kind));
 	lua_setfield(L, -2, "kind");
+	/* The protocol version, as the header has it: 2 or 3. */
+	lua_pushinteger(L, ev->tunnel_config->version);
+	lua_setfield(L, -2, "version");
 	l2tp_lua_push_tunnel_config(L, ev->tunnel_config);
 	lua_setfield(L, -2, "tunnel_config");
 	if (ev->local && ev->local[0]) {

@@ -127,6 +127,12 @@ int l2tp_lua_run_call_hook(struct lctx *lc, const char *what, const struct l2tp_
 	lua_setfield(L, -2, "called_number");
 	lua_pushstring(L, req->sub_address);
 	lua_setfield(L, -2, "sub_address");
+	if (l2tp_tunnel_config(req->tunnel)->version == L2TP_V3) {
+		lua_pushstring(L, l2tp_pseudowire_name(req->pseudowire));
+		lua_setfield(L, -2, "pseudowire");
+		lua_pushstring(L, req->remote_end_id);
+		lua_setfield(L, -2, "remote_end_id");
+	}
 	if (l2tp_lua_call(lc->rt, L, 1, 3, what) != 0) {
 		hook_failed(v, "admission hook failed");
 		rc = -1;

@@ -121,6 +121,7 @@ static int tunnel_stats(lua_State *L)
 	field(L, "rx_out_of_order", (double)st.rx_out_of_order);
 	field(L, "rx_zlbs", (double)st.rx_zlbs);
 	field(L, "rx_bad", (double)st.rx_bad);
+	field(L, "rx_bad_digest", (double)st.rx_bad_digest);
 	field(L, "rx_stray", (double)st.rx_stray);
 	field(L, "in_flight", st.in_flight);
 	field(L, "cwnd", st.cwnd);

@@ -111,7 +111,8 @@ void l2tp_call_refuse(struct l2tp_tunnel *t, uint32_t peer_sid, const struct l2t
 	struct l2tp_msg m;
 	struct l2tp_codec_error err;
 	/* An ID no call of ours has, so the CDN cannot close one of them. */
-	l2tp_build_cdn(&m, l2tp_session_free_id(t), v->result_code, v->error_code, v->message);
+	l2tp_build_cdn(&m, (uint8_t)t->cfg.version, l2tp_session_free_id(t), peer_sid, v->result_code, v->error_code,
+		       v->message);
 	m.hdr.tunnel_id = t->cfg.ptid;
 	m.hdr.session_id = peer_sid;
 	l2tp_channel_send(t->ch, &m, &err);
@@ -132,7 +133,8 @@ void l2tp_call_hangup(struct l2tp_session *s, const char *reason, const struct l
 			result = &admin;
 		}
 		struct l2tp_msg m;
-		l2tp_build_cdn(&m, s->cfg.sid, result->result_code, result->error_code, result->message);
+		l2tp_build_cdn(&m, (uint8_t)t->cfg.version, s->cfg.sid, s->cfg.psid, result->result_code,
+			       result->error_code, result->message);
 		l2tp_tunnel_send(t, s, &m);
 	}
 	l2tp_session_destroy(s, reason, result);
@@ -149,7 +151,7 @@ static void send_icrq(struct l2tp_session *s)
 {
 	struct l2tp_tunnel *t = s->tunnel;
 	struct l2tp_msg m;
-	l2tp_build_icrq(&m, s->cfg.sid, ++t->call_serial, t->cfg.hide_avps);
+	l2tp_build_icrq(&m, s, ++t->call_serial);
 	/* The header's session ID is 0: the peer has not assigned one yet. */
 	l2tp_tunnel_send(t, NULL, &m);
 }
@@ -194,6 +196,32 @@ static void connected(struct l2tp_session *s)
 	l2tp_context_post(s->tunnel->ctx, L2TP_EVENT_SESSION_UP, s->tunnel, s, NULL, NULL);
 }
 
+/* L2TPv3: what the peer asks of our data packets (RFC 3931 section
+ * 5.4.4). Its cookie goes into ours; one sublayer serves both directions
+ * on the kernel, so the initiator's is the call's and a reply that wants
+ * another is refused; sequencing is on if either side wants it. False
+ * after hanging up (v->result holds no meaning then). */
+static bool agree_data(struct l2tp_session *s, const struct l2tp_call_view *v)
+{
+	char why[160];
+	if (v->cookie_len != 0 && v->cookie_len != 4 && v->cookie_len != 8) {
+		snprintf(why, sizeof(why), "peer assigned a %u-byte cookie (accepted: 4 or 8)", v->cookie_len);
+		hangup_with(s, L2TP_RESULT_CDN_ERROR, L2TP_ERROR_BAD_VALUE, why, why);
+		return false;
+	}
+	memcpy(s->cfg.peer_cookie, v->cookie, v->cookie_len);
+	s->cfg.peer_cookie_len = (uint8_t)v->cookie_len;
+	if (v->has_l2spec && v->l2spec != s->cfg.l2spec_type) {
+		snprintf(why, sizeof(why), "peer wants L2-Specific Sublayer %u, the call has %u", v->l2spec,
+			 s->cfg.l2spec_type);
+		hangup_with(s, L2TP_RESULT_CDN_ERROR, L2TP_ERROR_BAD_VALUE, why, why);
+		return false;
+	}
+	if (v->has_data_seq && v->data_seq != L2TP_DATA_SEQ_NONE)
+		s->cfg.seqnum = true;
+	return true;
+}
+
 /* LAC, wait-reply: the LNS's ICRP; our ICCN connects the call. */
 static bool on_icrp(struct l2tp_session *s, const struct l2tp_msg *m)
 {
@@ -207,7 +235,9 @@ static bool on_icrp(struct l2tp_session *s, const struct l2tp_msg *m)
 		return false;
 	}
 	s->cfg.psid = v.assigned_sid;
-	l2tp_build_call_connected(&out, L2TP_MSG_ICCN, t->cfg.framing_caps, s->cfg.seqnum);
+	if (t->cfg.version == L2TP_V3 && !agree_data(s, &v))
+		return false;
+	l2tp_build_call_connected(&out, L2TP_MSG_ICCN, s);
 	l2tp_tunnel_send(t, s, &out);
 	return prepare_data(s);
 }
@@ -335,6 +365,40 @@ static void copy_string(char *out, size_t len, const char *s, uint16_t n)
 	snprintf(out, len, "%.*s", s ? (int)n : 0, s ? s : "");
 }
 
+/* A call the peer places starts from the defaults and, in L2TPv3, from
+ * what its request asks for (RFC 3931 section 5.4.4): the pseudowire, which
+ * must be one we carry, its cookie, sublayer and sequencing. The hook sees
+ * the result and may change it. False after refusing the call. */
+static bool call_settings(struct l2tp_tunnel *t, const struct l2tp_call_view *v, struct l2tp_call_request *req,
+			  struct l2tp_session_config *cfg)
+{
+	struct l2tp_verdict verdict = {.result_code = L2TP_RESULT_CDN_ERROR, .error_code = L2TP_ERROR_BAD_VALUE};
+	l2tp_session_config_defaults(cfg, t->cfg.version);
+	if (t->cfg.version == L2TP_V2)
+		return true;
+	if (v->pw_type != L2TP_PW_ETH && v->pw_type != L2TP_PW_ETH_VLAN && v->pw_type != L2TP_PW_PPP) {
+		verdict.result_code = L2TP_RESULT_CDN_PW_TYPE;
+		verdict.error_code = 0;
+		snprintf(verdict.message, sizeof(verdict.message), "pseudowire type %u is not supported (accepted: 4, 5, 7)",
+			 v->pw_type);
+	} else if (v->cookie_len != 0 && v->cookie_len != 4 && v->cookie_len != 8) {
+		snprintf(verdict.message, sizeof(verdict.message), "a %u-byte cookie (accepted: 4 or 8)", v->cookie_len);
+	} else if (v->has_l2spec && v->l2spec > L2TP_L2SPEC_DEFAULT) {
+		snprintf(verdict.message, sizeof(verdict.message), "L2-Specific Sublayer %u is not supported (accepted: 0, 1)",
+			 v->l2spec);
+	} else {
+		req->pseudowire = cfg->pseudowire = (enum l2tp_pseudowire)v->pw_type;
+		memcpy(cfg->peer_cookie, v->cookie, v->cookie_len);
+		cfg->peer_cookie_len = (uint8_t)v->cookie_len;
+		cfg->l2spec_type = v->has_l2spec ? (enum l2tp_l2spec)v->l2spec : L2TP_L2SPEC_NONE;
+		cfg->seqnum = v->has_data_seq && v->data_seq != L2TP_DATA_SEQ_NONE;
+		return true;
+	}
+	l2tp_tlog(t, L2TP_LOG_INFO, "refusing a call: %s", verdict.message);
+	l2tp_call_refuse(t, v->assigned_sid, &verdict);
+	return false;
+}
+
 /* Makes the session for a call the peer placed once it is admitted, and
  * answers with `reply` (ICRP, OCRP). */
 static struct l2tp_session *answer(struct l2tp_tunnel *t, uint32_t peer_sid, struct l2tp_session_config *cfg,
@@ -349,7 +413,7 @@ static struct l2tp_session *answer(struct l2tp_tunnel *t, uint32_t peer_sid, str
 		return NULL;
 	}
 	s->state = L2TP_CS_WAIT_CONNECT;
-	l2tp_build_call_reply(&out, reply, s->cfg.sid, t->cfg.hide_avps);
+	l2tp_build_call_reply(&out, reply, s);
 	l2tp_tunnel_send(t, s, &out);
 	return s;
 }
@@ -361,7 +425,7 @@ void l2tp_call_incoming(struct l2tp_tunnel *t, const struct l2tp_msg *m)
 	struct l2tp_call_view v;
 	struct l2tp_session_config cfg;
 	struct l2tp_verdict verdict = {0};
-	char calling[128], called[128], sub[128];
+	char calling[128], called[128], sub[128], end_id[128];
 
 	l2tp_msg_read_call(m, &v);
 	if (refuse_zero_sid(t, v.assigned_sid, L2TP_MSG_ICRQ) || refuse_duplicate(t, v.assigned_sid))
@@ -369,8 +433,11 @@ void l2tp_call_incoming(struct l2tp_tunnel *t, const struct l2tp_msg *m)
 	copy_string(calling, sizeof(calling), v.calling, v.calling_len);
 	copy_string(called, sizeof(called), v.called, v.called_len);
 	copy_string(sub, sizeof(sub), v.sub_address, v.sub_address_len);
-	struct l2tp_call_request req = {t, v.assigned_sid, v.serial, v.bearer_type, calling, called, sub};
-	l2tp_session_config_defaults(&cfg, L2TP_V2);
+	copy_string(end_id, sizeof(end_id), (const char *)v.remote_end_id, v.remote_end_id_len);
+	struct l2tp_call_request req = {t, v.assigned_sid, v.serial, v.bearer_type, calling, called, sub, L2TP_PW_NONE,
+					end_id};
+	if (!call_settings(t, &v, &req, &cfg))
+		return;
 	int rc = l2tp_listener_admit_call(t->listener, &req, &cfg, &verdict);
 	if (t->closing)
 		return; /* the hook closed the tunnel */
@@ -393,15 +460,17 @@ void l2tp_call_outgoing(struct l2tp_tunnel *t, const struct l2tp_msg *m)
 	struct l2tp_call_view v;
 	struct l2tp_session_config cfg;
 	struct l2tp_verdict verdict = {0};
-	char called[128], sub[128];
+	char called[128], sub[128], end_id[128];
 
 	l2tp_msg_read_call(m, &v);
 	if (refuse_zero_sid(t, v.assigned_sid, L2TP_MSG_OCRQ) || refuse_duplicate(t, v.assigned_sid))
 		return;
 	copy_string(called, sizeof(called), v.called, v.called_len);
 	copy_string(sub, sizeof(sub), v.sub_address, v.sub_address_len);
-	struct l2tp_call_request req = {t, v.assigned_sid, v.serial, v.bearer_type, "", called, sub};
-	l2tp_session_config_defaults(&cfg, L2TP_V2);
+	copy_string(end_id, sizeof(end_id), (const char *)v.remote_end_id, v.remote_end_id_len);
+	struct l2tp_call_request req = {t, v.assigned_sid, v.serial, v.bearer_type, "", called, sub, L2TP_PW_NONE, end_id};
+	if (!call_settings(t, &v, &req, &cfg))
+		return;
 	int rc = t->ocrq_hook(t->ocrq_arg, t, &req, &cfg, &verdict);
 	if (t->closing)
 		return; /* the hook closed the tunnel */
@@ -416,7 +485,7 @@ void l2tp_call_outgoing(struct l2tp_tunnel *t, const struct l2tp_msg *m)
 	if (!s)
 		return;
 	struct l2tp_msg occn;
-	l2tp_build_call_connected(&occn, L2TP_MSG_OCCN, t->cfg.framing_caps, false);
+	l2tp_build_call_connected(&occn, L2TP_MSG_OCCN, s);
 	l2tp_tunnel_send(t, s, &occn);
 	if (prepare_data(s)) {
 		s->state = L2TP_CS_ESTABLISHED;

@@ -20,7 +20,10 @@ static const struct l2tp_key_name encaps[] = {{"udp", L2TP_ENCAP_UDP}, {"ip", L2
 static const struct l2tp_key_name framings[] = {
 	{"sync", L2TP_FRAMING_SYNC}, {"async", L2TP_FRAMING_ASYNC}, {NULL, 0}};
 static const struct l2tp_key_name pseudowires[] = {
-	{"ppp", L2TP_PW_PPP}, {"eth", L2TP_PW_ETH}, {"pppac", L2TP_PW_PPP_AC}, {NULL, 0}};
+	{"ppp", L2TP_PW_PPP}, {"eth", L2TP_PW_ETH}, {"eth_vlan", L2TP_PW_ETH_VLAN}, {"pppac", L2TP_PW_PPP_AC}, {NULL, 0}};
+static const struct l2tp_key_name listen_versions[] = {
+	{"l2tpv2", L2TP_LISTEN_V2}, {"l2tpv3", L2TP_LISTEN_V3}, {NULL, 0}};
+static const struct l2tp_key_name digests[] = {{"md5", L2TP_DIGEST_MD5}, {"sha1", L2TP_DIGEST_SHA1}, {NULL, 0}};
 static const struct l2tp_key_name l2specs[] = {
 	{"none", L2TP_L2SPEC_NONE}, {"default", L2TP_L2SPEC_DEFAULT}, {NULL, 0}};
 static const struct l2tp_key_name tunnel_ports[] = {
@@ -58,6 +61,8 @@ const struct l2tp_key l2tp_tunnel_keys[] = {
 	{"secret", L2TP_KEY_STRING, TF(secret), 0, 0, 0, NULL, NULL, CALLS, 0, true},
 	{"hide_avps", L2TP_KEY_BOOL, TF(hide_avps), 0, 0, 0, NULL, NULL, CALLS, 0, false},
 	{"challenge", L2TP_KEY_BOOL, TF(challenge), 0, 0, 0, NULL, NULL, L2TP_KEYS_DYNAMIC, 0, false},
+	{"digest", L2TP_KEY_ENUM, TF(digest), 0, 0, L2TP_DIGEST_MD5, NULL, digests, CALLS, 0, false},
+	{"router_id", L2TP_KEY_UINT, TF(router_id), 0, U32MAX, 0, NULL, NULL, CALLS, 0, false},
 	{"tie_breaker", L2TP_KEY_TIEBREAKER, TF(tie_breaker), 0, 0, 0, NULL, NULL, L2TP_KEYS_DYNAMIC,
 	 offsetof(struct l2tp_tunnel_config, has_tie_breaker), false},
 	{"on_outgoing_call", L2TP_KEY_HOOK, 0, 0, 0, 0, 0, NULL, NULL, L2TP_KEYS_DYNAMIC, 0, false},
@@ -76,6 +81,8 @@ const struct l2tp_key l2tp_session_keys[] = {
 	 offsetof(struct l2tp_session_config, peer_cookie_len), false},
 	{"interface_name", L2TP_KEY_STRING, SF(interface_name), 0, 0, 0, NULL, NULL, L2TP_KEYS_ALL, 0, false},
 	{"l2spec_type", L2TP_KEY_ENUM, SF(l2spec_type), 0, 0, L2TP_L2SPEC_NONE, NULL, l2specs, MADE, 0, false},
+	{"cookie_size", L2TP_KEY_UINT, SF(cookie_size), 0, 8, 8, NULL, NULL, CALLS, 0, false},
+	{"remote_end_id", L2TP_KEY_STRING, SF(remote_end_id), 0, 0, 0, NULL, NULL, L2TP_KEYS_DYNAMIC, 0, false},
 	{"pppd_args", L2TP_KEY_STRING, SF(pppd_args), 0, 0, 0, NULL, NULL, CALLS, 0, false},
 	{"pppd", L2TP_KEY_STRLIST, SF(pppd_extra), 0, 0, 0, NULL, NULL, CALLS, 0, false},
 	{NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, 0, false},
@@ -83,6 +90,8 @@ const struct l2tp_key l2tp_session_keys[] = {
 
 const struct l2tp_key l2tp_listener_keys[] = {
 	{"local", L2TP_KEY_STRING, LF(local), 0, 0, 0, NULL, NULL, L2TP_KEYS_LISTENER, 0, false},
+	{"version", L2TP_KEY_FLAGS, LF(versions), 0, 0, L2TP_LISTEN_V2, NULL, listen_versions, L2TP_KEYS_LISTENER, 0,
+	 false},
 	{"max_tunnels", L2TP_KEY_UINT, LF(max_tunnels), 0, U32MAX, L2TP_DEFAULT_MAX_TUNNELS, NULL, NULL,
 	 L2TP_KEYS_LISTENER, 0, false},
 	{"max_sessions", L2TP_KEY_UINT, LF(max_sessions), 0, U32MAX, L2TP_DEFAULT_MAX_SESSIONS, NULL, NULL,
@@ -312,10 +321,14 @@ int l2tp_tunnel_config_check(const struct l2tp_tunnel_config *cfg, enum l2tp_tun
 	rc = l2tp_keys_check(l2tp_tunnel_keys, l2tp_tunnel_kind_keys(kind), cfg, err, errlen);
 	if (rc)
 		return rc;
-	if ((kind == L2TP_TUNNEL_DYNAMIC || kind == L2TP_TUNNEL_ACCEPTED) && cfg->version != L2TP_V2)
+	if (cfg->challenge && cfg->version == L2TP_V3)
 		return l2tp_errf(err, errlen, -EINVAL,
-				 "version '%s' is not supported for a dynamic tunnel yet (accepted: l2tpv2)",
-				 l2tp_version_name(cfg->version));
+				 "challenge is not allowed with l2tpv3 (it authenticates every message: set a secret, "
+				 "and digest = \"md5\" or \"sha1\")");
+	if ((kind == L2TP_TUNNEL_DYNAMIC || kind == L2TP_TUNNEL_ACCEPTED) && cfg->encap == L2TP_ENCAP_IP)
+		return l2tp_errf(err, errlen, -EINVAL,
+				 "encap 'ip' is not supported for a %s tunnel yet (accepted: udp)",
+				 l2tp_tunnel_kind_name(kind));
 	if (cfg->challenge && !cfg->secret[0])
 		return l2tp_errf(err, errlen, -EINVAL, "challenge needs a secret (accepted: secret = \"...\")");
 	if (cfg->hide_avps && !cfg->secret[0])
@@ -397,6 +410,11 @@ int l2tp_session_config_check(const struct l2tp_session_config *cfg, enum l2tp_v
 		return l2tp_errf(err, errlen, -EINVAL,
 				 "%s is not allowed with l2tpv2 (cookies are an l2tpv3 feature)",
 				 cfg->cookie_len ? "cookie" : "peer_cookie");
+	if (version == L2TP_V2 && cfg->remote_end_id[0])
+		return l2tp_errf(err, errlen, -EINVAL, "remote_end_id is not allowed with l2tpv2 (it names an l2tpv3 pseudowire)");
+	if (cfg->cookie_size != 0 && cfg->cookie_size != 4 && cfg->cookie_size != 8)
+		return l2tp_errf(err, errlen, -EINVAL, "cookie_size %u is not a cookie size (accepted: 0, 4 or 8)",
+				 cfg->cookie_size);
 	rc = check_cookie("cookie", cfg->cookie_len, err, errlen);
 	if (rc)
 		return rc;

@@ -325,6 +325,8 @@ int l2tp_context_new(struct event_base *base, const struct l2tp_context_config *
 		ctx->event_arg = cfg->event_arg;
 	}
 	ctx->next_handle = 1;
+	while (!ctx->router_id)
+		l2tp_random_bytes(&ctx->router_id, sizeof(ctx->router_id));
 	ctx->max_lingering = cfg && cfg->max_lingering ? cfg->max_lingering : L2TP_DEFAULT_MAX_LINGERING;
 	l2tp_htable_init(&ctx->linger_by_peer);
 	l2tp_htable_init(&ctx->objs_by_handle);

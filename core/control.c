@@ -149,7 +149,7 @@ void l2tp_control_stop(struct l2tp_tunnel *t, uint16_t result, uint16_t error, c
 {
 	if (t->ch && !t->closing) {
 		struct l2tp_msg m;
-		l2tp_build_stopccn(&m, 2, t->cfg.tid, result, error, msg);
+		l2tp_build_stopccn(&m, (uint8_t)t->cfg.version, t->cfg.tid, result, error, msg);
 		l2tp_tunnel_send(t, NULL, &m);
 		t->stop_sent = true;
 	}
@@ -166,7 +166,7 @@ void l2tp_control_drop(struct l2tp_tunnel *t, uint16_t result, uint16_t error, c
 	struct l2tp_msg m;
 	struct l2tp_codec_error err;
 	struct l2tp_result res;
-	l2tp_build_stopccn(&m, 2, t->cfg.tid, result, error, msg);
+	l2tp_build_stopccn(&m, (uint8_t)t->cfg.version, t->cfg.tid, result, error, msg);
 	m.hdr.tunnel_id = t->cfg.ptid;
 	/* Within the listener's budget for datagrams to addresses that have
 	 * not shown they are there. */
@@ -203,6 +203,27 @@ static bool check_response(struct l2tp_tunnel *t, const struct l2tp_ctl_view *v,
 	return false;
 }
 
+/* L2TPv3 with a secret: every message from our SCCRQ or SCCRP on carries
+ * a digest (RFC 3931 section 4.3), made with our nonce and, once known,
+ * the peer's (an LNS has it from the SCCRQ). False after stopping. */
+bool l2tp_control_auth_start(struct l2tp_tunnel *t, const uint8_t *peer_nonce, size_t peer_len)
+{
+	uint8_t key[L2TP_AUTH_KEY_LEN];
+	const char *secret = t->cfg.secret;
+	struct l2tp_transport *tr = l2tp_channel_transport(t->ch);
+	if (t->cfg.version != L2TP_V3 || !secret[0])
+		return true;
+	l2tp_random_bytes(t->nonce, sizeof(t->nonce));
+	l2tp_auth_key(secret, strlen(secret), key);
+	if (l2tp_transport_set_auth(tr, (uint8_t)t->cfg.digest, key, t->nonce, sizeof(t->nonce)) != 0 ||
+	    (peer_nonce && l2tp_transport_set_peer_nonce(tr, peer_nonce, peer_len) != 0)) {
+		l2tp_control_drop(t, L2TP_RESULT_STOPCCN_ERROR, L2TP_ERROR_NO_RESOURCES, "cannot set up authentication",
+				  "cannot set up message authentication");
+		return false;
+	}
+	return true;
+}
+
 void l2tp_control_open(struct l2tp_tunnel *t)
 {
 	struct l2tp_msg m;
@@ -211,7 +232,9 @@ void l2tp_control_open(struct l2tp_tunnel *t)
 		l2tp_random_bytes(t->our_challenge, sizeof(t->our_challenge));
 		chal = t->our_challenge;
 	}
-	l2tp_build_sccrq(&m, &t->cfg, chal);
+	if (!l2tp_control_auth_start(t, NULL, 0))
+		return;
+	l2tp_build_sccrq(&m, t, chal);
 	l2tp_tunnel_send(t, NULL, &m);
 	t->state = L2TP_CC_WAIT_CTL_REPLY;
 	l2tp_tunnel_set_dialing(t, true);
@@ -250,6 +273,25 @@ static void established(struct l2tp_tunnel *t)
 	}
 }
 
+/* LAC, L2TPv3: message authentication is both ways or neither (RFC 3931
+ * section 4.3). The transport has checked the SCCRP's digest where we
+ * have a secret; here the nonces must agree with it. */
+static bool check_auth(struct l2tp_tunnel *t, const struct l2tp_ctl_view *v)
+{
+	bool ours = t->cfg.secret[0] != 0;
+	if (!ours && v->nonce) {
+		l2tp_control_stop(t, L2TP_RESULT_STOPCCN_NOT_AUTHORIZED, 0, "no secret configured",
+				  "peer authenticates its messages (it sent a nonce) and no secret is configured");
+		return false;
+	}
+	if (ours && !l2tp_transport_has_peer_nonce(l2tp_channel_transport(t->ch))) {
+		l2tp_control_stop(t, L2TP_RESULT_STOPCCN_NOT_AUTHORIZED, 0, "no Control Message Authentication Nonce",
+				  "peer does not authenticate its messages (its SCCRP has no nonce) and we have a secret");
+		return false;
+	}
+	return true;
+}
+
 /* LAC, wait-ctl-reply: the LNS's SCCRP (RFC 2661 section 6.2). */
 static bool on_sccrp(struct l2tp_tunnel *t, const struct l2tp_msg *m)
 {
@@ -258,14 +300,16 @@ static bool on_sccrp(struct l2tp_tunnel *t, const struct l2tp_msg *m)
 	char why[300];
 
 	l2tp_msg_read_ctl(m, &v);
-	if (v.version != 1 || v.revision != 0) {
+	if (t->cfg.version == L2TP_V2 && (v.version != 1 || v.revision != 0)) {
 		snprintf(why, sizeof(why), "peer speaks protocol version %u.%u, not 1.0", v.version, v.revision);
 		l2tp_control_stop(t, L2TP_RESULT_STOPCCN_BAD_VERSION, 0, why, why);
 		return false;
 	}
+	if (t->cfg.version == L2TP_V3 && !check_auth(t, &v))
+		return false;
 	if (v.assigned_tid == 0) {
-		l2tp_control_stop(t, L2TP_RESULT_STOPCCN_ERROR, L2TP_ERROR_BAD_VALUE, "Assigned Tunnel ID 0",
-				  "peer assigned tunnel ID 0");
+		const char *what = t->cfg.version == L2TP_V2 ? "Assigned Tunnel ID 0" : "Assigned Control Connection ID 0";
+		l2tp_control_stop(t, L2TP_RESULT_STOPCCN_ERROR, L2TP_ERROR_BAD_VALUE, what, what);
 		return false;
 	}
 	t->cfg.ptid = v.assigned_tid;
@@ -294,7 +338,7 @@ static bool on_sccrp(struct l2tp_tunnel *t, const struct l2tp_msg *m)
 		return false;
 
 	struct l2tp_msg out;
-	l2tp_build_scccn(&out, v.challenge ? answer : NULL);
+	l2tp_build_scccn(&out, (uint8_t)t->cfg.version, v.challenge ? answer : NULL);
 	l2tp_tunnel_send(t, NULL, &out);
 	return true;
 }
@@ -321,7 +365,7 @@ static bool on_sccrq(struct l2tp_tunnel *t, const struct l2tp_msg *m)
 		t->challenged = true;
 	}
 	struct l2tp_msg out;
-	l2tp_build_sccrp(&out, &t->cfg, chal, v.challenge ? answer : NULL);
+	l2tp_build_sccrp(&out, t, chal, v.challenge ? answer : NULL);
 	l2tp_tunnel_send(t, NULL, &out);
 	return true;
 }
@@ -351,7 +395,7 @@ static void on_stopccn(struct l2tp_tunnel *t, const struct l2tp_msg *m)
 /* What the tunnel still waited for when its setup time ran out. */
 static void setup_expired(struct l2tp_tunnel *t)
 {
-	char why[300], took[32];
+	char why[300], took[32], hint[160];
 	const char *missing;
 	l2tp_format_ms(t->cfg.setup_timeout_ms, took, sizeof(took));
 	if (t->kind == L2TP_TUNNEL_DYNAMIC)
@@ -360,7 +404,8 @@ static void setup_expired(struct l2tp_tunnel *t)
 		missing = "no valid SCCRQ from the LAC";
 	else
 		missing = "no SCCCN from the LAC";
-	snprintf(why, sizeof(why), "setup timeout: %s within %s", missing, took);
+	snprintf(why, sizeof(why), "setup timeout: %s within %s%s", missing, took,
+		 l2tp_tunnel_auth_hint(t, hint, sizeof(hint)));
 	l2tp_listener_setup_timeout(t->listener);
 	if (t->kind == L2TP_TUNNEL_ACCEPTED && !l2tp_tunnel_heard_back(t)) {
 		/* The LAC never acknowledged our SCCRP (a request from an
@@ -399,7 +444,7 @@ static void refuse_call(struct l2tp_tunnel *t, const struct l2tp_msg *m, const c
 
 static void to_call(struct l2tp_tunnel *t, const struct l2tp_msg *m, const struct l2tp_codec_error *err)
 {
-	uint32_t sid = m->hdr.session_id;
+	uint32_t sid = l2tp_msg_call_id(m);
 	struct l2tp_session *s = sid ? l2tp_session_by_id(t, sid) : NULL;
 	if (s)
 		l2tp_call_event(s, err ? L2TP_SE_MALFORMED : l2tp_call_event_of(m->type), m, err);

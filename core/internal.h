@@ -114,6 +114,7 @@ struct l2tp_context {
 	size_t nsessions;
 	struct l2tp_procs *procs; /* pppd children; made when first needed */
 	struct l2tp_listener *listeners;
+	uint32_t router_id; /* random, for L2TPv3 tunnels with no address of their own to give */
 };
 
 /* Why a listener turned a tunnel request away (its rate-limited log
@@ -203,6 +204,7 @@ struct l2tp_tunnel {
 	l2tp_ocrq_fn ocrq_hook;		/* LAC: accepts outgoing calls */
 	void *ocrq_arg;
 	uint8_t our_challenge[16];
+	uint8_t nonce[16]; /* L2TPv3 with a secret: our Control Message Authentication Nonce */
 	uint32_t call_serial;
 };
 
@@ -270,6 +272,10 @@ void l2tp_context_tunnels_changed(struct l2tp_context *ctx);
  * are bound to addr. */
 bool l2tp_context_holds(struct l2tp_context *ctx, const struct sockaddr *addr);
 struct l2tp_tunnel *l2tp_tunnel_by_id(struct l2tp_context *ctx, uint32_t tid);
+/* tunnel.c: the Router ID an L2TPv3 tunnel gives (RFC 3931 section
+ * 5.4.3): as configured, else its local IPv4 address, else the context's
+ * random one. */
+uint32_t l2tp_tunnel_router_id(const struct l2tp_tunnel *t);
 
 /* tunnel.c: sends a message on the tunnel's control channel (header IDs
  * filled in from the tunnel and session s, if any). */
@@ -288,6 +294,10 @@ void l2tp_tunnel_evict(struct l2tp_tunnel *t, const char *reason);
  * awaiting an SCCRP; the one awaiting a reply from peer's host, if any. */
 void l2tp_tunnel_set_dialing(struct l2tp_tunnel *t, bool on);
 struct l2tp_tunnel *l2tp_tunnel_dialing(struct l2tp_context *ctx, const struct sockaddr *peer);
+/* tunnel.c: what to add to a reason for a tunnel the peer did not answer:
+ * that the peer's messages failed the digest check, if they did ("" if
+ * not). */
+const char *l2tp_tunnel_auth_hint(const struct l2tp_tunnel *t, char *buf, size_t len);
 /* tunnel.c: dynamic and accepted tunnels carry calls. */
 bool l2tp_tunnel_has_calls(const struct l2tp_tunnel *t);
 /* tunnel.c: whether the peer has acknowledged anything we sent (a LAC
@@ -337,6 +347,9 @@ void l2tp_control_input(struct l2tp_tunnel *t, const struct l2tp_msg *m, const s
 /* One event through the role's table; m and err as the event needs. */
 void l2tp_control_event(struct l2tp_tunnel *t, enum l2tp_cc_event ev, const struct l2tp_msg *m,
 			const struct l2tp_codec_error *err);
+/* L2TPv3 with a secret: message authentication on (peer_nonce: the
+ * LAC's, for an LNS). False after the tunnel is dropped. */
+bool l2tp_control_auth_start(struct l2tp_tunnel *t, const uint8_t *peer_nonce, size_t peer_len);
 /* StopCCN, then down with the StopCCN hold. */
 void l2tp_control_stop(struct l2tp_tunnel *t, uint16_t result, uint16_t error, const char *msg, const char *reason);
 /* One StopCCN (within the listener's answer budget), down without a hold. */
@@ -386,20 +399,25 @@ void l2tp_pppd_stop(struct l2tp_session *s);
 /* messages.c: one builder per control message; the header's IDs are the
  * sender's to fill. */
 #define L2TP_CHALLENGE_LEN 16
-void l2tp_build_sccrq(struct l2tp_msg *m, const struct l2tp_tunnel_config *c, const uint8_t *challenge);
-void l2tp_build_sccrp(struct l2tp_msg *m, const struct l2tp_tunnel_config *c, const uint8_t *challenge,
+void l2tp_build_sccrq(struct l2tp_msg *m, const struct l2tp_tunnel *t, const uint8_t *challenge);
+void l2tp_build_sccrp(struct l2tp_msg *m, const struct l2tp_tunnel *t, const uint8_t *challenge,
 		      const uint8_t *response);
-void l2tp_build_scccn(struct l2tp_msg *m, const uint8_t *response);
+void l2tp_build_scccn(struct l2tp_msg *m, uint8_t version, const uint8_t *response);
 /* tid 0 in L2TPv3: no Assigned Control Connection ID (a refusal before
  * we have one). */
 void l2tp_build_stopccn(struct l2tp_msg *m, uint8_t version, uint32_t tid, uint16_t result, uint16_t error,
 			const char *text);
-void l2tp_build_icrq(struct l2tp_msg *m, uint32_t sid, uint32_t serial, bool hide);
+void l2tp_build_icrq(struct l2tp_msg *m, const struct l2tp_session *s, uint32_t serial);
 /* ICRP, OCRP. */
-void l2tp_build_call_reply(struct l2tp_msg *m, uint16_t type, uint32_t sid, bool hide);
+void l2tp_build_call_reply(struct l2tp_msg *m, uint16_t type, const struct l2tp_session *s);
 /* ICCN, OCCN. */
-void l2tp_build_call_connected(struct l2tp_msg *m, uint16_t type, uint32_t framing_caps, bool seqnum);
-void l2tp_build_cdn(struct l2tp_msg *m, uint32_t sid, uint16_t result, uint16_t error, const char *text);
+void l2tp_build_call_connected(struct l2tp_msg *m, uint16_t type, const struct l2tp_session *s);
+/* sid: ours; psid: the peer's (L2TPv3 only: v2 puts it in the header). */
+void l2tp_build_cdn(struct l2tp_msg *m, uint8_t version, uint32_t sid, uint32_t psid, uint16_t result, uint16_t error,
+		    const char *text);
+/* Which of our sessions a call's message is for: the header's session
+ * ID (L2TPv2), its Remote Session ID AVP (L2TPv3); 0 for none. */
+uint32_t l2tp_msg_call_id(const struct l2tp_msg *m);
 /* A Result Code AVP into res (absent: result 0). */
 void l2tp_result_from_msg(const struct l2tp_msg *m, struct l2tp_result *res);
 void l2tp_result_set(struct l2tp_result *res, uint16_t result, uint16_t error, const char *msg);

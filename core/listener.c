@@ -115,10 +115,26 @@ bool l2tp_listener_may_answer(struct l2tp_listener *l)
 
 static void send_out(struct l2tp_listener *l, const struct sockaddr *to, socklen_t tolen)
 {
-	uint8_t buf[512];
+	uint8_t buf[512], key[L2TP_AUTH_KEY_LEN];
 	size_t n;
-	if (l2tp_msg_encode(&l->out, NULL, buf, sizeof(buf), &n, NULL) == 0)
-		l2tp_endpoint_send(l->ep, buf, n, to, tolen);
+	const char *secret = l->cfg.tunnel.secret;
+	/* An L2TPv3 LAC that authenticates reads only what is signed: our
+	 * answers before a tunnel exists carry a digest without nonces. */
+	bool sign = l->out.hdr.version == 3 && secret[0] && l->out.navps && l->out.navps < L2TP_MAX_AVPS;
+	if (sign) {
+		static const uint8_t blank[1 + L2TP_DIGEST_MAX];
+		memmove(&l->out.avps[2], &l->out.avps[1], (l->out.navps - 1) * sizeof(l->out.avps[0]));
+		l->out.avps[1] = (struct l2tp_avp){.type = L2TP_AVP_MESSAGE_DIGEST, .mandatory = true, .value = blank,
+						   .len = 1 + 16};
+		l->out.navps++;
+	}
+	if (l2tp_msg_encode(&l->out, NULL, buf, sizeof(buf), &n, NULL) != 0)
+		return;
+	if (sign) {
+		l2tp_auth_key(secret, strlen(secret), key);
+		l2tp_digest_sign(buf, n, key, NULL);
+	}
+	l2tp_endpoint_send(l->ep, buf, n, to, tolen);
 }
 
 /* Refuses without keeping any state: a StopCCN that acknowledges the
@@ -137,28 +153,20 @@ static void refuse(struct l2tp_listener *l, const struct l2tp_header *h, const s
 	send_out(l, to, tolen);
 }
 
-/* A u16 AVP read straight from the wire, for a message that did not
- * decode: every AVP header before it must still hold together. */
-static uint32_t scan_u16(const uint8_t *buf, const struct l2tp_header *h, uint16_t type)
-{
-	size_t off = h->header_len, end = h->length;
-	while (end - off >= 6) {
-		uint16_t w = l2tp_get16(buf + off), alen = w & 0x3ff;
-		if (alen < 6 || alen > end - off)
-			break;
-		if (!(w & 0x4000) && l2tp_get16(buf + off + 2) == 0 && l2tp_get16(buf + off + 4) == type && alen == 8)
-			return l2tp_get16(buf + off + 6);
-		off += alen;
-	}
-	return 0;
-}
-
+/* The LAC's Assigned Tunnel ID (L2TPv2) or Control Connection ID
+ * (L2TPv3), decoded or, for a message that did not decode, read straight
+ * from the wire where every AVP header before it holds together. */
 static uint32_t assigned_tid(const struct l2tp_msg *m, const uint8_t *raw, const struct l2tp_header *h)
 {
-	const struct l2tp_avp *a = l2tp_msg_find(m, L2TP_AVP_ASSIGNED_TUNNEL_ID);
-	if (a && a->len == 2)
-		return l2tp_avp_u16(a);
-	return scan_u16(raw, h, L2TP_AVP_ASSIGNED_TUNNEL_ID);
+	uint16_t type = h->version == 2 ? L2TP_AVP_ASSIGNED_TUNNEL_ID : L2TP_AVP_ASSIGNED_CONNECTION_ID;
+	size_t want = h->version == 2 ? 2 : 4, n;
+	const uint8_t *v;
+	const struct l2tp_avp *a = l2tp_msg_find(m, type);
+	if (a && a->len == want)
+		return want == 2 ? l2tp_avp_u16(a) : l2tp_avp_u32(a);
+	if (l2tp_avp_scan(raw, h->length, type, &v, &n) != 0 || n != want)
+		return 0;
+	return want == 2 ? l2tp_get16(v) : l2tp_get32(v);
 }
 
 /* An SCCRQ that did not decode: answered as the RFC says (an unknown
@@ -195,19 +203,23 @@ static int decode_copy(struct l2tp_listener *l, const uint8_t *raw, size_t len, 
 	return l2tp_msg_decode(l->copy, len, o, &l->msg, err);
 }
 
-/* An L2TPv3 SCCRQ: this listener speaks L2TPv2 only, and says so. */
-static void refuse_v3(struct l2tp_listener *l, const struct l2tp_header *h, const uint8_t *raw, size_t len,
-		      const struct sockaddr *from, socklen_t flen, const char *peer)
+/* An SCCRQ of a version this listener does not take: refused, and told
+ * which it takes. */
+static void refuse_version(struct l2tp_listener *l, const struct l2tp_header *h, const uint8_t *raw, size_t len,
+			   const struct sockaddr *from, socklen_t flen, const char *peer)
 {
 	struct l2tp_decode_opts o = {.no_validate = true};
 	struct l2tp_ctl_view req = {0};
+	char text[128];
+	/* It takes one version, the other one (a listener takes at least one). */
+	const char *takes = l->cfg.versions & L2TP_LISTEN_V3 ? "l2tpv3" : "l2tpv2";
 	if (decode_copy(l, raw, len, &o, NULL) == 0)
 		l2tp_msg_read_ctl(&l->msg, &req);
-	uint32_t conn = req.assigned_tid; /* its Assigned Control Connection ID */
 	l->stats.refused_version++;
-	note_refusal(l, L2TP_REFUSED_VERSION, L2TP_LOG_INFO, "L2TPv3 SCCRQ from %s refused: this listener speaks L2TPv2",
-		     peer);
-	refuse(l, h, from, flen, conn, L2TP_RESULT_STOPCCN_BAD_VERSION, 0, "L2TPv3 is not supported here");
+	note_refusal(l, L2TP_REFUSED_VERSION, L2TP_LOG_INFO, "L2TPv%u SCCRQ from %s refused: this listener takes %s",
+		     h->version, peer, takes);
+	snprintf(text, sizeof(text), "L2TPv%u is not accepted here (this LNS takes %s)", h->version, takes);
+	refuse(l, h, from, flen, req.assigned_tid, L2TP_RESULT_STOPCCN_BAD_VERSION, 0, text);
 }
 
 /* A StopCCN for a tunnel that is gone (its own socket closed after it
@@ -291,6 +303,44 @@ static void to_tunnel(struct l2tp_listener *l, uint8_t *buf, size_t len, const s
 		ack_stopccn(l, buf, len, h, from, flen);
 }
 
+/* An L2TPv3 SCCRQ and message authentication (RFC 3931 section 4.3):
+ * both sides or neither. A digest that does not check is dropped
+ * unanswered, as the RFC says (a forged or altered request learns
+ * nothing); a LAC that does not authenticate where we do, or does where we
+ * cannot, is told so. */
+static bool authenticated(struct l2tp_listener *l, const uint8_t *raw, size_t len, const struct l2tp_header *h,
+			  const struct l2tp_ctl_view *req, const struct sockaddr *from, socklen_t flen, const char *peer,
+			  uint32_t ptid)
+{
+	const char *secret = l->cfg.tunnel.secret;
+	uint8_t key[L2TP_AUTH_KEY_LEN];
+	if (!secret[0] && !req->nonce)
+		return true;
+	l->stats.refused_auth++;
+	if (!secret[0]) {
+		note_refusal(l, L2TP_REFUSED_AUTH, L2TP_LOG_WARN,
+			     "SCCRQ from %s refused: it authenticates its messages and this listener has no secret", peer);
+		refuse(l, h, from, flen, ptid, L2TP_RESULT_STOPCCN_NOT_AUTHORIZED, 0, "no secret configured");
+		return false;
+	}
+	l2tp_auth_key(secret, strlen(secret), key);
+	int rc = l2tp_digest_verify(raw, len, key, NULL);
+	if (rc == -EBADMSG) {
+		note_refusal(l, L2TP_REFUSED_AUTH, L2TP_LOG_WARN,
+			     "SCCRQ from %s dropped: its message digest does not check (wrong secret?)", peer);
+		return false;
+	}
+	if (rc != 0 || !req->nonce) {
+		note_refusal(l, L2TP_REFUSED_AUTH, L2TP_LOG_WARN,
+			     "SCCRQ from %s refused: it does not authenticate its messages and this listener has a secret",
+			     peer);
+		refuse(l, h, from, flen, ptid, L2TP_RESULT_STOPCCN_NOT_AUTHORIZED, 0, "message authentication required");
+		return false;
+	}
+	l->stats.refused_auth--;
+	return true;
+}
+
 static void enter(struct l2tp_listener *l)
 {
 	l->busy++;
@@ -320,9 +370,10 @@ static void on_sccrq(struct l2tp_listener *l, uint8_t *buf, size_t len, const st
 	uint32_t ptid = req.assigned_tid;
 
 	if (ptid == 0) {
+		const char *what = h->version == 2 ? "Assigned Tunnel ID 0" : "Assigned Control Connection ID 0";
 		l->stats.refused_malformed++;
-		note_refusal(l, L2TP_REFUSED_MALFORMED, L2TP_LOG_INFO, "SCCRQ from %s refused: Assigned Tunnel ID 0", peer);
-		refuse(l, h, from, flen, 0, L2TP_RESULT_STOPCCN_ERROR, L2TP_ERROR_BAD_VALUE, "Assigned Tunnel ID 0");
+		note_refusal(l, L2TP_REFUSED_MALFORMED, L2TP_LOG_INFO, "SCCRQ from %s refused: %s", peer, what);
+		refuse(l, h, from, flen, 0, L2TP_RESULT_STOPCCN_ERROR, L2TP_ERROR_BAD_VALUE, what);
 		return;
 	}
 	struct l2tp_tunnel *t = find_by_peer_tid(l, from, ptid);
@@ -333,7 +384,7 @@ static void on_sccrq(struct l2tp_listener *l, uint8_t *buf, size_t len, const st
 	}
 	/* What would stop a tunnel as soon as it is made is refused before
 	 * anything is: no state for requests that cannot succeed. */
-	if (req.version != 1 || req.revision != 0) {
+	if (h->version == 2 && (req.version != 1 || req.revision != 0)) {
 		l->stats.refused_version++;
 		note_refusal(l, L2TP_REFUSED_VERSION, L2TP_LOG_INFO, "SCCRQ from %s refused: protocol version %u.%u", peer,
 			     req.version, req.revision);
@@ -347,6 +398,8 @@ static void on_sccrq(struct l2tp_listener *l, uint8_t *buf, size_t len, const st
 		refuse(l, h, from, flen, ptid, L2TP_RESULT_STOPCCN_NOT_AUTHORIZED, 0, "no secret configured");
 		return;
 	}
+	if (h->version == 3 && !authenticated(l, buf, len, h, &req, from, flen, peer, ptid))
+		return;
 	if (tie_break(l, &req, from))
 		return;
 	if (c->max_tunnels && l->ntunnels >= c->max_tunnels) {
@@ -433,13 +486,19 @@ void l2tp_listener_input(struct l2tp_listener *l, uint8_t *buf, size_t len, cons
 		return;
 	l2tp_addr_format(from, peer, sizeof(peer));
 	enter(l);
-	if (h.version == 3) {
-		refuse_v3(l, &h, buf, len, from, flen, peer);
+	if (!(l->cfg.versions & (1u << h.version))) {
+		refuse_version(l, &h, buf, len, from, flen, peer);
 	} else {
 		struct l2tp_codec_error err;
 		const struct l2tp_tunnel_config *tc = &l->cfg.tunnel;
+		uint8_t hkey[L2TP_AUTH_KEY_LEN];
 		struct l2tp_decode_opts o = {.secret = tc->secret[0] ? (const uint8_t *)tc->secret : NULL,
 					     .secret_len = strlen(tc->secret)};
+		if (o.secret && h.version == 3) {
+			l2tp_hiding_key(o.secret, o.secret_len, hkey);
+			o.secret = hkey;
+			o.secret_len = sizeof(hkey);
+		}
 		if (decode_copy(l, buf, len, &o, &err) != 0)
 			refuse_malformed(l, &h, buf, &err, from, flen, peer);
 		else
@@ -472,6 +531,11 @@ int l2tp_listener_create(struct l2tp_context *ctx, const char *name, const struc
 	rc = l2tp_keys_check(l2tp_listener_keys, L2TP_KEYS_LISTENER, cfg, err, errlen);
 	if (rc)
 		return l2tp_errprefix(err, errlen, rc, prefix);
+	if (!(cfg->versions & (L2TP_LISTEN_V2 | L2TP_LISTEN_V3)))
+		return l2tp_errprefix(err, errlen,
+				      l2tp_errf(err, errlen, -EINVAL, "version takes no protocol version (accepted: \"l2tpv2\", "
+								      "\"l2tpv3\", or both in a list)"),
+				      prefix);
 	struct l2tp_listener *l = calloc(1, sizeof(*l));
 	if (!l || !(l->name = strdup(name))) {
 		free(l);

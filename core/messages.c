@@ -70,7 +70,27 @@ static void ctl_avp(const struct l2tp_avp *a, void *arg)
 		out->response_len = a->len;
 		break;
 	case L2TP_AVP_TIE_BREAKER: out->tie_breaker = a->value; break;
+	case L2TP_AVP_ROUTER_ID:
+		out->has_router_id = true;
+		out->router_id = l2tp_avp_u32(a);
+		break;
+	case L2TP_AVP_PW_CAPABILITIES_LIST:
+		out->pw_caps = a->value;
+		out->n_pw_caps = a->len / 2;
+		break;
+	case L2TP_AVP_CTRL_MSG_AUTH_NONCE:
+		out->nonce = a->value;
+		out->nonce_len = a->len;
+		break;
 	}
+}
+
+bool l2tp_ctl_view_has_pw(const struct l2tp_ctl_view *v, uint16_t pw)
+{
+	for (uint16_t i = 0; i < v->n_pw_caps; i++)
+		if (l2tp_get16(v->pw_caps + 2 * i) == pw)
+			return true;
+	return false;
 }
 
 static void call_avp(const struct l2tp_avp *a, void *arg)
@@ -97,6 +117,32 @@ static void call_avp(const struct l2tp_avp *a, void *arg)
 		out->recv_accm = v.accm.recv;
 		break;
 	}
+	case L2TP_AVP_LOCAL_SESSION_ID: out->assigned_sid = l2tp_avp_u32(a); break;
+	case L2TP_AVP_REMOTE_SESSION_ID: out->remote_sid = l2tp_avp_u32(a); break;
+	case L2TP_AVP_PW_TYPE:
+		out->has_pw_type = true;
+		out->pw_type = l2tp_avp_u16(a);
+		break;
+	case L2TP_AVP_L2_SPECIFIC_SUBLAYER:
+		out->has_l2spec = true;
+		out->l2spec = l2tp_avp_u16(a);
+		break;
+	case L2TP_AVP_DATA_SEQUENCING:
+		out->has_data_seq = true;
+		out->data_seq = l2tp_avp_u16(a);
+		break;
+	case L2TP_AVP_CIRCUIT_STATUS:
+		out->has_circuit_status = true;
+		out->circuit_status = l2tp_avp_u16(a);
+		break;
+	case L2TP_AVP_ASSIGNED_COOKIE:
+		out->cookie = a->value;
+		out->cookie_len = a->len;
+		break;
+	case L2TP_AVP_REMOTE_END_ID:
+		out->remote_end_id = a->value;
+		out->remote_end_id_len = a->len;
+		break;
 	}
 }
 
@@ -139,46 +185,65 @@ void l2tp_result_set(struct l2tp_result *res, uint16_t result, uint16_t error, c
 	snprintf(res->message, sizeof(res->message), "%s", msg ? msg : "");
 }
 
+/* The pseudowires we offer (RFC 3931 section 5.4.3): the ones the kernel
+ * carries, and Ethernet VLAN, which it carries as Ethernet. */
+static const uint8_t pw_caps[] = {0, L2TP_PW_ETH, 0, L2TP_PW_ETH_VLAN, 0, L2TP_PW_PPP};
+
 /* SCCRQ and SCCRP describe their sender alike (RFC 2661 sections 6.1 and
- * 6.2). */
-static void describe_us(struct l2tp_msg *m, const struct l2tp_tunnel_config *c)
+ * 6.2, RFC 3931 sections 6.1 and 6.2). */
+static void describe_us(struct l2tp_msg *m, const struct l2tp_tunnel *t)
 {
 	static const char vendor[] = "l2tp-runtime";
-	l2tp_msg_add(m, L2TP_AVP_PROTOCOL_VERSION, true, false, "\x01\x00", 2);
+	const struct l2tp_tunnel_config *c = &t->cfg;
+	if (c->version == L2TP_V2)
+		l2tp_msg_add(m, L2TP_AVP_PROTOCOL_VERSION, true, false, "\x01\x00", 2);
 	l2tp_msg_add(m, L2TP_AVP_HOST_NAME, true, false, c->host_name, (uint16_t)strlen(c->host_name));
-	l2tp_msg_add_u32(m, L2TP_AVP_FRAMING_CAPABILITIES, true, c->framing_caps);
-	l2tp_msg_add_u32(m, L2TP_AVP_BEARER_CAPABILITIES, true, 0);
+	if (c->version == L2TP_V2) {
+		l2tp_msg_add_u32(m, L2TP_AVP_FRAMING_CAPABILITIES, true, c->framing_caps);
+		l2tp_msg_add_u32(m, L2TP_AVP_BEARER_CAPABILITIES, true, 0);
+	}
 	l2tp_msg_add_u16(m, L2TP_AVP_FIRMWARE_REVISION, false, 0x0100);
 	l2tp_msg_add(m, L2TP_AVP_VENDOR_NAME, false, false, vendor, sizeof(vendor) - 1);
-	l2tp_msg_add_u16(m, L2TP_AVP_ASSIGNED_TUNNEL_ID, true, (uint16_t)c->tid);
+	if (c->version == L2TP_V2) {
+		l2tp_msg_add_u16(m, L2TP_AVP_ASSIGNED_TUNNEL_ID, true, (uint16_t)c->tid);
+	} else {
+		l2tp_msg_add_u32(m, L2TP_AVP_ROUTER_ID, true, l2tp_tunnel_router_id(t));
+		l2tp_msg_add_u32(m, L2TP_AVP_ASSIGNED_CONNECTION_ID, true, c->tid);
+	}
 	m->avps[m->navps - 1].hidden = c->hide_avps;
+	if (c->version == L2TP_V3)
+		l2tp_msg_add(m, L2TP_AVP_PW_CAPABILITIES_LIST, true, false, pw_caps, sizeof(pw_caps));
 	l2tp_msg_add_u16(m, L2TP_AVP_RECEIVE_WINDOW_SIZE, true, c->window_size);
+	/* With a secret, an L2TPv3 peer authenticates every message from
+	 * here on (RFC 3931 section 4.3). */
+	if (c->version == L2TP_V3 && c->secret[0])
+		l2tp_msg_add(m, L2TP_AVP_CTRL_MSG_AUTH_NONCE, true, false, t->nonce, sizeof(t->nonce));
 }
 
-void l2tp_build_sccrq(struct l2tp_msg *m, const struct l2tp_tunnel_config *c, const uint8_t *challenge)
+void l2tp_build_sccrq(struct l2tp_msg *m, const struct l2tp_tunnel *t, const uint8_t *challenge)
 {
-	l2tp_msg_init(m, 2, L2TP_MSG_SCCRQ);
-	describe_us(m, c);
-	if (c->has_tie_breaker)
-		l2tp_msg_add(m, L2TP_AVP_TIE_BREAKER, false, false, c->tie_breaker, 8);
+	l2tp_msg_init(m, (uint8_t)t->cfg.version, L2TP_MSG_SCCRQ);
+	describe_us(m, t);
+	if (t->cfg.has_tie_breaker)
+		l2tp_msg_add(m, L2TP_AVP_TIE_BREAKER, false, false, t->cfg.tie_breaker, 8);
 	if (challenge)
 		l2tp_msg_add(m, L2TP_AVP_CHALLENGE, true, false, challenge, L2TP_CHALLENGE_LEN);
 }
 
-void l2tp_build_sccrp(struct l2tp_msg *m, const struct l2tp_tunnel_config *c, const uint8_t *challenge,
+void l2tp_build_sccrp(struct l2tp_msg *m, const struct l2tp_tunnel *t, const uint8_t *challenge,
 		      const uint8_t *response)
 {
-	l2tp_msg_init(m, 2, L2TP_MSG_SCCRP);
-	describe_us(m, c);
+	l2tp_msg_init(m, (uint8_t)t->cfg.version, L2TP_MSG_SCCRP);
+	describe_us(m, t);
 	if (challenge)
 		l2tp_msg_add(m, L2TP_AVP_CHALLENGE, true, false, challenge, L2TP_CHALLENGE_LEN);
 	if (response)
 		l2tp_msg_add(m, L2TP_AVP_CHALLENGE_RESPONSE, true, false, response, 16);
 }
 
-void l2tp_build_scccn(struct l2tp_msg *m, const uint8_t *response)
+void l2tp_build_scccn(struct l2tp_msg *m, uint8_t version, const uint8_t *response)
 {
-	l2tp_msg_init(m, 2, L2TP_MSG_SCCCN);
+	l2tp_msg_init(m, version, L2TP_MSG_SCCCN);
 	if (response)
 		l2tp_msg_add(m, L2TP_AVP_CHALLENGE_RESPONSE, true, false, response, 16);
 }
@@ -195,35 +260,90 @@ void l2tp_build_stopccn(struct l2tp_msg *m, uint8_t version, uint32_t tid, uint1
 	l2tp_msg_add_result(m, result, error, text);
 }
 
-void l2tp_build_icrq(struct l2tp_msg *m, uint32_t sid, uint32_t serial, bool hide)
+/* A call's IDs: L2TPv2 names only its sender's (the header has the
+ * receiver's); L2TPv3 both, the receiver's 0 until it is known (RFC 3931
+ * section 5.4.4). */
+static void call_ids(struct l2tp_msg *m, uint8_t version, uint32_t sid, uint32_t psid, bool hide)
 {
-	l2tp_msg_init(m, 2, L2TP_MSG_ICRQ);
-	l2tp_msg_add_u16(m, L2TP_AVP_ASSIGNED_SESSION_ID, true, (uint16_t)sid);
-	m->avps[m->navps - 1].hidden = hide;
+	if (version == 2) {
+		l2tp_msg_add_u16(m, L2TP_AVP_ASSIGNED_SESSION_ID, true, (uint16_t)sid);
+		m->avps[m->navps - 1].hidden = hide;
+		return;
+	}
+	l2tp_msg_add_u32(m, L2TP_AVP_LOCAL_SESSION_ID, true, sid);
+	l2tp_msg_add_u32(m, L2TP_AVP_REMOTE_SESSION_ID, true, psid);
+}
+
+/* What an L2TPv3 call asks of the peer's data packets (RFC 3931 sections
+ * 5.4.4 and 5.4.5): our cookie, the sublayer and sequencing we want. */
+static void call_data(struct l2tp_msg *m, const struct l2tp_session *s, bool with_cookie)
+{
+	const struct l2tp_session_config *c = &s->cfg;
+	if (with_cookie && c->cookie_len)
+		l2tp_msg_add(m, L2TP_AVP_ASSIGNED_COOKIE, true, false, c->cookie, c->cookie_len);
+	l2tp_msg_add_u16(m, L2TP_AVP_L2_SPECIFIC_SUBLAYER, true, (uint16_t)c->l2spec_type);
+	l2tp_msg_add_u16(m, L2TP_AVP_DATA_SEQUENCING, true, c->seqnum ? L2TP_DATA_SEQ_ALL : L2TP_DATA_SEQ_NONE);
+}
+
+void l2tp_build_icrq(struct l2tp_msg *m, const struct l2tp_session *s, uint32_t serial)
+{
+	const struct l2tp_tunnel_config *tc = &s->tunnel->cfg;
+	uint8_t version = (uint8_t)tc->version;
+	l2tp_msg_init(m, version, L2TP_MSG_ICRQ);
+	call_ids(m, version, s->cfg.sid, 0, tc->hide_avps);
 	l2tp_msg_add_u32(m, L2TP_AVP_CALL_SERIAL_NUMBER, true, serial);
-	l2tp_msg_add_u32(m, L2TP_AVP_BEARER_TYPE, true, 0);
+	if (version == 2) {
+		l2tp_msg_add_u32(m, L2TP_AVP_BEARER_TYPE, true, 0);
+		return;
+	}
+	l2tp_msg_add_u16(m, L2TP_AVP_PW_TYPE, true, (uint16_t)s->cfg.pseudowire);
+	const char *id = s->cfg.remote_end_id[0] ? s->cfg.remote_end_id : s->name;
+	l2tp_msg_add(m, L2TP_AVP_REMOTE_END_ID, true, false, id, (uint16_t)strlen(id));
+	l2tp_msg_add_u16(m, L2TP_AVP_CIRCUIT_STATUS, true, L2TP_CIRCUIT_ACTIVE | L2TP_CIRCUIT_NEW);
+	call_data(m, s, true);
 }
 
-void l2tp_build_call_reply(struct l2tp_msg *m, uint16_t type, uint32_t sid, bool hide)
+void l2tp_build_call_reply(struct l2tp_msg *m, uint16_t type, const struct l2tp_session *s)
 {
-	l2tp_msg_init(m, 2, type);
-	l2tp_msg_add_u16(m, L2TP_AVP_ASSIGNED_SESSION_ID, true, (uint16_t)sid);
-	m->avps[m->navps - 1].hidden = hide;
+	const struct l2tp_tunnel_config *tc = &s->tunnel->cfg;
+	uint8_t version = (uint8_t)tc->version;
+	l2tp_msg_init(m, version, type);
+	call_ids(m, version, s->cfg.sid, s->cfg.psid, tc->hide_avps);
+	if (version == 3) {
+		l2tp_msg_add_u16(m, L2TP_AVP_CIRCUIT_STATUS, true, L2TP_CIRCUIT_ACTIVE | L2TP_CIRCUIT_NEW);
+		call_data(m, s, true);
+	}
 }
 
-void l2tp_build_call_connected(struct l2tp_msg *m, uint16_t type, uint32_t framing_caps, bool seqnum)
+void l2tp_build_call_connected(struct l2tp_msg *m, uint16_t type, const struct l2tp_session *s)
 {
+	const struct l2tp_tunnel_config *tc = &s->tunnel->cfg;
+	if (tc->version == L2TP_V3) {
+		l2tp_msg_init(m, 3, type);
+		call_ids(m, 3, s->cfg.sid, s->cfg.psid, false);
+		call_data(m, s, false);
+		return;
+	}
 	l2tp_msg_init(m, 2, type);
 	l2tp_msg_add_u32(m, L2TP_AVP_TX_CONNECT_SPEED, true, 100000000);
 	l2tp_msg_add_u32(m, L2TP_AVP_FRAMING_TYPE, true,
-			 framing_caps & L2TP_FRAMING_SYNC ? L2TP_FRAMING_SYNC : L2TP_FRAMING_ASYNC);
-	if (seqnum)
+			 tc->framing_caps & L2TP_FRAMING_SYNC ? L2TP_FRAMING_SYNC : L2TP_FRAMING_ASYNC);
+	if (s->cfg.seqnum)
 		l2tp_msg_add(m, L2TP_AVP_SEQUENCING_REQUIRED, true, false, NULL, 0);
 }
 
-void l2tp_build_cdn(struct l2tp_msg *m, uint32_t sid, uint16_t result, uint16_t error, const char *text)
+void l2tp_build_cdn(struct l2tp_msg *m, uint8_t version, uint32_t sid, uint32_t psid, uint16_t result, uint16_t error,
+		    const char *text)
 {
-	l2tp_msg_init(m, 2, L2TP_MSG_CDN);
+	l2tp_msg_init(m, version, L2TP_MSG_CDN);
 	l2tp_msg_add_result(m, result, error, text);
-	l2tp_msg_add_u16(m, L2TP_AVP_ASSIGNED_SESSION_ID, true, (uint16_t)sid);
+	call_ids(m, version, sid, psid, false);
+}
+
+uint32_t l2tp_msg_call_id(const struct l2tp_msg *m)
+{
+	if (m->hdr.version != 3)
+		return m->hdr.session_id;
+	const struct l2tp_avp *a = l2tp_msg_find(m, L2TP_AVP_REMOTE_SESSION_ID);
+	return a && a->len == 4 ? l2tp_avp_u32(a) : 0;
 }

@@ -73,7 +73,7 @@ static bool sid_taken(void *arg, uint32_t id)
 
 uint32_t l2tp_session_free_id(struct l2tp_tunnel *t)
 {
-	return l2tp_random_id(sid_taken, t);
+	return l2tp_random_id(sid_taken, t, t->cfg.version == L2TP_V3);
 }
 
 static int link_session(struct l2tp_tunnel *t, struct l2tp_session *s)
@@ -153,6 +153,17 @@ static struct l2tp_session *session_alloc(struct l2tp_tunnel *t, const char *nam
 	return s;
 }
 
+/* An L2TPv3 call assigns the peer a cookie: the one configured, else a
+ * random one of cookie_size bytes (RFC 3931 section 5.4.4), which makes
+ * data packets hard to spoof blindly. */
+static void assign_cookie(struct l2tp_session *s)
+{
+	if (s->tunnel->cfg.version != L2TP_V3 || s->cfg.cookie_len || !s->cfg.cookie_size)
+		return;
+	s->cfg.cookie_len = s->cfg.cookie_size;
+	l2tp_random_bytes(s->cfg.cookie, s->cfg.cookie_len);
+}
+
 int l2tp_session_create(struct l2tp_tunnel *t, const char *name, const struct l2tp_session_config *cfg,
 			struct l2tp_session **out, char *err, size_t errlen)
 {
@@ -199,6 +210,8 @@ int l2tp_session_create(struct l2tp_tunnel *t, const char *name, const struct l2
 					      prefix);
 		}
 		s->cfg.psid = 0;
+		s->cfg.peer_cookie_len = 0; /* the peer assigns it */
+		assign_cookie(s);
 		s->obj.handle = l2tp_context_new_handle(ctx);
 		if (link_session(t, s) != 0) {
 			session_free(s);
@@ -240,12 +253,13 @@ int l2tp_session_answered(struct l2tp_tunnel *t, uint32_t peer_sid, struct l2tp_
 	*out = NULL;
 	cfg->sid = l2tp_session_free_id(t);
 	cfg->psid = peer_sid;
-	if (!cfg->sid || l2tp_session_config_check(cfg, L2TP_V2, t->kind, err, sizeof(err)) != 0)
+	if (!cfg->sid || l2tp_session_config_check(cfg, t->cfg.version, t->kind, err, sizeof(err)) != 0)
 		return -EINVAL;
 	snprintf(name, sizeof(name), "%s%u", prefix, cfg->sid);
 	struct l2tp_session *s = session_alloc(t, name, cfg);
 	if (!s)
 		return -ENOMEM;
+	assign_cookie(s);
 	s->obj.handle = l2tp_context_new_handle(t->ctx);
 	if (link_session(t, s) != 0) {
 		session_free(s);

@@ -58,6 +58,16 @@ struct l2tp_transport {
 	bool lingering;
 	bool until_acked;	   /* we sent the StopCCN: released once it is acknowledged */
 
+	/* L2TPv3 message authentication, once on. */
+	struct {
+		bool on;
+		uint8_t type;
+		uint8_t key[L2TP_AUTH_KEY_LEN];
+		uint8_t nonce[L2TP_NONCE_MAX];
+		uint8_t *peer_nonce; /* NULL until known */
+		size_t nonce_len, peer_nonce_len;
+	} auth;
+
 	int busy;  /* callbacks running */
 	bool dead; /* freed during a callback */
 	struct l2tp_transport_stats st;
@@ -132,6 +142,7 @@ struct l2tp_transport *l2tp_transport_new(const struct l2tp_transport_config *cf
 static void destroy(struct l2tp_transport *t)
 {
 	free((void *)t->cfg.secret);
+	free(t->auth.peer_nonce);
 	while (t->txq) {
 		struct txmsg *m = t->txq;
 		t->txq = m->next;
@@ -171,8 +182,28 @@ static bool leave(struct l2tp_transport *t)
 	return !t->dead;
 }
 
-static void wire(struct l2tp_transport *t, uint8_t *buf, size_t len)
+/* The nonces a message's digest covers (RFC 3931 section 5.4.1): the
+ * sender's then the receiver's, except in an SCCRQ and until both are
+ * known. */
+static const struct l2tp_nonces *nonces(const struct l2tp_transport *t, uint16_t type, bool sending,
+					struct l2tp_nonces *out)
 {
+	if (type == L2TP_MSG_SCCRQ || !t->auth.peer_nonce)
+		return NULL;
+	const uint8_t *ours = t->auth.nonce, *theirs = t->auth.peer_nonce;
+	size_t olen = t->auth.nonce_len, tlen = t->auth.peer_nonce_len;
+	*out = sending ? (struct l2tp_nonces){ours, theirs, olen, tlen} : (struct l2tp_nonces){theirs, ours, tlen, olen};
+	return out;
+}
+
+/* type: the message's, which decides the digest's nonces. */
+static void wire(struct l2tp_transport *t, uint8_t *buf, size_t len, uint16_t type)
+{
+	if (t->auth.on) {
+		struct l2tp_nonces n;
+		size_t b = hdr_base(t);
+		l2tp_digest_sign(buf + b, len - b, t->auth.key, nonces(t, type, true, &n));
+	}
 	if (t->ops.send(t->arg, buf, len) != 0)
 		t->st.tx_errors++;
 }
@@ -183,7 +214,7 @@ static void transmit(struct l2tp_transport *t, struct txmsg *m)
 {
 	l2tp_put16(m->buf + hdr_base(t) + 10, t->expected);
 	t->ack_deadline = L2TP_NEVER;
-	wire(t, m->buf, m->len);
+	wire(t, m->buf, m->len, m->type);
 }
 
 static uint16_t window(const struct l2tp_transport *t)
@@ -229,10 +260,21 @@ static int encode_into(struct l2tp_transport *t, const struct l2tp_msg *msg, uin
 	copy.type = msg->type;
 	copy.navps = msg->navps;
 	memcpy(copy.avps, msg->avps, msg->navps * sizeof(msg->avps[0]));
+	if (t->auth.on && msg->navps < L2TP_MAX_AVPS && msg->navps && msg->avps[0].type == L2TP_AVP_MESSAGE_TYPE) {
+		/* The digest goes right after the Message Type, zeros until the
+		 * message is signed as it goes on the wire. */
+		static const uint8_t blank[2][1 + L2TP_DIGEST_MAX] = {{0}, {1}};
+		struct l2tp_avp d = {.type = L2TP_AVP_MESSAGE_DIGEST, .mandatory = true, .value = blank[t->auth.type],
+				     .len = (uint16_t)(1 + l2tp_digest_size(t->auth.type))};
+		memmove(&copy.avps[2], &copy.avps[1], (msg->navps - 1) * sizeof(copy.avps[0]));
+		copy.avps[1] = d;
+		copy.navps++;
+	}
 	/* Encoded straight into its queue entry, sized for the most the
-	 * encoder can add: the longest header, a Message Type and a Random
-	 * Vector AVP, and per AVP its header and a hidden value's length. */
-	size_t room = 16 + 8 + 6 + 64;
+	 * encoder can add: the longest header, a Message Type, a Message
+	 * Digest and a Random Vector AVP, and per AVP its header and a hidden
+	 * value's length. */
+	size_t room = 16 + 8 + 6 + 64 + 8 + L2TP_DIGEST_MAX;
 	for (size_t i = 0; i < msg->navps; i++)
 		room += 8 + (size_t)msg->avps[i].len;
 	struct txmsg *m = calloc(1, sizeof(*m) + room);
@@ -279,15 +321,39 @@ int l2tp_transport_send_once(struct l2tp_transport *t, const struct l2tp_msg *ms
 		return rc;
 	t->next_ns++;
 	t->st.tx_messages++;
-	wire(t, m->buf, m->len);
+	wire(t, m->buf, m->len, m->type);
 	t->ack_deadline = L2TP_NEVER;
 	free(m);
 	return 0;
 }
 
+/* With message authentication on, an acknowledgement is an explicit ACK
+ * message that carries a digest (RFC 3931 section 5.3: a ZLB cannot); like
+ * a ZLB it takes no sequence number. */
+static void send_ack(struct l2tp_transport *t)
+{
+	/* Not the scratch message: an owner may flush an ack while it still
+	 * reads a message decoded there. */
+	struct l2tp_msg msg;
+	struct l2tp_codec_error err;
+	struct txmsg *m;
+	l2tp_msg_init(&msg, t->cfg.version, L2TP_MSG_ACK);
+	msg.hdr.tunnel_id = t->peer_id;
+	t->ack_deadline = L2TP_NEVER;
+	if (encode_into(t, &msg, t->next_ns, &m, &err) != 0)
+		return;
+	t->st.tx_zlbs++;
+	wire(t, m->buf, m->len, m->type);
+	free(m);
+}
+
 static void send_zlb(struct l2tp_transport *t)
 {
 	uint8_t buf[16];
+	if (t->auth.on) {
+		send_ack(t);
+		return;
+	}
 	size_t b = hdr_base(t);
 	memset(buf, 0, sizeof(buf));
 	l2tp_put16(buf + b, (uint16_t)(0xc800 | t->cfg.version));
@@ -303,7 +369,7 @@ static void send_zlb(struct l2tp_transport *t)
 	l2tp_put16(buf + b + 10, t->expected);
 	t->ack_deadline = L2TP_NEVER;
 	t->st.tx_zlbs++;
-	wire(t, buf, b + 12);
+	wire(t, buf, b + 12, L2TP_MSG_ZLB);
 }
 
 /* The peer's Nr acknowledges every message before it. */
@@ -369,6 +435,30 @@ static bool deliver(struct l2tp_transport *t, uint8_t *buf, size_t len, struct l
 	return leave(t);
 }
 
+/* Whether a datagram carries a valid digest. The peer's nonce, until we
+ * have it, comes in the message (an SCCRP) and is kept once it checks. */
+static bool authentic(struct l2tp_transport *t, const uint8_t *buf, size_t len, uint16_t type)
+{
+	size_t b = hdr_base(t);
+	struct l2tp_nonces n, *np = NULL;
+	const uint8_t *nonce = NULL;
+	size_t nlen = 0;
+	if (type != L2TP_MSG_SCCRQ && !t->auth.peer_nonce &&
+	    l2tp_avp_scan(buf + b, len - b, L2TP_AVP_CTRL_MSG_AUTH_NONCE, &nonce, &nlen) == 0 && nlen &&
+	    nlen <= L2TP_NONCE_MAX) {
+		n = (struct l2tp_nonces){nonce, t->auth.nonce, nlen, t->auth.nonce_len};
+		np = &n;
+	} else {
+		np = (struct l2tp_nonces *)nonces(t, type, false, &n);
+		nonce = NULL;
+	}
+	if (l2tp_digest_verify(buf + b, len - b, t->auth.key, np) != 0)
+		return false;
+	if (nonce)
+		l2tp_transport_set_peer_nonce(t, nonce, nlen);
+	return true;
+}
+
 static void input(struct l2tp_transport *t, uint8_t *buf, size_t len, struct l2tp_msg *decoded, uint64_t now)
 {
 	struct l2tp_header h;
@@ -384,16 +474,22 @@ static void input(struct l2tp_transport *t, uint8_t *buf, size_t len, struct l2t
 		t->st.rx_bad++;
 		return;
 	}
-	t->last_rx = now;
 	len = hdr_base(t) + h.length; /* trailing bytes past the length field are not ours */
+	/* Nothing of a message is used, not even its Nr, before its digest
+	 * is checked (RFC 3931 section 4.3). */
+	if (t->auth.on && !authentic(t, buf, len, type)) {
+		t->st.rx_bad_digest++;
+		return;
+	}
+	t->last_rx = now;
 
 	enter(t);
 	process_ack(t, h.nr, now);
 	if (!leave(t))
 		return;
 
-	if (h.length == 12) {
-		t->st.rx_zlbs++; /* a ZLB is never answered with a ZLB */
+	if (h.length == 12 || (type == L2TP_MSG_ACK && h.version == 3)) {
+		t->st.rx_zlbs++; /* a ZLB (or L2TPv3 ACK) is never answered with one */
 		return;
 	}
 
@@ -590,6 +686,36 @@ void l2tp_transport_set_peer_window(struct l2tp_transport *t, uint16_t rws)
 void l2tp_transport_set_peer_id(struct l2tp_transport *t, uint32_t id)
 {
 	t->peer_id = id;
+}
+
+int l2tp_transport_set_auth(struct l2tp_transport *t, uint8_t type, const uint8_t key[L2TP_AUTH_KEY_LEN],
+			    const uint8_t *nonce, size_t nonce_len)
+{
+	if (!l2tp_digest_size(type) || nonce_len > L2TP_NONCE_MAX)
+		return -EINVAL;
+	t->auth.on = true;
+	t->auth.type = type;
+	memcpy(t->auth.key, key, L2TP_AUTH_KEY_LEN);
+	memcpy(t->auth.nonce, nonce, nonce_len);
+	t->auth.nonce_len = nonce_len;
+	return 0;
+}
+
+int l2tp_transport_set_peer_nonce(struct l2tp_transport *t, const uint8_t *nonce, size_t len)
+{
+	uint8_t *copy = malloc(len ? len : 1);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, nonce, len);
+	free(t->auth.peer_nonce);
+	t->auth.peer_nonce = copy;
+	t->auth.peer_nonce_len = len;
+	return 0;
+}
+
+bool l2tp_transport_has_peer_nonce(const struct l2tp_transport *t)
+{
+	return t->auth.peer_nonce != NULL;
 }
 
 void l2tp_transport_linger(struct l2tp_transport *t, uint64_t now, bool until_acked)

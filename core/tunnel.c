@@ -32,6 +32,18 @@ struct l2tp_tunnel *l2tp_tunnel_by_id(struct l2tp_context *ctx, uint32_t tid)
 	return n ? l2tp_container_of(n, struct l2tp_tunnel, by_id) : NULL;
 }
 
+uint32_t l2tp_tunnel_router_id(const struct l2tp_tunnel *t)
+{
+	if (t->cfg.router_id)
+		return t->cfg.router_id;
+	if (t->local.ss_family == AF_INET) {
+		uint32_t a = ntohl(((const struct sockaddr_in *)&t->local)->sin_addr.s_addr);
+		if (a)
+			return a;
+	}
+	return t->ctx->router_id;
+}
+
 /* The LNS's host, whatever port it answers from. */
 static uint64_t host_hash(const struct sockaddr *sa)
 {
@@ -180,16 +192,39 @@ static void on_recv(void *arg, struct l2tp_msg *m, const struct l2tp_codec_error
 	l2tp_control_input(arg, m, err);
 }
 
+const char *l2tp_tunnel_auth_hint(const struct l2tp_tunnel *t, char *buf, size_t len)
+{
+	struct l2tp_transport_stats st;
+	buf[0] = 0;
+	if (t->ch) {
+		l2tp_channel_stats(t->ch, &st);
+		if (st.rx_bad_digest)
+			snprintf(buf, len, " (%llu message%s from the peer had no valid message digest: is the secret the same on both sides?)",
+				 (unsigned long long)st.rx_bad_digest, st.rx_bad_digest == 1 ? "" : "s");
+		else if (t->cfg.version == L2TP_V3 && t->cfg.secret[0] && !st.rx_messages)
+			snprintf(buf, len, " (a peer with another secret drops our messages unanswered: is the secret the same on both sides?)");
+	}
+	return buf;
+}
+
 static void on_failed(void *arg, const char *reason)
 {
-	char why[300];
-	snprintf(why, sizeof(why), "peer not responding: %s", reason);
+	char why[500], hint[160];
+	snprintf(why, sizeof(why), "peer not responding: %s%s", reason, l2tp_tunnel_auth_hint(arg, hint, sizeof(hint)));
 	l2tp_tunnel_down(arg, why, NULL, false);
 }
 
-static struct l2tp_transport_config transport_config(const struct l2tp_tunnel *t)
+/* hkey: room for the secret L2TPv3 hides AVPs with, derived from ours. */
+static struct l2tp_transport_config transport_config(const struct l2tp_tunnel *t, uint8_t hkey[L2TP_AUTH_KEY_LEN])
 {
 	const struct l2tp_tunnel_config *c = &t->cfg;
+	const uint8_t *secret = c->secret[0] ? (const uint8_t *)c->secret : NULL;
+	size_t secret_len = strlen(c->secret);
+	if (secret && c->version == L2TP_V3) {
+		l2tp_hiding_key(secret, secret_len, hkey);
+		secret = hkey;
+		secret_len = L2TP_AUTH_KEY_LEN;
+	}
 	struct l2tp_transport_config tc = {
 		.version = (uint8_t)c->version,
 		.over_ip = c->encap == L2TP_ENCAP_IP,
@@ -200,8 +235,8 @@ static struct l2tp_transport_config transport_config(const struct l2tp_tunnel *t
 		.ack_timeout_ms = c->ack_timeout_ms,
 		.hello_timeout_ms = c->hello_timeout_ms,
 		.stopccn_timeout_ms = c->stopccn_timeout_ms,
-		.secret = c->secret[0] ? (const uint8_t *)t->cfg.secret : NULL,
-		.secret_len = strlen(c->secret),
+		.secret = secret,
+		.secret_len = secret_len,
 	};
 	return tc;
 }
@@ -210,8 +245,9 @@ static int open_channel(struct l2tp_tunnel *t, char *err, size_t errlen)
 {
 	static const struct l2tp_channel_ops ops = {on_recv, on_failed, on_released, NULL, on_stray};
 	const struct l2tp_tunnel_config *c = &t->cfg;
+	uint8_t hkey[L2TP_AUTH_KEY_LEN];
 	struct l2tp_channel_config cc = {
-		.transport = transport_config(t),
+		.transport = transport_config(t, hkey),
 		.sock = {.local = (struct sockaddr *)&t->local, .local_len = t->local_len,
 			 .peer = (struct sockaddr *)&t->peer, .peer_len = t->peer_len, .connect = true,
 			 .over_ip = c->encap == L2TP_ENCAP_IP, .conn_id = c->tid, .peer_conn_id = c->ptid},
@@ -248,8 +284,9 @@ static int open_dynamic(struct l2tp_tunnel *t, char *err, size_t errlen)
 	if (!lns && l2tp_addr_port((struct sockaddr *)&local))
 		/* A LAC on a fixed port: its earlier tunnel's hold gives way. */
 		l2tp_context_unlinger(t->ctx, (struct sockaddr *)&local, NULL);
+	uint8_t hkey[L2TP_AUTH_KEY_LEN];
 	struct l2tp_channel_config cc = {
-		.transport = transport_config(t),
+		.transport = transport_config(t, hkey),
 		.sock = {.local = (struct sockaddr *)&local, .local_len = local_len, .peer = (struct sockaddr *)&t->peer,
 			 .peer_len = t->peer_len, .connect = lns,
 			 .share = lns && t->same_port ? L2TP_SOCK_JOIN : L2TP_SOCK_OWN},
@@ -333,6 +370,7 @@ struct accept_args {
 	const char *peer_str;
 	uint32_t ptid;
 	bool same_port;
+	enum l2tp_version version;
 };
 
 static int tunnel_new(struct l2tp_context *ctx, enum l2tp_tunnel_kind kind, const char *name,
@@ -372,6 +410,7 @@ static int tunnel_new(struct l2tp_context *ctx, enum l2tp_tunnel_kind kind, cons
 	l2tp_htable_init(&t->sessions_by_psid);
 	if (acc) {
 		t->cfg.ptid = acc->ptid;
+		t->cfg.version = acc->version;
 		memcpy(&t->local, &acc->l->local, acc->l->local_len);
 		t->local_len = acc->l->local_len;
 		memcpy(&t->peer, acc->peer, acc->peer_len);
@@ -416,8 +455,8 @@ static int tunnel_new(struct l2tp_context *ctx, enum l2tp_tunnel_kind kind, cons
 	if (l2tp_tunnel_has_calls(t)) {
 		/* Unpredictable IDs make blind spoofing of our control
 		 * connection harder. */
-		if (!t->cfg.tid && !(t->cfg.tid = l2tp_random_id(tid_used, ctx))) {
-			rc = l2tp_errf(err, errlen, -ENOSPC, "no free tunnel ID (all 65535 are in use)");
+		if (!t->cfg.tid && !(t->cfg.tid = l2tp_random_id(tid_used, ctx, t->cfg.version == L2TP_V3))) {
+			rc = l2tp_errf(err, errlen, -ENOSPC, "no free tunnel ID (every one is in use)");
 			goto prefixed;
 		}
 		if (kind == L2TP_TUNNEL_DYNAMIC)
@@ -510,13 +549,20 @@ int l2tp_tunnel_accept(struct l2tp_listener *l, const struct sockaddr *peer, soc
 		       uint32_t peer_tid, bool same_port, uint8_t *buf, size_t len, struct l2tp_msg *sccrq, char *err,
 		       size_t errlen)
 {
-	struct accept_args acc = {l, peer, peer_len, peer_str, peer_tid, same_port};
+	struct accept_args acc = {l, peer, peer_len, peer_str, peer_tid, same_port,
+				  sccrq ? (enum l2tp_version)sccrq->hdr.version : l->cfg.tunnel.version};
 	struct l2tp_tunnel *t;
+	struct l2tp_ctl_view v;
 	char name[300];
 	snprintf(name, sizeof(name), "%s#%u", l->name, ++l->seq);
 	int rc = tunnel_new(l->ctx, L2TP_TUNNEL_ACCEPTED, name, &l->cfg.tunnel, &acc, &t, err, errlen);
 	if (rc)
 		return rc;
+	memset(&v, 0, sizeof(v));
+	if (sccrq)
+		l2tp_msg_read_ctl(sccrq, &v);
+	if (!l2tp_control_auth_start(t, v.nonce, v.nonce_len))
+		return 0; /* dropped, and said why */
 	/* The SCCRQ itself, so the transport counts it and acknowledges it;
 	 * as the listener decoded it. */
 	l2tp_channel_input_decoded(t->ch, buf, len, sccrq);

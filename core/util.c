@@ -41,6 +41,15 @@ const char *l2tp_format_ms(uint32_t ms, char *buf, size_t len)
 	return buf;
 }
 
+bool l2tp_memeq_const(const void *a, const void *b, size_t len)
+{
+	const uint8_t *x = a, *y = b;
+	uint8_t d = 0;
+	for (size_t i = 0; i < len; i++)
+		d |= (uint8_t)(x[i] ^ y[i]);
+	return d == 0;
+}
+
 void l2tp_random_bytes(void *buf, size_t len)
 {
 	if (getrandom(buf, len, 0) != (ssize_t)len)
@@ -48,16 +57,19 @@ void l2tp_random_bytes(void *buf, size_t len)
 			((uint8_t *)buf)[i] = (uint8_t)rand();
 }
 
-uint32_t l2tp_random_id(bool (*used)(void *arg, uint32_t id), void *arg)
+uint32_t l2tp_random_id(bool (*used)(void *arg, uint32_t id), void *arg, bool wide)
 {
-	uint16_t r[8];
+	uint32_t r[8];
 	for (int round = 0; round < 4; round++) {
 		l2tp_random_bytes(r, sizeof(r));
-		for (size_t i = 0; i < 8; i++)
-			if (r[i] != 0 && !used(arg, r[i]))
-				return r[i];
+		for (size_t i = 0; i < 8; i++) {
+			uint32_t id = wide ? r[i] : (uint16_t)r[i];
+			if (id != 0 && !used(arg, id))
+				return id;
+		}
 	}
-	/* Nearly every ID is taken: walk the space once, from a random start. */
+	/* Nearly every ID is taken (or the space is 16 bits and small): walk
+	 * the 16-bit IDs once, from a random start. */
 	for (uint32_t i = 0; i < 65536; i++) {
 		uint16_t id = (uint16_t)(r[0] + i);
 		if (id != 0 && !used(arg, id))

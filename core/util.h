@@ -84,10 +84,12 @@ static inline void l2tp_put32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
+/* Equal, in a time that does not depend on where they differ. */
+bool l2tp_memeq_const(const void *a, const void *b, size_t len);
 /* Random bytes from getrandom(), or rand() where it fails. */
 void l2tp_random_bytes(void *buf, size_t len);
-/* A fresh random 16-bit ID, not 0, for which used() is false; 0 when
- * every ID is in use. */
-uint32_t l2tp_random_id(bool (*used)(void *arg, uint32_t id), void *arg);
+/* A fresh random ID, not 0, for which used() is false: 16 bits, or 32
+ * (wide: L2TPv3's IDs); 0 when every ID is in use. */
+uint32_t l2tp_random_id(bool (*used)(void *arg, uint32_t id), void *arg, bool wide);
 
 #endif

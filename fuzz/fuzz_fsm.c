@@ -8,7 +8,8 @@
  *   setup[0] bits: 0 listener secret, 1 LAC secret + challenge, 2 LAC hides
  *     AVPs, 3 tunnel_port "new", 4 on_tunnel refuses, 5 on_call refuses,
  *     6 the LAC accepts outgoing calls
- *   setup[1]: max_pending 1-8 (low 3 bits + 1), calls placed at once (bits 4-5)
+ *   setup[1]: max_pending 1-8 (low 3 bits + 1), bit 3 the LAC speaks L2TPv3
+ *     (its secret then signs every message), calls placed at once (bits 4-5)
  *   op % 8: 0, 5 a message to the LNS side (the listener or an accepted
  *     tunnel's socket) from one of four LACs; 1, 6 a message to a LAC
  *     tunnel from its LNS (from port 1701 or another); 2 the clock moves;
@@ -369,6 +370,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	lc.max_tunnels = 6;
 	lc.max_sessions = 6;
 	lc.tunnel_port = s0 & 8 ? L2TP_TUNNEL_PORT_NEW : L2TP_TUNNEL_PORT_SAME;
+	lc.versions = L2TP_LISTEN_V2 | L2TP_LISTEN_V3;
 	if (s0 & 1)
 		snprintf(lc.tunnel.secret, sizeof(lc.tunnel.secret), "%s", secret);
 	lc.on_tunnel = on_tunnel;
@@ -380,13 +382,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct l2tp_tunnel_config tc;
 	l2tp_tunnel_config_defaults(&tc, L2TP_TUNNEL_DYNAMIC);
 	snprintf(tc.peer, sizeof(tc.peer), "192.0.2.2:1701");
+	tc.version = s1 & 8 ? L2TP_V3 : L2TP_V2;
 	if (s0 & 2) {
 		snprintf(tc.secret, sizeof(tc.secret), "%s", secret);
-		tc.challenge = true;
+		tc.challenge = tc.version == L2TP_V2;
 		tc.hide_avps = s0 & 4;
 	}
 	struct l2tp_session_config sc;
-	l2tp_session_config_defaults(&sc, L2TP_V2);
+	l2tp_session_config_defaults(&sc, tc.version);
 	int nlac = 0;
 	struct l2tp_tunnel *t;
 	char name[32];

@@ -24,7 +24,7 @@ describe("interop", function()
         -- rightly be flagged by Wireshark.
         for i = #m.avps, 1, -1 do if m.avps[i].name == "message_digest" then table.remove(m.avps, i) end end
         local b = assert(codec.encode(m, { secret = v.secret, over_ip = v.over_ip }))
-        msgs[#msgs + 1] = v.over_ip and { payload = b } or b
+        msgs[#msgs + 1] = v.over_ip and { ip = true, payload = b } or b
         names[#names + 1] = m.type
       end
     end

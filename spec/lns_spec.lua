@@ -255,9 +255,9 @@ describe("LNS: ctx:listen", function()
   end)
 
   it("reads its own keys and its tunnels' template from one table, naming each", function()
-    assert.matches("^listener 'x': unknown key 'peer' %(accepted: local, max_tunnels, max_sessions, max_pending, "
+    assert.matches("^listener 'x': unknown key 'peer' %(accepted: local, version, max_tunnels, max_sessions, max_pending, "
       .. "tunnel_port, on_tunnel, on_call, window_size, hello_timeout, retry_timeout, max_retries, max_retry_timeout, "
-      .. "ack_timeout, stopccn_timeout, setup_timeout, host_name, framing_caps, secret, hide_avps%)$",
+      .. "ack_timeout, stopccn_timeout, setup_timeout, host_name, framing_caps, secret, hide_avps, digest, router_id%)$",
       h.raises(lns.listen, lns, "x", { peer = "127.0.0.1:1" }))
     assert.equal("listener 'x': max_pending -1 is out of range (accepted: 0-4294967295)",
       h.raises(lns.listen, lns, "x", { max_pending = -1 }))
@@ -328,7 +328,7 @@ describe("LNS: ctx:listen", function()
   end)
 
   it("validates its config", function()
-    assert.matches("^listener 'x': unknown key 'peer' %(accepted: local, max_tunnels",
+    assert.matches("^listener 'x': unknown key 'peer' %(accepted: local, version, max_tunnels",
       h.raises(lns.listen, lns, "x", { peer = "127.0.0.1:1" }))
     assert.equal("listener 'x': on_call must be a function, got string",
       h.raises(lns.listen, lns, "x", { on_call = "yes" }))

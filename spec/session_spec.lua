@@ -82,7 +82,7 @@ describe("tunnel:session", function()
         err("s1", { sid = 1, psid = 1, seqnum = "yes" }))
     end)
     it("an unknown pseudowire or l2spec_type", function()
-      assert.equal("session 't1/s1': pseudowire 'atm' is not valid (accepted: ppp, eth, pppac)",
+      assert.equal("session 't1/s1': pseudowire 'atm' is not valid (accepted: ppp, eth, eth_vlan, pppac)",
         err("s1", { sid = 1, psid = 1, pseudowire = "atm" }))
       assert.equal("session 't1/s1': l2spec_type 'atm' is not valid (accepted: none, default)",
         err("s1", { sid = 1, psid = 1, l2spec_type = "atm" }))

@@ -197,13 +197,35 @@ static bool all_but_one(void *arg, uint32_t id)
 	return id != free_one;
 }
 
+/* L2TPv3 IDs use the 32-bit space: in a few draws one is above 65535. */
+static bool none_used(void *arg, uint32_t id)
+{
+	(void)arg;
+	(void)id;
+	return false;
+}
+
+static void wide_random_ids_use_32_bits(void)
+{
+	bool above = false;
+	for (int i = 0; i < 16 && !above; i++)
+		above = l2tp_random_id(none_used, NULL, true) > 0xffffu;
+	CHECK(above);
+	for (int i = 0; i < 64; i++)
+		CHECK(l2tp_random_id(none_used, NULL, false) <= 0xffffu);
+}
+
 static void random_ids_end_when_every_id_is_taken(void)
 {
 	int asked = 0;
-	CHECK_EQ(l2tp_random_id(all_used, &asked), 0);
+	CHECK_EQ(l2tp_random_id(all_used, &asked, false), 0);
 	CHECK(asked <= 32 + 65535); /* a bounded search, not a loop for ever */
+	asked = 0;
+	CHECK_EQ(l2tp_random_id(all_used, &asked, true), 0);
+	CHECK(asked <= 32 + 65535);
 	free_one = 48611;
-	CHECK_EQ(l2tp_random_id(all_but_one, NULL), 48611);
+	CHECK_EQ(l2tp_random_id(all_but_one, NULL, false), 48611);
+	CHECK_EQ(l2tp_random_id(all_but_one, NULL, true), 48611);
 }
 
 int main(void)
@@ -212,5 +234,6 @@ int main(void)
 	RUN(duplicates_are_refused_and_nothing_is_created);
 	RUN(many_tunnels_and_sessions);
 	RUN(random_ids_end_when_every_id_is_taken);
+	RUN(wide_random_ids_use_32_bits);
 	return check_report();
 }

@@ -16,18 +16,22 @@ end
 
 -- Writes each payload as a UDP datagram 127.0.0.1:1701 -> 127.0.0.2:1701,
 -- or, for an entry {ip = true, payload = ...}, as IP protocol 115 (L2TPv3
--- over IP).
+-- over IP); {payload = ..., reverse = true} goes 127.0.0.2 -> 127.0.0.1
+-- (the answers of an exchange).
 function M.write_udp(path, payloads, port)
   port = port or 1701
   local f = assert(io.open(path, "wb"))
   f:write(u32le(0xa1b2c3d4), string.char(2, 0, 4, 0), u32le(0), u32le(0), u32le(65535), u32le(101))
   for i, p in ipairs(payloads) do
-    local proto, body = 17, nil
-    if type(p) == "table" then proto, body = 115, p.payload
+    local proto, body, rev = 17, nil, false
+    if type(p) == "table" then proto, rev, p = p.ip and 115 or 17, p.reverse, p.payload end
+    if proto == 115 then body = p
     else body = u16be(port) .. u16be(port) .. u16be(8 + #p) .. u16be(0) .. p end
     local udp = body
+    local a, b = string.char(127, 0, 0, 1), string.char(127, 0, 0, 2)
+    if rev then a, b = b, a end
     local ip = string.char(0x45, 0) .. u16be(20 + #udp) .. u16be(i % 65536) .. string.char(0x40, 0, 64, proto)
-      .. "\0\0" .. string.char(127, 0, 0, 1, 127, 0, 0, 2)
+      .. "\0\0" .. a .. b
     local c = ipv4_checksum(ip)
     ip = ip:sub(1, 10) .. u16be(c) .. ip:sub(13)
     local pkt = ip .. udp

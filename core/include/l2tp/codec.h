@@ -164,6 +164,9 @@ const char *l2tp_error_code_text(uint16_t error);
 #define L2TP_RESULT_CDN_NO_FACILITIES_TEMP 4
 #define L2TP_RESULT_CDN_NO_FACILITIES_PERM 5
 #define L2TP_RESULT_CDN_TIMEOUT 10 /* not established within the time the LAC allows */
+#define L2TP_RESULT_CDN_PW_TYPE 14    /* L2TPv3: unsupported pseudowire type */
+#define L2TP_RESULT_CDN_SEQ_NO_L2SPEC 15 /* L2TPv3: sequencing asked for without a sublayer to carry it */
+#define L2TP_RESULT_CDN_FSM 16	      /* L2TPv3: state machine error or timeout */
 #define L2TP_ERROR_NONE 0
 #define L2TP_ERROR_NO_TUNNEL 1
 #define L2TP_ERROR_BAD_LENGTH 2
@@ -296,6 +299,34 @@ int l2tp_msg_decode(uint8_t *buf, size_t len, const struct l2tp_decode_opts *opt
 #define L2TP_MSG_UNKNOWN 0xffffu
 int l2tp_msg_peek(const uint8_t *buf, size_t len, bool over_ip, struct l2tp_header *h, uint16_t *type);
 
+/* L2TPv3 control message authentication (RFC 3931 sections 4.3 and
+ * 5.4.1). Both directions use one key, HMAC-MD5(secret, 2); each message's
+ * Message Digest AVP, right after its Message Type, is HMAC(key, the
+ * sender's nonce || the receiver's nonce || the message, its digest read as
+ * zeros), with MD5 (type 0) or SHA-1 (type 1). An SCCRQ, and any message
+ * sent before both nonces are known, is signed without nonces. */
+#define L2TP_AUTH_KEY_LEN 16
+#define L2TP_DIGEST_MAX 20
+struct l2tp_nonces {
+	const uint8_t *first, *second; /* the sender's, the receiver's */
+	size_t first_len, second_len;
+};
+void l2tp_auth_key(const void *secret, size_t len, uint8_t key[L2TP_AUTH_KEY_LEN]);
+/* The secret L2TPv3 hides AVPs with: HMAC-MD5(secret, 1). */
+void l2tp_hiding_key(const void *secret, size_t len, uint8_t key[L2TP_AUTH_KEY_LEN]);
+/* 16 (MD5), 20 (SHA-1), 0 for another type. */
+size_t l2tp_digest_size(uint8_t type);
+/* msg: an encoded control message from its header (over IP: after the
+ * session ID), len its Length. Sign fills its digest (-EINVAL: no digest
+ * AVP where it belongs); verify returns 0, -ENOMSG (no digest there) or
+ * -EBADMSG (no digest matches). nonces NULL: none. */
+int l2tp_digest_sign(uint8_t *msg, size_t len, const uint8_t key[L2TP_AUTH_KEY_LEN], const struct l2tp_nonces *nonces);
+int l2tp_digest_verify(const uint8_t *msg, size_t len, const uint8_t key[L2TP_AUTH_KEY_LEN],
+		       const struct l2tp_nonces *nonces);
+/* The first AVP of type in an encoded control message, unhidden, without
+ * decoding it (or checking it): -ENOENT if there is none. */
+int l2tp_avp_scan(const uint8_t *msg, size_t len, uint16_t type, const uint8_t **value, size_t *vlen);
+
 /* Checks a decoded message against its type's required AVPs. */
 int l2tp_msg_validate(const struct l2tp_msg *msg, struct l2tp_codec_error *err);
 
@@ -393,7 +424,17 @@ struct l2tp_ctl_view {
 	uint16_t challenge_len, response_len; /* a Tie Breaker is 8 bytes */
 	bool has_result;
 	struct l2tp_result_view result;
+	/* L2TPv3 (RFC 3931 sections 5.4.3 and 6.1) */
+	bool has_router_id;
+	uint32_t router_id;
+	const uint8_t *pw_caps; /* Pseudowire Capabilities List: n_pw_caps u16s */
+	uint16_t n_pw_caps;
+	const uint8_t *nonce; /* Control Message Authentication Nonce */
+	uint16_t nonce_len;
 };
+
+/* Whether a Pseudowire Capabilities List holds type pw. */
+bool l2tp_ctl_view_has_pw(const struct l2tp_ctl_view *v, uint16_t pw);
 
 /* ICRQ, ICRP, ICCN, OCRQ, OCRP, OCCN, CDN, SLI, WEN (sections 6.7-6.15). */
 struct l2tp_call_view {
@@ -408,7 +449,20 @@ struct l2tp_call_view {
 	uint32_t send_accm, recv_accm;
 	bool has_result;
 	struct l2tp_result_view result;
+	/* L2TPv3 (RFC 3931 section 5.4.4): assigned_sid holds the sender's
+	 * Local Session ID, remote_sid the receiver's ID it echoes. */
+	uint32_t remote_sid;
+	bool has_pw_type, has_l2spec, has_data_seq, has_circuit_status;
+	uint16_t pw_type, l2spec, data_seq, circuit_status;
+	const uint8_t *cookie, *remote_end_id;
+	uint16_t cookie_len, remote_end_id_len;
 };
+
+/* Circuit Status bits (RFC 3931 section 5.4.5), Data Sequencing values. */
+#define L2TP_CIRCUIT_ACTIVE 0x1u
+#define L2TP_CIRCUIT_NEW 0x2u
+#define L2TP_DATA_SEQ_NONE 0
+#define L2TP_DATA_SEQ_ALL 2
 
 void l2tp_msg_read_ctl(const struct l2tp_msg *msg, struct l2tp_ctl_view *out);
 void l2tp_msg_read_call(const struct l2tp_msg *msg, struct l2tp_call_view *out);

@@ -18,12 +18,21 @@ enum l2tp_encap { L2TP_ENCAP_UDP = 0, L2TP_ENCAP_IP = 1 };
 /* Values are the RFC 3931/IANA pseudowire types, which the kernel uses too. */
 enum l2tp_pseudowire {
 	L2TP_PW_NONE = 0,
+	L2TP_PW_ETH_VLAN = 4,
 	L2TP_PW_ETH = 5,
 	L2TP_PW_PPP = 7,
 	L2TP_PW_PPP_AC = 8,
 };
 
 enum l2tp_l2spec { L2TP_L2SPEC_NONE = 0, L2TP_L2SPEC_DEFAULT = 1 };
+
+/* L2TPv3 control message authentication (RFC 3931 section 5.4.1): the
+ * Message Digest AVP's hash types. */
+enum l2tp_digest { L2TP_DIGEST_MD5 = 0, L2TP_DIGEST_SHA1 = 1 };
+
+/* The protocol versions a listener accepts (a bit set). */
+#define L2TP_LISTEN_V2 (1u << L2TP_V2)
+#define L2TP_LISTEN_V3 (1u << L2TP_V3)
 
 /* Framing Capabilities AVP bits (RFC 2661 section 4.4.3). */
 #define L2TP_FRAMING_SYNC 0x1u
@@ -65,6 +74,9 @@ struct l2tp_tunnel_config {
 	bool challenge;		      /* challenge the peer (needs secret) */
 	bool has_tie_breaker;	      /* send a Tie Breaker AVP in SCCRQ */
 	uint8_t tie_breaker[8];
+	/* L2TPv3 */
+	enum l2tp_digest digest; /* with a secret, every message carries one */
+	uint32_t router_id;	 /* 0: the local IPv4 address, or a random one */
 };
 
 struct l2tp_session_config {
@@ -79,6 +91,10 @@ struct l2tp_session_config {
 	uint8_t peer_cookie_len;
 	char interface_name[L2TP_IFNAME_MAX];
 	enum l2tp_l2spec l2spec_type;
+	/* L2TPv3 calls: the random cookie assigned where cookie is not set (0,
+	 * 4 or 8 bytes), and the Remote End ID a LAC asks for. */
+	uint8_t cookie_size;
+	char remote_end_id[128];
 	/* PPP sessions on the kernel data plane: pppd runs for them */
 	char pppd_args[256];	  /* a file of extra pppd arguments (as kl2tpd) */
 	char pppd_extra[1024];	  /* more arguments, '\n'-separated */

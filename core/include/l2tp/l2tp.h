@@ -178,6 +178,9 @@ struct l2tp_call_request {
 	const char *calling_number; /* "" if absent */
 	const char *called_number;
 	const char *sub_address;
+	/* L2TPv3 */
+	enum l2tp_pseudowire pseudowire;
+	const char *remote_end_id; /* "" if absent */
 };
 
 /* A hook's answer: accept (result_code 0), or refuse with a result code
@@ -202,6 +205,7 @@ enum l2tp_tunnel_port {
 
 struct l2tp_listener_config {
 	char local[L2TP_ADDR_STRLEN];		 /* "host:port"; "" = 0.0.0.0:1701 */
+	uint32_t versions;			 /* L2TP_LISTEN_V2 | L2TP_LISTEN_V3 */
 	struct l2tp_tunnel_config tunnel;	 /* template for accepted tunnels */
 	/* 0: no limit. Past max_tunnels or max_sessions requests are refused;
 	 * past max_pending (tunnels not yet up) the oldest pending one is
@@ -236,7 +240,7 @@ struct l2tp_listener_stats {
 	uint64_t accepted, refused_by_hook, refused_by_limit, calls_accepted, calls_refused;
 	uint64_t refused_malformed; /* SCCRQs answered with a StopCCN for what was wrong with them */
 	uint64_t refused_auth;	    /* hidden AVPs that could not be read (no secret, wrong secret) */
-	uint64_t refused_version;   /* L2TPv3 SCCRQs */
+	uint64_t refused_version;   /* SCCRQs of a version the listener does not take */
 	uint64_t evicted;	    /* pending tunnels dropped to make room (max_pending) */
 	uint64_t setup_timeouts;    /* accepted tunnels that did not come up in setup_timeout */
 	uint64_t answers_dropped;   /* refusals not sent: over the answer rate limit */

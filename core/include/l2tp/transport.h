@@ -71,6 +71,7 @@ struct l2tp_transport_stats {
 	uint64_t rx_outside_window;
 	uint64_t rx_zlbs;
 	uint64_t rx_bad;	 /* not decodable: dropped */
+	uint64_t rx_bad_digest;	 /* L2TPv3 authentication: no valid Message Digest, dropped */
 	uint64_t rx_stray;	 /* for another control connection (the channel counts these) */
 	uint16_t in_flight;
 	uint16_t cwnd;
@@ -115,6 +116,19 @@ void l2tp_transport_set_peer_window(struct l2tp_transport *t, uint16_t rws);
 /* The peer's tunnel (v2) or control connection (v3) ID, for the headers of
  * the ZLBs and HELLOs the transport makes itself. */
 void l2tp_transport_set_peer_id(struct l2tp_transport *t, uint32_t id);
+/* L2TPv3 control message authentication (RFC 3931 section 4.3), from
+ * now on: every message sent carries a Message Digest of type (0 MD5, 1
+ * SHA-1) made with key (l2tp_auth_key), and a message received without a
+ * valid one is dropped unread and counted (rx_bad_digest); acknowledgements
+ * go as explicit ACK messages, since a ZLB carries no digest. nonce: ours,
+ * as our SCCRQ or SCCRP carries it. -EINVAL for an unknown type. */
+#define L2TP_NONCE_MAX 64
+int l2tp_transport_set_auth(struct l2tp_transport *t, uint8_t type, const uint8_t key[L2TP_AUTH_KEY_LEN],
+			    const uint8_t *nonce, size_t nonce_len);
+/* The peer's nonce (an LNS has it from the SCCRQ). Until it is set, the
+ * first message that carries one and checks with it (the SCCRP) sets it. */
+int l2tp_transport_set_peer_nonce(struct l2tp_transport *t, const uint8_t *nonce, size_t len);
+bool l2tp_transport_has_peer_nonce(const struct l2tp_transport *t);
 /* A StopCCN was sent or received: keep acknowledging for the
  * stopccn_timeout, send no more HELLOs, then call released. The sender of
  * the StopCCN (until_acked) is released as soon as everything it sent is
