@@ -117,6 +117,22 @@ end)
   return pid, ifname
 end
 
+-- Starts `l2tp-run` in namespace ns on a script of its own: body runs
+-- after `l2tp`, `base` (where its files go) and put(suffix, text) are
+-- defined. Returns the pid; the script reports through its files.
+function M.script(name, ns, body)
+  local base = dir .. "/" .. name
+  M.write(base .. ".lua", ([[
+local l2tp = require "l2tp"
+local base = %q
+local function put(file, s) local f = io.open(base .. file, "w"); f:write(s); f:close() end
+]]):format(base) .. body)
+  local p = io.popen(("ip netns exec %s %s %s.lua >%s.log 2>&1 & echo $!"):format(ns, M.l2tp_run, base, base))
+  local pid = p:read("*l")
+  p:close()
+  return pid
+end
+
 function M.stats(name)
   local s = read(dir .. "/" .. name .. ".stats") or ""
   local t = {}

@@ -1,0 +1,74 @@
+-- Dynamic L2TPv3 on a real kernel: our LAC in one namespace, our LNS in
+-- the other, an Ethernet pseudowire (l2tpeth) on each side that pings
+-- across. Runs inside the VM (tools/vm) as root.
+local k = require "spec.kernel.support"
+
+local families = {
+  { name = "IPv4", lns = "10.200.0.2:1701", peer = "10.200.0.2:1701" },
+  { name = "IPv6", lns = "[fd00:200::2]:1701", peer = "[fd00:200::2]:1701" },
+}
+
+-- The LNS: takes L2TPv3 with secret, names the pseudowire's interface pwb.
+local function lns(fam, secret)
+  return k.script("lns", "l2b", ([[
+local ctx = assert(l2tp.context{ dataplane = "netlink", log_level = "info" })
+ctx:on("session_up", function(e) put(".ready", e.interface_name or "") end)
+ctx:on("tunnel_down", function(e) put(".down", e.reason) end)
+assert(ctx:listen("lns", { ["local"] = %q, version = "l2tpv3", secret = %q, hello_timeout = 500,
+  on_call = function(call) return { interface_name = "pwb" } end }))
+put(".listening", "")
+]]):format(fam.lns, secret))
+end
+
+local function lac(fam, secret)
+  return k.script("lac", "l2a", ([[
+local ctx = assert(l2tp.context{ dataplane = "netlink", log_level = "info" })
+ctx:on("session_up", function(e) put(".ready", e.interface_name or "") end)
+ctx:on("tunnel_down", function(e) put(".down", e.reason) end)
+local t = assert(ctx:dynamic_tunnel("t", { version = "l2tpv3", peer = %q, secret = %q, hello_timeout = 500,
+  retry_timeout = 200, max_retries = 2 }))
+t:session("pw", { interface_name = "pwa", remote_end_id = "vc1" })
+]]):format(fam.peer, secret))
+end
+
+describe("dynamic L2TPv3 on the kernel", function()
+  before_each(function() k.setup() end)
+  after_each(function() k.teardown() end)
+
+  for _, fam in ipairs(families) do
+    it("over UDP/" .. fam.name .. ": an Ethernet pseudowire with digests and random cookies pings across; "
+      .. "killing the LNS brings the LAC down and removes its kernel objects", function()
+      local pl = lns(fam, "pw-secret")
+      assert.truthy(k.wait_for(function() return k.read(k.dir .. "/lns.listening") end, 10), k.log("lns"))
+      local pa = lac(fam, "pw-secret")
+      assert.truthy(k.wait_for(function() return k.read(k.dir .. "/lac.ready") end, 10), k.log("lac"))
+      assert.truthy(k.wait_for(function() return k.read(k.dir .. "/lns.ready") end, 10), k.log("lns"))
+      assert.equal("pwa", k.read(k.dir .. "/lac.ready"))
+      assert.equal("pwb", k.read(k.dir .. "/lns.ready"))
+      -- the kernel has the session with cookies both ways
+      local _, sess = k.ns("l2a", "ip l2tp show session")
+      assert.matches("cookie", sess)
+      assert.matches("peer cookie", sess)
+      k.addr("l2a", "pwa", "192.168.90.1/30")
+      k.addr("l2b", "pwb", "192.168.90.2/30")
+      local rc, out = k.ping("l2a", "192.168.90.2", 3)
+      assert.equal(0, rc, out)
+      k.must("kill -KILL " .. pl)
+      local reason = k.wait_for(function() return k.read(k.dir .. "/lac.down") end, 15)
+      assert.matches("^peer not responding", reason or "", k.log("lac"))
+      assert.truthy(k.wait_for(function() return k.kernel_tunnels("l2a") == "" end, 5), k.kernel_tunnels("l2a"))
+      os.execute("kill -TERM " .. pa .. " 2>/dev/null")
+    end)
+  end
+
+  it("a digest mismatch keeps the tunnel from coming up, with a reason that names the secret, and leaves nothing in the kernel", function()
+    lns(families[1], "one")
+    assert.truthy(k.wait_for(function() return k.read(k.dir .. "/lns.listening") end, 10), k.log("lns"))
+    local pa = lac(families[1], "two")
+    local reason = k.wait_for(function() return k.read(k.dir .. "/lac.down") end, 15)
+    assert.matches("is the secret the same on both sides%?", reason or "", k.log("lac"))
+    assert.equal("", k.kernel_tunnels("l2a"))
+    assert.equal("", k.kernel_tunnels("l2b"))
+    os.execute("kill -TERM " .. pa .. " 2>/dev/null")
+  end)
+end)
