@@ -657,41 +657,48 @@ static int l_challenge_response(lua_State *L)
 	return 1;
 }
 
-/* (bytes, secret [, sender's nonce, receiver's nonce]): the L2TPv3
- * message (over UDP; its Message Digest AVP right after the Message Type,
- * any value) with its digest filled in, for scripted peers. */
+/* sign and verify take (bytes, secret [, sender's nonce, receiver's
+ * nonce]): the message, the key made from the secret, and the nonces
+ * (NULL without both). */
+static const struct l2tp_nonces *digest_args(lua_State *L, const char **bytes, size_t *len,
+					     uint8_t key[L2TP_AUTH_KEY_LEN], struct l2tp_nonces *n)
+{
+	size_t slen;
+	*bytes = luaL_checklstring(L, 1, len);
+	const char *secret = luaL_checklstring(L, 2, &slen);
+	const char *n1 = luaL_optlstring(L, 3, NULL, &n->first_len), *n2 = luaL_optlstring(L, 4, NULL, &n->second_len);
+	n->first = (const uint8_t *)n1;
+	n->second = (const uint8_t *)n2;
+	l2tp_auth_key(secret, slen, key);
+	return n1 && n2 ? n : NULL;
+}
+
+/* The L2TPv3 message (over UDP; its Message Digest AVP right after the
+ * Message Type, any value) with its digest filled in, for scripted peers. */
 static int l_sign(lua_State *L)
 {
-	size_t len, slen, n1len = 0, n2len = 0;
-	const char *bytes = luaL_checklstring(L, 1, &len);
-	const char *secret = luaL_checklstring(L, 2, &slen);
-	const char *n1 = luaL_optlstring(L, 3, NULL, &n1len), *n2 = luaL_optlstring(L, 4, NULL, &n2len);
-	struct l2tp_nonces n = {(const uint8_t *)n1, (const uint8_t *)n2, n1len, n2len};
+	const char *bytes;
+	size_t len;
 	uint8_t key[L2TP_AUTH_KEY_LEN];
-	luaL_Buffer b;
-	l2tp_auth_key(secret, slen, key);
+	struct l2tp_nonces n;
+	const struct l2tp_nonces *np = digest_args(L, &bytes, &len, key, &n);
 	uint8_t *copy = (uint8_t *)lua_newuserdata(L, len ? len : 1);
 	memcpy(copy, bytes, len);
-	if (l2tp_digest_sign(copy, len, key, n1 && n2 ? &n : NULL) != 0)
+	if (l2tp_digest_sign(copy, len, key, np) != 0)
 		return l2tp_lua_error(L, "l2tp.codec.sign: the message has no Message Digest AVP after its Message Type");
-	luaL_buffinit(L, &b);
-	luaL_addlstring(&b, (const char *)copy, len);
-	luaL_pushresult(&b);
+	lua_pushlstring(L, (const char *)copy, len);
 	return 1;
 }
 
-/* (bytes, secret [, sender's nonce, receiver's nonce]): true, or nil and
- * why the digest does not check. */
+/* true, or nil and why the digest does not check. */
 static int l_verify(lua_State *L)
 {
-	size_t len, slen, n1len = 0, n2len = 0;
-	const char *bytes = luaL_checklstring(L, 1, &len);
-	const char *secret = luaL_checklstring(L, 2, &slen);
-	const char *n1 = luaL_optlstring(L, 3, NULL, &n1len), *n2 = luaL_optlstring(L, 4, NULL, &n2len);
-	struct l2tp_nonces n = {(const uint8_t *)n1, (const uint8_t *)n2, n1len, n2len};
+	const char *bytes;
+	size_t len;
 	uint8_t key[L2TP_AUTH_KEY_LEN];
-	l2tp_auth_key(secret, slen, key);
-	int rc = l2tp_digest_verify((const uint8_t *)bytes, len, key, n1 && n2 ? &n : NULL);
+	struct l2tp_nonces n;
+	const struct l2tp_nonces *np = digest_args(L, &bytes, &len, key, &n);
+	int rc = l2tp_digest_verify((const uint8_t *)bytes, len, key, np);
 	if (rc == 0) {
 		lua_pushboolean(L, 1);
 		return 1;

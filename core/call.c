@@ -204,7 +204,7 @@ static void connected(struct l2tp_session *s)
 static bool agree_data(struct l2tp_session *s, const struct l2tp_call_view *v)
 {
 	char why[160];
-	if (v->cookie_len != 0 && v->cookie_len != 4 && v->cookie_len != 8) {
+	if (!l2tp_cookie_len_ok(v->cookie_len)) {
 		snprintf(why, sizeof(why), "peer assigned a %u-byte cookie (accepted: 4 or 8)", v->cookie_len);
 		hangup_with(s, L2TP_RESULT_CDN_ERROR, L2TP_ERROR_BAD_VALUE, why, why);
 		return false;
@@ -381,7 +381,7 @@ static bool call_settings(struct l2tp_tunnel *t, const struct l2tp_call_view *v,
 		verdict.error_code = 0;
 		snprintf(verdict.message, sizeof(verdict.message), "pseudowire type %u is not supported (accepted: 4, 5, 7)",
 			 v->pw_type);
-	} else if (v->cookie_len != 0 && v->cookie_len != 4 && v->cookie_len != 8) {
+	} else if (!l2tp_cookie_len_ok(v->cookie_len)) {
 		snprintf(verdict.message, sizeof(verdict.message), "a %u-byte cookie (accepted: 4 or 8)", v->cookie_len);
 	} else if (v->has_l2spec && v->l2spec > L2TP_L2SPEC_DEFAULT) {
 		snprintf(verdict.message, sizeof(verdict.message), "L2-Specific Sublayer %u is not supported (accepted: 0, 1)",

@@ -380,7 +380,7 @@ int l2tp_tunnel_config_check(const struct l2tp_tunnel_config *cfg, enum l2tp_tun
 
 static int check_cookie(const char *key, uint8_t len, char *err, size_t errlen)
 {
-	if (len != 0 && len != 4 && len != 8)
+	if (!l2tp_cookie_len_ok(len))
 		return l2tp_errf(err, errlen, -EINVAL, "%s has %u bytes (accepted: 4 or 8 bytes)", key, len);
 	return 0;
 }
@@ -412,7 +412,7 @@ int l2tp_session_config_check(const struct l2tp_session_config *cfg, enum l2tp_v
 				 cfg->cookie_len ? "cookie" : "peer_cookie");
 	if (version == L2TP_V2 && cfg->remote_end_id[0])
 		return l2tp_errf(err, errlen, -EINVAL, "remote_end_id is not allowed with l2tpv2 (it names an l2tpv3 pseudowire)");
-	if (cfg->cookie_size != 0 && cfg->cookie_size != 4 && cfg->cookie_size != 8)
+	if (!l2tp_cookie_len_ok(cfg->cookie_size))
 		return l2tp_errf(err, errlen, -EINVAL, "cookie_size %u is not a cookie size (accepted: 0, 4 or 8)",
 				 cfg->cookie_size);
 	rc = check_cookie("cookie", cfg->cookie_len, err, errlen);

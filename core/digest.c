@@ -149,6 +149,21 @@ int l2tp_digest_verify(const uint8_t *msg, size_t len, const uint8_t key[L2TP_AU
 	return -EBADMSG;
 }
 
+int l2tp_msg_add_digest(struct l2tp_msg *msg, uint8_t type)
+{
+	/* The value only holds the type: the digest is zeros until signed. */
+	static const uint8_t blank[2][1 + L2TP_DIGEST_MAX] = {{0}, {1}};
+	if (!l2tp_digest_size(type) || !msg->navps || msg->avps[0].type != L2TP_AVP_MESSAGE_TYPE)
+		return -EINVAL;
+	if (msg->navps >= L2TP_MAX_AVPS)
+		return -ENOSPC;
+	memmove(&msg->avps[2], &msg->avps[1], (msg->navps - 1) * sizeof(msg->avps[0]));
+	msg->avps[1] = (struct l2tp_avp){.type = L2TP_AVP_MESSAGE_DIGEST, .mandatory = true, .value = blank[type],
+					 .len = (uint16_t)(1 + l2tp_digest_size(type))};
+	msg->navps++;
+	return 0;
+}
+
 int l2tp_avp_scan(const uint8_t *msg, size_t len, uint16_t type, const uint8_t **value, size_t *vlen)
 {
 	size_t off = 12;

@@ -156,6 +156,9 @@ struct l2tp_listener {
 	uint32_t quiet[L2TP_REFUSED_N];
 	int busy;  /* inside its input path (a hook may close it) */
 	bool dead; /* closed while busy: freed when the path returns */
+	/* With a secret, made once: L2TPv3's message authentication key and
+	 * the secret its hidden AVPs use (see l2tp_hiding_secret). */
+	uint8_t auth_key[L2TP_AUTH_KEY_LEN], v3_hiding_key[L2TP_AUTH_KEY_LEN];
 	struct l2tp_msg msg, out; /* decode and build scratch */
 	uint8_t copy[65540];	  /* a datagram decoded without changing the original */
 };
@@ -276,6 +279,11 @@ struct l2tp_tunnel *l2tp_tunnel_by_id(struct l2tp_context *ctx, uint32_t tid);
  * 5.4.3): as configured, else its local IPv4 address, else the context's
  * random one. */
 uint32_t l2tp_tunnel_router_id(const struct l2tp_tunnel *t);
+/* tunnel.c: the secret that hides AVPs in a tunnel of version v with
+ * config c: the configured one (L2TPv2), a key made from it into key
+ * (L2TPv3, RFC 3931 section 5.3); NULL without a secret. */
+const uint8_t *l2tp_hiding_secret(const struct l2tp_tunnel_config *c, enum l2tp_version v,
+				  uint8_t key[L2TP_AUTH_KEY_LEN], size_t *len);
 
 /* tunnel.c: sends a message on the tunnel's control channel (header IDs
  * filled in from the tunnel and session s, if any). */

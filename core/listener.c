@@ -115,25 +115,16 @@ bool l2tp_listener_may_answer(struct l2tp_listener *l)
 
 static void send_out(struct l2tp_listener *l, const struct sockaddr *to, socklen_t tolen)
 {
-	uint8_t buf[512], key[L2TP_AUTH_KEY_LEN];
+	uint8_t buf[512];
 	size_t n;
-	const char *secret = l->cfg.tunnel.secret;
 	/* An L2TPv3 LAC that authenticates reads only what is signed: our
 	 * answers before a tunnel exists carry a digest without nonces. */
-	bool sign = l->out.hdr.version == 3 && secret[0] && l->out.navps && l->out.navps < L2TP_MAX_AVPS;
-	if (sign) {
-		static const uint8_t blank[1 + L2TP_DIGEST_MAX];
-		memmove(&l->out.avps[2], &l->out.avps[1], (l->out.navps - 1) * sizeof(l->out.avps[0]));
-		l->out.avps[1] = (struct l2tp_avp){.type = L2TP_AVP_MESSAGE_DIGEST, .mandatory = true, .value = blank,
-						   .len = 1 + 16};
-		l->out.navps++;
-	}
+	bool sign = l->out.hdr.version == 3 && l->cfg.tunnel.secret[0] &&
+		    l2tp_msg_add_digest(&l->out, (uint8_t)l->cfg.tunnel.digest) == 0;
 	if (l2tp_msg_encode(&l->out, NULL, buf, sizeof(buf), &n, NULL) != 0)
 		return;
-	if (sign) {
-		l2tp_auth_key(secret, strlen(secret), key);
-		l2tp_digest_sign(buf, n, key, NULL);
-	}
+	if (sign)
+		l2tp_digest_sign(buf, n, l->auth_key, NULL);
 	l2tp_endpoint_send(l->ep, buf, n, to, tolen);
 }
 
@@ -154,14 +145,15 @@ static void refuse(struct l2tp_listener *l, const struct l2tp_header *h, const s
 }
 
 /* The LAC's Assigned Tunnel ID (L2TPv2) or Control Connection ID
- * (L2TPv3), decoded or, for a message that did not decode, read straight
+ * (L2TPv3), decoded (m) or, for a message not decoded (m NULL) or that did
+ * not decode, read straight
  * from the wire where every AVP header before it holds together. */
 static uint32_t assigned_tid(const struct l2tp_msg *m, const uint8_t *raw, const struct l2tp_header *h)
 {
 	uint16_t type = h->version == 2 ? L2TP_AVP_ASSIGNED_TUNNEL_ID : L2TP_AVP_ASSIGNED_CONNECTION_ID;
 	size_t want = h->version == 2 ? 2 : 4, n;
 	const uint8_t *v;
-	const struct l2tp_avp *a = l2tp_msg_find(m, type);
+	const struct l2tp_avp *a = m ? l2tp_msg_find(m, type) : NULL;
 	if (a && a->len == want)
 		return want == 2 ? l2tp_avp_u16(a) : l2tp_avp_u32(a);
 	if (l2tp_avp_scan(raw, h->length, type, &v, &n) != 0 || n != want)
@@ -205,21 +197,18 @@ static int decode_copy(struct l2tp_listener *l, const uint8_t *raw, size_t len, 
 
 /* An SCCRQ of a version this listener does not take: refused, and told
  * which it takes. */
-static void refuse_version(struct l2tp_listener *l, const struct l2tp_header *h, const uint8_t *raw, size_t len,
+static void refuse_version(struct l2tp_listener *l, const struct l2tp_header *h, const uint8_t *raw,
 			   const struct sockaddr *from, socklen_t flen, const char *peer)
 {
-	struct l2tp_decode_opts o = {.no_validate = true};
-	struct l2tp_ctl_view req = {0};
 	char text[128];
 	/* It takes one version, the other one (a listener takes at least one). */
 	const char *takes = l->cfg.versions & L2TP_LISTEN_V3 ? "l2tpv3" : "l2tpv2";
-	if (decode_copy(l, raw, len, &o, NULL) == 0)
-		l2tp_msg_read_ctl(&l->msg, &req);
 	l->stats.refused_version++;
 	note_refusal(l, L2TP_REFUSED_VERSION, L2TP_LOG_INFO, "L2TPv%u SCCRQ from %s refused: this listener takes %s",
 		     h->version, peer, takes);
 	snprintf(text, sizeof(text), "L2TPv%u is not accepted here (this LNS takes %s)", h->version, takes);
-	refuse(l, h, from, flen, req.assigned_tid, L2TP_RESULT_STOPCCN_BAD_VERSION, 0, text);
+	/* Read from the wire: a version we do not take is not decoded. */
+	refuse(l, h, from, flen, assigned_tid(NULL, raw, h), L2TP_RESULT_STOPCCN_BAD_VERSION, 0, text);
 }
 
 /* A StopCCN for a tunnel that is gone (its own socket closed after it
@@ -312,33 +301,28 @@ static bool authenticated(struct l2tp_listener *l, const uint8_t *raw, size_t le
 			  const struct l2tp_ctl_view *req, const struct sockaddr *from, socklen_t flen, const char *peer,
 			  uint32_t ptid)
 {
-	const char *secret = l->cfg.tunnel.secret;
-	uint8_t key[L2TP_AUTH_KEY_LEN];
-	if (!secret[0] && !req->nonce)
+	bool ours = l->cfg.tunnel.secret[0] != 0;
+	if (!ours && !req->nonce)
+		return true;
+	int rc = ours ? l2tp_digest_verify(raw, len, l->auth_key, NULL) : 0;
+	if (ours && rc == 0 && req->nonce)
 		return true;
 	l->stats.refused_auth++;
-	if (!secret[0]) {
+	if (!ours) {
 		note_refusal(l, L2TP_REFUSED_AUTH, L2TP_LOG_WARN,
 			     "SCCRQ from %s refused: it authenticates its messages and this listener has no secret", peer);
 		refuse(l, h, from, flen, ptid, L2TP_RESULT_STOPCCN_NOT_AUTHORIZED, 0, "no secret configured");
 		return false;
 	}
-	l2tp_auth_key(secret, strlen(secret), key);
-	int rc = l2tp_digest_verify(raw, len, key, NULL);
 	if (rc == -EBADMSG) {
 		note_refusal(l, L2TP_REFUSED_AUTH, L2TP_LOG_WARN,
 			     "SCCRQ from %s dropped: its message digest does not check (wrong secret?)", peer);
 		return false;
 	}
-	if (rc != 0 || !req->nonce) {
-		note_refusal(l, L2TP_REFUSED_AUTH, L2TP_LOG_WARN,
-			     "SCCRQ from %s refused: it does not authenticate its messages and this listener has a secret",
-			     peer);
-		refuse(l, h, from, flen, ptid, L2TP_RESULT_STOPCCN_NOT_AUTHORIZED, 0, "message authentication required");
-		return false;
-	}
-	l->stats.refused_auth--;
-	return true;
+	note_refusal(l, L2TP_REFUSED_AUTH, L2TP_LOG_WARN,
+		     "SCCRQ from %s refused: it does not authenticate its messages and this listener has a secret", peer);
+	refuse(l, h, from, flen, ptid, L2TP_RESULT_STOPCCN_NOT_AUTHORIZED, 0, "message authentication required");
+	return false;
 }
 
 static void enter(struct l2tp_listener *l)
@@ -487,17 +471,14 @@ void l2tp_listener_input(struct l2tp_listener *l, uint8_t *buf, size_t len, cons
 	l2tp_addr_format(from, peer, sizeof(peer));
 	enter(l);
 	if (!(l->cfg.versions & (1u << h.version))) {
-		refuse_version(l, &h, buf, len, from, flen, peer);
+		refuse_version(l, &h, buf, from, flen, peer);
 	} else {
 		struct l2tp_codec_error err;
-		const struct l2tp_tunnel_config *tc = &l->cfg.tunnel;
-		uint8_t hkey[L2TP_AUTH_KEY_LEN];
-		struct l2tp_decode_opts o = {.secret = tc->secret[0] ? (const uint8_t *)tc->secret : NULL,
-					     .secret_len = strlen(tc->secret)};
-		if (o.secret && h.version == 3) {
-			l2tp_hiding_key(o.secret, o.secret_len, hkey);
-			o.secret = hkey;
-			o.secret_len = sizeof(hkey);
+		struct l2tp_decode_opts o = {0};
+		if (l->cfg.tunnel.secret[0]) {
+			bool v3 = h.version == 3;
+			o.secret = v3 ? l->v3_hiding_key : (const uint8_t *)l->cfg.tunnel.secret;
+			o.secret_len = v3 ? sizeof(l->v3_hiding_key) : strlen(l->cfg.tunnel.secret);
 		}
 		if (decode_copy(l, buf, len, &o, &err) != 0)
 			refuse_malformed(l, &h, buf, &err, from, flen, peer);
@@ -543,6 +524,11 @@ int l2tp_listener_create(struct l2tp_context *ctx, const char *name, const struc
 	}
 	l->ctx = ctx;
 	l->cfg = *cfg;
+	if (cfg->tunnel.secret[0]) {
+		size_t n;
+		l2tp_auth_key(cfg->tunnel.secret, strlen(cfg->tunnel.secret), l->auth_key);
+		l2tp_hiding_secret(&cfg->tunnel, L2TP_V3, l->v3_hiding_key, &n);
+	}
 	l->obj.type = L2TP_OBJ_LISTENER;
 	l->answer_tokens = ANSWER_RATE;
 	l->answer_refill = l2tp_context_now(ctx);

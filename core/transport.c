@@ -184,15 +184,15 @@ static bool leave(struct l2tp_transport *t)
 
 /* The nonces a message's digest covers (RFC 3931 section 5.4.1): the
  * sender's then the receiver's, except in an SCCRQ and until both are
- * known. */
-static const struct l2tp_nonces *nonces(const struct l2tp_transport *t, uint16_t type, bool sending,
-					struct l2tp_nonces *out)
+ * known (peer: the peer's, or NULL). */
+static const struct l2tp_nonces *nonces(const struct l2tp_transport *t, uint16_t type, const uint8_t *peer,
+					size_t peer_len, bool sending, struct l2tp_nonces *out)
 {
-	if (type == L2TP_MSG_SCCRQ || !t->auth.peer_nonce)
+	if (type == L2TP_MSG_SCCRQ || !peer)
 		return NULL;
-	const uint8_t *ours = t->auth.nonce, *theirs = t->auth.peer_nonce;
-	size_t olen = t->auth.nonce_len, tlen = t->auth.peer_nonce_len;
-	*out = sending ? (struct l2tp_nonces){ours, theirs, olen, tlen} : (struct l2tp_nonces){theirs, ours, tlen, olen};
+	const uint8_t *ours = t->auth.nonce;
+	size_t olen = t->auth.nonce_len;
+	*out = sending ? (struct l2tp_nonces){ours, peer, olen, peer_len} : (struct l2tp_nonces){peer, ours, peer_len, olen};
 	return out;
 }
 
@@ -202,7 +202,8 @@ static void wire(struct l2tp_transport *t, uint8_t *buf, size_t len, uint16_t ty
 	if (t->auth.on) {
 		struct l2tp_nonces n;
 		size_t b = hdr_base(t);
-		l2tp_digest_sign(buf + b, len - b, t->auth.key, nonces(t, type, true, &n));
+		l2tp_digest_sign(buf + b, len - b, t->auth.key,
+				 nonces(t, type, t->auth.peer_nonce, t->auth.peer_nonce_len, true, &n));
 	}
 	if (t->ops.send(t->arg, buf, len) != 0)
 		t->st.tx_errors++;
@@ -260,16 +261,10 @@ static int encode_into(struct l2tp_transport *t, const struct l2tp_msg *msg, uin
 	copy.type = msg->type;
 	copy.navps = msg->navps;
 	memcpy(copy.avps, msg->avps, msg->navps * sizeof(msg->avps[0]));
-	if (t->auth.on && msg->navps < L2TP_MAX_AVPS && msg->navps && msg->avps[0].type == L2TP_AVP_MESSAGE_TYPE) {
-		/* The digest goes right after the Message Type, zeros until the
-		 * message is signed as it goes on the wire. */
-		static const uint8_t blank[2][1 + L2TP_DIGEST_MAX] = {{0}, {1}};
-		struct l2tp_avp d = {.type = L2TP_AVP_MESSAGE_DIGEST, .mandatory = true, .value = blank[t->auth.type],
-				     .len = (uint16_t)(1 + l2tp_digest_size(t->auth.type))};
-		memmove(&copy.avps[2], &copy.avps[1], (msg->navps - 1) * sizeof(copy.avps[0]));
-		copy.avps[1] = d;
-		copy.navps++;
-	}
+	/* The digest goes right after the Message Type, zeros until the
+	 * message is signed as it goes on the wire. */
+	if (t->auth.on)
+		l2tp_msg_add_digest(&copy, t->auth.type);
 	/* Encoded straight into its queue entry, sized for the most the
 	 * encoder can add: the longest header, a Message Type, a Message
 	 * Digest and a Random Vector AVP, and per AVP its header and a hidden
@@ -439,23 +434,20 @@ static bool deliver(struct l2tp_transport *t, uint8_t *buf, size_t len, struct l
  * have it, comes in the message (an SCCRP) and is kept once it checks. */
 static bool authentic(struct l2tp_transport *t, const uint8_t *buf, size_t len, uint16_t type)
 {
-	size_t b = hdr_base(t);
-	struct l2tp_nonces n, *np = NULL;
-	const uint8_t *nonce = NULL;
-	size_t nlen = 0;
-	if (type != L2TP_MSG_SCCRQ && !t->auth.peer_nonce &&
-	    l2tp_avp_scan(buf + b, len - b, L2TP_AVP_CTRL_MSG_AUTH_NONCE, &nonce, &nlen) == 0 && nlen &&
-	    nlen <= L2TP_NONCE_MAX) {
-		n = (struct l2tp_nonces){nonce, t->auth.nonce, nlen, t->auth.nonce_len};
-		np = &n;
-	} else {
-		np = (struct l2tp_nonces *)nonces(t, type, false, &n);
-		nonce = NULL;
-	}
-	if (l2tp_digest_verify(buf + b, len - b, t->auth.key, np) != 0)
+	size_t b = hdr_base(t), plen = t->auth.peer_nonce_len;
+	const uint8_t *peer = t->auth.peer_nonce;
+	bool learned = false;
+	struct l2tp_nonces n;
+	if (!peer && type != L2TP_MSG_SCCRQ &&
+	    l2tp_avp_scan(buf + b, len - b, L2TP_AVP_CTRL_MSG_AUTH_NONCE, &peer, &plen) == 0 && plen &&
+	    plen <= L2TP_NONCE_MAX)
+		learned = true;
+	else if (!t->auth.peer_nonce)
+		peer = NULL;
+	if (l2tp_digest_verify(buf + b, len - b, t->auth.key, nonces(t, type, peer, plen, false, &n)) != 0)
 		return false;
-	if (nonce)
-		l2tp_transport_set_peer_nonce(t, nonce, nlen);
+	if (learned)
+		l2tp_transport_set_peer_nonce(t, peer, plen);
 	return true;
 }
 

@@ -214,17 +214,25 @@ static void on_failed(void *arg, const char *reason)
 	l2tp_tunnel_down(arg, why, NULL, false);
 }
 
+const uint8_t *l2tp_hiding_secret(const struct l2tp_tunnel_config *c, enum l2tp_version v,
+				  uint8_t key[L2TP_AUTH_KEY_LEN], size_t *len)
+{
+	*len = strlen(c->secret);
+	if (!*len)
+		return NULL;
+	if (v == L2TP_V2)
+		return (const uint8_t *)c->secret;
+	l2tp_hiding_key(c->secret, *len, key);
+	*len = L2TP_AUTH_KEY_LEN;
+	return key;
+}
+
 /* hkey: room for the secret L2TPv3 hides AVPs with, derived from ours. */
 static struct l2tp_transport_config transport_config(const struct l2tp_tunnel *t, uint8_t hkey[L2TP_AUTH_KEY_LEN])
 {
 	const struct l2tp_tunnel_config *c = &t->cfg;
-	const uint8_t *secret = c->secret[0] ? (const uint8_t *)c->secret : NULL;
-	size_t secret_len = strlen(c->secret);
-	if (secret && c->version == L2TP_V3) {
-		l2tp_hiding_key(secret, secret_len, hkey);
-		secret = hkey;
-		secret_len = L2TP_AUTH_KEY_LEN;
-	}
+	size_t secret_len;
+	const uint8_t *secret = l2tp_hiding_secret(c, c->version, hkey, &secret_len);
 	struct l2tp_transport_config tc = {
 		.version = (uint8_t)c->version,
 		.over_ip = c->encap == L2TP_ENCAP_IP,

@@ -84,6 +84,13 @@ static inline void l2tp_put32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
+/* An L2TPv3 cookie's length: none, 4 or 8 bytes (RFC 3931 section
+ * 5.4.4). */
+static inline bool l2tp_cookie_len_ok(size_t n)
+{
+	return n == 0 || n == 4 || n == 8;
+}
+
 /* Equal, in a time that does not depend on where they differ. */
 bool l2tp_memeq_const(const void *a, const void *b, size_t len);
 /* Random bytes from getrandom(), or rand() where it fails. */

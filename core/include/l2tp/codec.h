@@ -323,6 +323,11 @@ size_t l2tp_digest_size(uint8_t type);
 int l2tp_digest_sign(uint8_t *msg, size_t len, const uint8_t key[L2TP_AUTH_KEY_LEN], const struct l2tp_nonces *nonces);
 int l2tp_digest_verify(const uint8_t *msg, size_t len, const uint8_t key[L2TP_AUTH_KEY_LEN],
 		       const struct l2tp_nonces *nonces);
+/* Makes room for a message's digest: a Message Digest AVP of type (zeros
+ * until l2tp_digest_sign fills it) right after its Message Type. -EINVAL
+ * for an unknown type or a message without a Message Type first, -ENOSPC
+ * when it is full. */
+int l2tp_msg_add_digest(struct l2tp_msg *msg, uint8_t type);
 /* The first AVP of type in an encoded control message, unhidden, without
  * decoding it (or checking it): -ENOENT if there is none. */
 int l2tp_avp_scan(const uint8_t *msg, size_t len, uint16_t type, const uint8_t **value, size_t *vlen);
