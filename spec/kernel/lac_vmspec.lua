@@ -31,7 +31,9 @@ length bit = yes
     write(dir .. "/lac.lua", [[
 local l2tp = require "l2tp"
 local dir = "/tmp/l2tp-kernel-spec"
-local function put(name, s) local f = io.open(dir .. "/" .. name, "w"); f:write(s); f:close() end
+local base = dir .. "/"
+]] .. k.PUT .. [[
+
 local ctx = assert(l2tp.context{ dataplane = "netlink", log_level = "info" })
 local t = ctx:dynamic_tunnel("lac", { peer = "10.200.0.2:1701", host_name = "our-lac" })
 t:session("call", { pppd = { "noauth", "nodefaultroute", "noipdefault", "ipcp-accept-local",

@@ -7,6 +7,12 @@ M.l2tp_run = M.build_dir .. "/bindings/l2tp-run"
 local dir = "/tmp/l2tp-kernel-spec"
 M.dir = dir -- where the specs keep their scripts, configs and logs
 
+-- The scripts' report writer, as Lua source: put(file, text) writes
+-- base .. file whole (through a rename), so a spec polling for the file
+-- never reads it empty or half-written.
+M.PUT = 'local function put(file, s) local p = base .. file; local f = io.open(p .. ".tmp", "w"); '
+  .. 'f:write(s); f:close(); os.rename(p .. ".tmp", p) end'
+
 function M.sh(cmd)
   local f = io.popen(cmd .. " 2>&1; echo \"rc=$?\"")
   local out = f:read("*a")
@@ -92,7 +98,7 @@ function M.endpoint(name, ns, kind, tcfg, scfg)
   f:write(([[
 local l2tp = require "l2tp"
 local base = %q
-local function put(file, s) local f = io.open(base .. file, "w"); f:write(s); f:close() end
+%s
 local ctx = assert(l2tp.context{ dataplane = "netlink", log_level = "info" })
 local t = assert(ctx:%s_tunnel("t", %s))
 local s = assert(t:session("s", %s))
@@ -107,7 +113,7 @@ l2tp.every(0.2, function()
   local ts = t:stats()
   if ts and ts.tx_messages then put(".control", ("tx_messages=%%d rx_zlbs=%%d"):format(ts.tx_messages, ts.rx_zlbs)) end
 end)
-]]):format(base, kind, ser(tcfg), ser(scfg)))
+]]):format(base, M.PUT, kind, ser(tcfg), ser(scfg)))
   f:close()
   local p = io.popen(("ip netns exec %s %s %s >%s.log 2>&1 & echo $!"):format(ns, M.l2tp_run, script, base))
   local pid = p:read("*l")
@@ -125,8 +131,8 @@ function M.script(name, ns, body)
   M.write(base .. ".lua", ([[
 local l2tp = require "l2tp"
 local base = %q
-local function put(file, s) local f = io.open(base .. file, "w"); f:write(s); f:close() end
-]]):format(base) .. body)
+%s
+]]):format(base, M.PUT) .. body)
   local p = io.popen(("ip netns exec %s %s %s.lua >%s.log 2>&1 & echo $!"):format(ns, M.l2tp_run, base, base))
   local pid = p:read("*l")
   p:close()
