@@ -16,7 +16,6 @@ struct l2tp_channel {
 	socklen_t peer_len;
 	uint32_t local_id;
 	uint8_t version;
-	bool over_ip;
 	bool connected;
 	bool adopt;
 	uint64_t strays;
@@ -111,7 +110,7 @@ static void tr_alarm(void *arg)
 static bool valid_sccrp(struct l2tp_channel *ch, const uint8_t *buf, size_t len)
 {
 	const struct l2tp_transport_config *tc = l2tp_transport_config(ch->tr);
-	struct l2tp_decode_opts o = {.over_ip = ch->over_ip, .secret = tc->secret, .secret_len = tc->secret_len};
+	struct l2tp_decode_opts o = {.secret = tc->secret, .secret_len = tc->secret_len};
 	struct {
 		struct l2tp_msg m;
 		uint8_t copy[];
@@ -131,7 +130,7 @@ static void on_input(void *arg, uint8_t *buf, size_t len, const struct sockaddr 
 	struct l2tp_channel *ch = arg;
 	struct l2tp_header h;
 	uint16_t type = L2TP_MSG_UNKNOWN;
-	bool readable = l2tp_msg_peek(buf, len, ch->over_ip, &h, &type) == 0 && h.version == ch->version;
+	bool readable = l2tp_msg_peek(buf, len, false, &h, &type) == 0 && h.version == ch->version;
 
 	if (!ch->connected) {
 		/* Only the peer's host may talk to us before it has answered;
@@ -192,7 +191,6 @@ int l2tp_channel_new(struct l2tp_io *io, const struct l2tp_channel_config *cfg, 
 	ch->adopt = cfg->adopt_peer_port;
 	ch->local_id = cfg->local_id;
 	ch->version = cfg->transport.version;
-	ch->over_ip = cfg->transport.over_ip;
 	ch->connected = cfg->sock.connect && cfg->sock.peer;
 	ch->ops = *ops;
 	ch->arg = arg;

@@ -44,7 +44,7 @@ const struct l2tp_key l2tp_tunnel_keys[] = {
 	{"local", L2TP_KEY_STRING, TF(local), 0, 0, 0, NULL, NULL, MADE, 0, false},
 	{"peer", L2TP_KEY_STRING, TF(peer), 0, 0, 0, NULL, NULL, MADE, 0, false},
 	{"version", L2TP_KEY_ENUM, TF(version), 0, 0, L2TP_V2, NULL, versions, MADE, 0, false},
-	{"encap", L2TP_KEY_ENUM, TF(encap), 0, 0, L2TP_ENCAP_UDP, NULL, encaps, MADE, 0, false},
+	{"encap", L2TP_KEY_ENUM, TF(encap), 0, 0, L2TP_ENCAP_UDP, NULL, encaps, L2TP_KEYS_ALL, 0, false},
 	{"tid", L2TP_KEY_UINT, TF(tid), 0, U32MAX, 0, NULL, NULL, MADE, 0, false},
 	{"ptid", L2TP_KEY_UINT, TF(ptid), 0, U32MAX, 0, NULL, NULL, MADE, 0, false},
 	{"window_size", L2TP_KEY_UINT, TF(window_size), 1, 65535, 4, NULL, NULL, L2TP_KEYS_ALL, 0, false},
@@ -325,10 +325,6 @@ int l2tp_tunnel_config_check(const struct l2tp_tunnel_config *cfg, enum l2tp_tun
 		return l2tp_errf(err, errlen, -EINVAL,
 				 "challenge is not allowed with l2tpv3 (it authenticates every message: set a secret, "
 				 "and digest = \"md5\" or \"sha1\")");
-	if ((kind == L2TP_TUNNEL_DYNAMIC || kind == L2TP_TUNNEL_ACCEPTED) && cfg->encap == L2TP_ENCAP_IP)
-		return l2tp_errf(err, errlen, -EINVAL,
-				 "encap 'ip' is not supported for a %s tunnel yet (accepted: udp)",
-				 l2tp_tunnel_kind_name(kind));
 	if (cfg->challenge && !cfg->secret[0])
 		return l2tp_errf(err, errlen, -EINVAL, "challenge needs a secret (accepted: secret = \"...\")");
 	if (cfg->hide_avps && !cfg->secret[0])
@@ -337,7 +333,8 @@ int l2tp_tunnel_config_check(const struct l2tp_tunnel_config *cfg, enum l2tp_tun
 		return l2tp_errf(err, errlen, -EINVAL,
 				 "version '%s' is not allowed for a static tunnel (accepted: l2tpv3)",
 				 l2tp_version_name(cfg->version));
-	if (cfg->version == L2TP_V2 && cfg->encap == L2TP_ENCAP_IP)
+	/* A listener's template has no version: the listener checks its own. */
+	if (cfg->version == L2TP_V2 && cfg->encap == L2TP_ENCAP_IP && kind != L2TP_TUNNEL_ACCEPTED)
 		return l2tp_errf(err, errlen, -EINVAL, "encap 'ip' is not allowed with l2tpv2 (accepted: udp)");
 
 	snprintf(why, sizeof(why), "a %s tunnel", l2tp_tunnel_kind_name(kind));

@@ -430,8 +430,8 @@ static void on_sccrq(struct l2tp_listener *l, uint8_t *buf, size_t len, const st
 	 * one; a LAC that opens several tunnels at once answers within that.
 	 * A lingering socket of a closed tunnel to that address is
 	 * superseded. */
-	struct l2tp_hnode *n = c->tunnel_port == L2TP_TUNNEL_PORT_SAME
-				       ? l2tp_htable_find(&l->same_port, l2tp_addr_hash(from, 0), peer_eq, from)
+	bool share = c->tunnel_port == L2TP_TUNNEL_PORT_SAME && c->tunnel.encap == L2TP_ENCAP_UDP;
+	struct l2tp_hnode *n = share ? l2tp_htable_find(&l->same_port, l2tp_addr_hash(from, 0), peer_eq, from)
 				       : NULL;
 	struct l2tp_tunnel *holder = n ? l2tp_container_of(n, struct l2tp_tunnel, by_peer) : NULL;
 	if (holder && !holder->up && !l2tp_tunnel_heard_back(holder) &&
@@ -440,7 +440,7 @@ static void on_sccrq(struct l2tp_listener *l, uint8_t *buf, size_t len, const st
 		l2tp_tunnel_evict(holder, "dropped: a new request from its LAC's address and port, which it never heard from");
 		n = NULL;
 	}
-	bool same = c->tunnel_port == L2TP_TUNNEL_PORT_SAME && !n;
+	bool same = share && !n;
 	if (same)
 		l2tp_context_unlinger(l->ctx, (struct sockaddr *)&l->local, from);
 	if (l2tp_tunnel_accept(l, from, flen, peer, ptid, same, buf, len, &l->msg, err, sizeof(err)) != 0) {
@@ -517,6 +517,12 @@ int l2tp_listener_create(struct l2tp_context *ctx, const char *name, const struc
 				      l2tp_errf(err, errlen, -EINVAL, "version takes no protocol version (accepted: \"l2tpv2\", "
 								      "\"l2tpv3\", or both in a list)"),
 				      prefix);
+	if (cfg->tunnel.encap == L2TP_ENCAP_IP && cfg->versions != L2TP_LISTEN_V3)
+		return l2tp_errprefix(err, errlen,
+				      l2tp_errf(err, errlen, -EINVAL,
+						"encap 'ip' carries only l2tpv3 (accepted: version = \"l2tpv3\" with encap "
+						"'ip', or encap 'udp')"),
+				      prefix);
 	struct l2tp_listener *l = calloc(1, sizeof(*l));
 	if (!l || !(l->name = strdup(name))) {
 		free(l);
@@ -534,14 +540,15 @@ int l2tp_listener_create(struct l2tp_context *ctx, const char *name, const struc
 	l->answer_refill = l2tp_context_now(ctx);
 	l2tp_htable_init(&l->by_peer_tid);
 	l2tp_htable_init(&l->same_port);
-	rc = l2tp_addr_parse(cfg->local[0] ? cfg->local : "0.0.0.0:1701", L2TP_ENCAP_UDP, &l->local, &l->local_len, err,
-			     errlen);
+	bool ip = cfg->tunnel.encap == L2TP_ENCAP_IP;
+	rc = l2tp_addr_parse(cfg->local[0] ? cfg->local : ip ? "0.0.0.0" : "0.0.0.0:1701", cfg->tunnel.encap, &l->local,
+			     &l->local_len, err, errlen);
 	if (rc) {
 		l2tp_errprefix(err, errlen, rc, "local");
 		goto fail;
 	}
 	for (struct l2tp_listener *x = ctx->listeners; x; x = x->next) {
-		if (l2tp_addr_port((struct sockaddr *)&l->local) &&
+		if (x->cfg.tunnel.encap == cfg->tunnel.encap && (ip || l2tp_addr_port((struct sockaddr *)&l->local)) &&
 		    (l2tp_addr_covers((struct sockaddr *)&x->local, (struct sockaddr *)&l->local) ||
 		     l2tp_addr_covers((struct sockaddr *)&l->local, (struct sockaddr *)&x->local))) {
 			rc = l2tp_errf(err, errlen, -EADDRINUSE, "%s is already served by listener '%s'", x->local_str,
@@ -554,11 +561,15 @@ int l2tp_listener_create(struct l2tp_context *ctx, const char *name, const struc
 	 * the listener's port join it afterwards; so does a listener whose
 	 * address only this context's own tunnels hold (left by a listener
 	 * closed before). */
+	/* Over IP the kernel hands us the messages for connection ID 0:
+	 * SCCRQs. */
 	struct l2tp_sock_req req = {.local = (struct sockaddr *)&l->local,
 				    .local_len = l->local_len,
-				    .share = cfg->tunnel_port == L2TP_TUNNEL_PORT_SAME ? L2TP_SOCK_LISTEN : L2TP_SOCK_OWN};
+				    .over_ip = ip,
+				    .share = cfg->tunnel_port == L2TP_TUNNEL_PORT_SAME && !ip ? L2TP_SOCK_LISTEN
+											 : L2TP_SOCK_OWN};
 	rc = l2tp_endpoint_open(ctx->io, &req, &ops, l, &l->ep, err, errlen);
-	if (rc == -EADDRINUSE && l2tp_context_holds(ctx, (struct sockaddr *)&l->local)) {
+	if (rc == -EADDRINUSE && !ip && l2tp_context_holds(ctx, (struct sockaddr *)&l->local)) {
 		req.share = L2TP_SOCK_JOIN;
 		rc = l2tp_endpoint_open(ctx->io, &req, &ops, l, &l->ep, err, errlen);
 	}
@@ -583,8 +594,15 @@ int l2tp_listener_create(struct l2tp_context *ctx, const char *name, const struc
 		l->next->pprev = &l->next;
 	l->pprev = &ctx->listeners;
 	ctx->listeners = l;
-	l2tp_log(ctx, L2TP_LOG_INFO, "listener '%s': accepting L2TPv2 tunnels on %s (tunnels answer from %s port)", name,
-		 l->local_str, cfg->tunnel_port == L2TP_TUNNEL_PORT_SAME ? "this" : "a new");
+	if (ip)
+		l2tp_log(ctx, L2TP_LOG_INFO, "listener '%s': accepting L2TPv3 tunnels over IP on %s", name, l->local_str);
+	else
+		l2tp_log(ctx, L2TP_LOG_INFO, "listener '%s': accepting %s tunnels over UDP on %s (tunnels answer from %s port)",
+			 name,
+			 cfg->versions == (L2TP_LISTEN_V2 | L2TP_LISTEN_V3) ? "L2TPv2 and L2TPv3"
+			 : cfg->versions & L2TP_LISTEN_V3		    ? "L2TPv3"
+									    : "L2TPv2",
+			 l->local_str, cfg->tunnel_port == L2TP_TUNNEL_PORT_SAME ? "this" : "a new");
 	*out = l;
 	return 0;
 fail:

@@ -82,10 +82,6 @@ static uint64_t min64(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
-static size_t hdr_base(const struct l2tp_transport *t)
-{
-	return t->cfg.over_ip ? 4 : 0;
-}
 
 struct l2tp_transport *l2tp_transport_new(const struct l2tp_transport_config *cfg,
 					  const struct l2tp_transport_ops *ops, void *arg, uint64_t now)
@@ -201,8 +197,7 @@ static void wire(struct l2tp_transport *t, uint8_t *buf, size_t len, uint16_t ty
 {
 	if (t->auth.on) {
 		struct l2tp_nonces n;
-		size_t b = hdr_base(t);
-		l2tp_digest_sign(buf + b, len - b, t->auth.key,
+		l2tp_digest_sign(buf, len, t->auth.key,
 				 nonces(t, type, t->auth.peer_nonce, t->auth.peer_nonce_len, true, &n));
 	}
 	if (t->ops.send(t->arg, buf, len) != 0)
@@ -213,7 +208,7 @@ static void wire(struct l2tp_transport *t, uint8_t *buf, size_t len, uint16_t ty
  * have received, so a pending ZLB is no longer needed. */
 static void transmit(struct l2tp_transport *t, struct txmsg *m)
 {
-	l2tp_put16(m->buf + hdr_base(t) + 10, t->expected);
+	l2tp_put16(m->buf + 10, t->expected);
 	t->ack_deadline = L2TP_NEVER;
 	wire(t, m->buf, m->len, m->type);
 }
@@ -250,7 +245,7 @@ static int encode_into(struct l2tp_transport *t, const struct l2tp_msg *msg, uin
 {
 	struct l2tp_msg copy;
 	size_t len;
-	struct l2tp_encode_opts o = {.over_ip = t->cfg.over_ip, .secret = t->cfg.secret, .secret_len = t->cfg.secret_len};
+	struct l2tp_encode_opts o = {.secret = t->cfg.secret, .secret_len = t->cfg.secret_len};
 
 	/* The header's sequence numbers are ours to set; the copy keeps the
 	 * caller's message untouched (and its AVP pointers valid). */
@@ -349,22 +344,21 @@ static void send_zlb(struct l2tp_transport *t)
 		send_ack(t);
 		return;
 	}
-	size_t b = hdr_base(t);
 	memset(buf, 0, sizeof(buf));
-	l2tp_put16(buf + b, (uint16_t)(0xc800 | t->cfg.version));
-	l2tp_put16(buf + b + 2, 12);
+	l2tp_put16(buf, (uint16_t)(0xc800 | t->cfg.version));
+	l2tp_put16(buf + 2, 12);
 	if (t->cfg.version == 2) {
-		l2tp_put16(buf + b + 4, (uint16_t)t->peer_id);
+		l2tp_put16(buf + 4, (uint16_t)t->peer_id);
 	} else {
-		l2tp_put16(buf + b + 4, (uint16_t)(t->peer_id >> 16));
-		l2tp_put16(buf + b + 6, (uint16_t)t->peer_id);
+		l2tp_put16(buf + 4, (uint16_t)(t->peer_id >> 16));
+		l2tp_put16(buf + 6, (uint16_t)t->peer_id);
 	}
 	/* A ZLB carries the next Ns without consuming it. */
-	l2tp_put16(buf + b + 8, t->next_ns);
-	l2tp_put16(buf + b + 10, t->expected);
+	l2tp_put16(buf + 8, t->next_ns);
+	l2tp_put16(buf + 10, t->expected);
 	t->ack_deadline = L2TP_NEVER;
 	t->st.tx_zlbs++;
-	wire(t, buf, b + 12, L2TP_MSG_ZLB);
+	wire(t, buf, 12, L2TP_MSG_ZLB);
 }
 
 /* The peer's Nr acknowledges every message before it. */
@@ -414,7 +408,7 @@ static void schedule_ack(struct l2tp_transport *t, uint64_t now, bool at_once)
 static bool deliver(struct l2tp_transport *t, uint8_t *buf, size_t len, struct l2tp_msg *decoded)
 {
 	struct l2tp_codec_error err;
-	struct l2tp_decode_opts o = {.over_ip = t->cfg.over_ip, .secret = t->cfg.secret, .secret_len = t->cfg.secret_len};
+	struct l2tp_decode_opts o = {.secret = t->cfg.secret, .secret_len = t->cfg.secret_len};
 	struct l2tp_msg *m = decoded ? decoded : t->scratch;
 	int rc = decoded ? 0 : l2tp_msg_decode(buf, len, &o, m, &err);
 	t->st.rx_messages++;
@@ -434,17 +428,17 @@ static bool deliver(struct l2tp_transport *t, uint8_t *buf, size_t len, struct l
  * have it, comes in the message (an SCCRP) and is kept once it checks. */
 static bool authentic(struct l2tp_transport *t, const uint8_t *buf, size_t len, uint16_t type)
 {
-	size_t b = hdr_base(t), plen = t->auth.peer_nonce_len;
+	size_t plen = t->auth.peer_nonce_len;
 	const uint8_t *peer = t->auth.peer_nonce;
 	bool learned = false;
 	struct l2tp_nonces n;
 	if (!peer && type != L2TP_MSG_SCCRQ &&
-	    l2tp_avp_scan(buf + b, len - b, L2TP_AVP_CTRL_MSG_AUTH_NONCE, &peer, &plen) == 0 && plen &&
+	    l2tp_avp_scan(buf, len, L2TP_AVP_CTRL_MSG_AUTH_NONCE, &peer, &plen) == 0 && plen &&
 	    plen <= L2TP_NONCE_MAX)
 		learned = true;
 	else if (!t->auth.peer_nonce)
 		peer = NULL;
-	if (l2tp_digest_verify(buf + b, len - b, t->auth.key, nonces(t, type, peer, plen, false, &n)) != 0)
+	if (l2tp_digest_verify(buf, len, t->auth.key, nonces(t, type, peer, plen, false, &n)) != 0)
 		return false;
 	if (learned)
 		l2tp_transport_set_peer_nonce(t, peer, plen);
@@ -458,7 +452,7 @@ static void input(struct l2tp_transport *t, uint8_t *buf, size_t len, struct l2t
 
 	/* The header first: sequence numbers are valid even when the AVPs
 	 * are not, and must be honoured either way. */
-	if (l2tp_msg_peek(buf, len, t->cfg.over_ip, &h, &type) != 0) {
+	if (l2tp_msg_peek(buf, len, false, &h, &type) != 0) {
 		t->st.rx_bad++;
 		return;
 	}
@@ -466,7 +460,7 @@ static void input(struct l2tp_transport *t, uint8_t *buf, size_t len, struct l2t
 		t->st.rx_bad++;
 		return;
 	}
-	len = hdr_base(t) + h.length; /* trailing bytes past the length field are not ours */
+	len = h.length; /* trailing bytes past the length field are not ours */
 	/* Nothing of a message is used, not even its Nr, before its digest
 	 * is checked (RFC 3931 section 4.3). */
 	if (t->auth.on && !authentic(t, buf, len, type)) {

@@ -235,7 +235,6 @@ static struct l2tp_transport_config transport_config(const struct l2tp_tunnel *t
 	const uint8_t *secret = l2tp_hiding_secret(c, c->version, hkey, &secret_len);
 	struct l2tp_transport_config tc = {
 		.version = (uint8_t)c->version,
-		.over_ip = c->encap == L2TP_ENCAP_IP,
 		.rx_window = c->window_size,
 		.retry_timeout_ms = c->retry_timeout_ms,
 		.retry_cap_ms = c->max_retry_timeout_ms,
@@ -272,14 +271,18 @@ static int open_channel(struct l2tp_tunnel *t, char *err, size_t errlen)
 	return 0;
 }
 
-/* A dynamic tunnel's socket. A LAC's is bound but not connected until the
- * LNS answers, which it may do from another port (RFC 2661 section 8.1).
- * An accepted tunnel's is connected to its LAC, on the listener's port
- * (sharing it) or on a new one. */
+/* A dynamic tunnel's socket. Over UDP a LAC's is bound but not connected
+ * until the LNS answers, which it may do from another port (RFC 2661
+ * section 8.1); an accepted tunnel's is connected to its LAC, on the
+ * listener's port (sharing it) or on a new one. Over IP there are no
+ * ports: the kernel hands each socket the control messages for the
+ * connection ID it is bound to, so both roles bind to their own ID and
+ * connect to the peer at once. */
 static int open_dynamic(struct l2tp_tunnel *t, char *err, size_t errlen)
 {
 	static const struct l2tp_channel_ops ops = {on_recv, on_failed, on_released, on_alarm, on_stray};
 	bool lns = t->kind == L2TP_TUNNEL_ACCEPTED;
+	bool ip = t->cfg.encap == L2TP_ENCAP_IP;
 	struct sockaddr_storage local = t->local;
 	socklen_t local_len = t->local_len;
 	if (!local_len) {
@@ -296,12 +299,12 @@ static int open_dynamic(struct l2tp_tunnel *t, char *err, size_t errlen)
 	struct l2tp_channel_config cc = {
 		.transport = transport_config(t, hkey),
 		.sock = {.local = (struct sockaddr *)&local, .local_len = local_len, .peer = (struct sockaddr *)&t->peer,
-			 .peer_len = t->peer_len, .connect = lns,
+			 .peer_len = t->peer_len, .connect = lns || ip, .over_ip = ip, .conn_id = t->cfg.tid,
 			 .share = lns && t->same_port ? L2TP_SOCK_JOIN : L2TP_SOCK_OWN},
 		.peer = t->peer,
 		.peer_len = t->peer_len,
 		.local_id = t->cfg.tid,
-		.adopt_peer_port = !lns,
+		.adopt_peer_port = !lns && !ip,
 	};
 	/* Until the LAC shows it is there, its SCCRP goes out at most twice:
 	 * a request forged with someone else's address must not make us send

@@ -95,28 +95,30 @@ ctx:close()]])
     assert.matches("77\t88\tl2tpv3\tudp\t10.200.0.1:6000\t10.200.0.2:6000", out)
   end)
 
-  it("a quiescent pair carries traffic and HELLOs; killing one side brings the other down and removes its kernel objects", function()
-    local e = encaps[1]
-    -- b only answers (no HELLO of its own) and is up before a starts, so
-    -- a's HELLOs have an answer from the first one however slowly the two
-    -- processes start.
-    local pb = k.endpoint("b", "l2b", "quiescent", tcfg(e, e.b, e.a, 20, 10, { hello_timeout = 0 }),
-      { sid = 2, psid = 1, pseudowire = "eth", interface_name = "pwb" })
-    local pa = k.endpoint("a", "l2a", "quiescent", tcfg(e, e.a, e.b, 10, 20,
-      { hello_timeout = 500, retry_timeout = 200, max_retries = 2 }),
-      { sid = 1, psid = 2, pseudowire = "eth", interface_name = "pwa" })
-    k.addr("l2a", "pwa", "192.168.80.1/30")
-    k.addr("l2b", "pwb", "192.168.80.2/30")
-    local rc, out = k.ping("l2a", "192.168.80.2", 3)
-    assert.equal(0, rc, out)
-    assert.truthy(k.wait_for(function()
-      local c = k.read("/tmp/l2tp-kernel-spec/a.control") or ""
-      return tonumber(c:match("rx_zlbs=(%d+)") or 0) >= 1
-    end, 5), "HELLOs were acknowledged")
-    k.must("kill -KILL " .. pb)
-    local reason = k.wait_for(function() return k.down_reason("a") end, 10)
-    assert.matches("^peer not responding: HELLO", reason or "")
-    assert.truthy(k.wait_for(function() return k.kernel_tunnels("l2a") == "" end, 5), k.kernel_tunnels("l2a"))
-    os.execute("kill -TERM " .. pa .. " 2>/dev/null")
-  end)
+  for _, e in ipairs{ encaps[1], encaps[3] } do
+    it("a quiescent pair over " .. e.name .. " carries traffic and HELLOs; killing one side brings the other down "
+      .. "and removes its kernel objects", function()
+      -- b only answers (no HELLO of its own) and is up before a starts, so
+      -- a's HELLOs have an answer from the first one however slowly the two
+      -- processes start.
+      local pb = k.endpoint("b", "l2b", "quiescent", tcfg(e, e.b, e.a, 20, 10, { hello_timeout = 0 }),
+        { sid = 2, psid = 1, pseudowire = "eth", interface_name = "pwb" })
+      local pa = k.endpoint("a", "l2a", "quiescent", tcfg(e, e.a, e.b, 10, 20,
+        { hello_timeout = 500, retry_timeout = 200, max_retries = 2 }),
+        { sid = 1, psid = 2, pseudowire = "eth", interface_name = "pwa" })
+      k.addr("l2a", "pwa", "192.168.80.1/30")
+      k.addr("l2b", "pwb", "192.168.80.2/30")
+      local rc, out = k.ping("l2a", "192.168.80.2", 3)
+      assert.equal(0, rc, out)
+      assert.truthy(k.wait_for(function()
+        local c = k.read("/tmp/l2tp-kernel-spec/a.control") or ""
+        return tonumber(c:match("rx_zlbs=(%d+)") or 0) >= 1
+      end, 5), "HELLOs were acknowledged")
+      k.must("kill -KILL " .. pb)
+      local reason = k.wait_for(function() return k.down_reason("a") end, 10)
+      assert.matches("^peer not responding: HELLO", reason or "")
+      assert.truthy(k.wait_for(function() return k.kernel_tunnels("l2a") == "" end, 5), k.kernel_tunnels("l2a"))
+      os.execute("kill -TERM " .. pa .. " 2>/dev/null")
+    end)
+  end
 end)

@@ -4,8 +4,10 @@
 local k = require "spec.kernel.support"
 
 local families = {
-  { name = "IPv4", lns = "10.200.0.2:1701", peer = "10.200.0.2:1701" },
-  { name = "IPv6", lns = "[fd00:200::2]:1701", peer = "[fd00:200::2]:1701" },
+  { name = "UDP/IPv4", encap = "udp", lns = "10.200.0.2:1701", peer = "10.200.0.2:1701" },
+  { name = "UDP/IPv6", encap = "udp", lns = "[fd00:200::2]:1701", peer = "[fd00:200::2]:1701" },
+  { name = "IP/IPv4", encap = "ip", lns = "10.200.0.2", peer = "10.200.0.2" },
+  { name = "IP/IPv6", encap = "ip", lns = "fd00:200::2", peer = "fd00:200::2" },
 }
 
 -- The LNS: takes L2TPv3 with secret, names the pseudowire's interface pwb.
@@ -14,10 +16,10 @@ local function lns(fam, secret)
 local ctx = assert(l2tp.context{ dataplane = "netlink", log_level = "info" })
 ctx:on("session_up", function(e) put(".ready", e.interface_name or "") end)
 ctx:on("tunnel_down", function(e) put(".down", e.reason) end)
-assert(ctx:listen("lns", { ["local"] = %q, version = "l2tpv3", secret = %q, hello_timeout = 500,
+assert(ctx:listen("lns", { ["local"] = %q, encap = %q, version = "l2tpv3", secret = %q, hello_timeout = 500,
   on_call = function(call) return { interface_name = "pwb" } end }))
 put(".listening", "")
-]]):format(fam.lns, secret))
+]]):format(fam.lns, fam.encap, secret))
 end
 
 local function lac(fam, secret)
@@ -25,10 +27,10 @@ local function lac(fam, secret)
 local ctx = assert(l2tp.context{ dataplane = "netlink", log_level = "info" })
 ctx:on("session_up", function(e) put(".ready", e.interface_name or "") end)
 ctx:on("tunnel_down", function(e) put(".down", e.reason) end)
-local t = assert(ctx:dynamic_tunnel("t", { version = "l2tpv3", peer = %q, secret = %q, hello_timeout = 500,
+local t = assert(ctx:dynamic_tunnel("t", { version = "l2tpv3", encap = %q, peer = %q, secret = %q, hello_timeout = 500,
   retry_timeout = 200, max_retries = 2 }))
 t:session("pw", { interface_name = "pwa", remote_end_id = "vc1" })
-]]):format(fam.peer, secret))
+]]):format(fam.encap, fam.peer, secret))
 end
 
 describe("dynamic L2TPv3 on the kernel", function()
@@ -36,8 +38,9 @@ describe("dynamic L2TPv3 on the kernel", function()
   after_each(function() k.teardown() end)
 
   for _, fam in ipairs(families) do
-    it("over UDP/" .. fam.name .. ": an Ethernet pseudowire with digests and random cookies pings across; "
+    it("over " .. fam.name .. ": an Ethernet pseudowire with digests and random cookies pings across; "
       .. "killing the LNS brings the LAC down and removes its kernel objects", function()
+      local stop = assert(k.capture("wire", "l2a", "va"))
       local pl = lns(fam, "pw-secret")
       assert.truthy(k.wait_for(function() return k.read(k.dir .. "/lns.listening") end, 10), k.log("lns"))
       local pa = lac(fam, "pw-secret")
@@ -45,7 +48,10 @@ describe("dynamic L2TPv3 on the kernel", function()
       assert.truthy(k.wait_for(function() return k.read(k.dir .. "/lns.ready") end, 10), k.log("lns"))
       assert.equal("pwa", k.read(k.dir .. "/lac.ready"))
       assert.equal("pwb", k.read(k.dir .. "/lns.ready"))
-      -- the kernel has the session with cookies both ways
+      -- the kernel has the tunnel in this encapsulation, and the session
+      -- with cookies both ways
+      local _, tun = k.ns("l2a", "ip l2tp show tunnel")
+      assert.matches("encap " .. fam.encap:upper(), tun)
       local _, sess = k.ns("l2a", "ip l2tp show session")
       assert.matches("cookie", sess)
       assert.matches("peer cookie", sess)
@@ -53,6 +59,21 @@ describe("dynamic L2TPv3 on the kernel", function()
       k.addr("l2b", "pwb", "192.168.90.2/30")
       local rc, out = k.ping("l2a", "192.168.90.2", 3)
       assert.equal(0, rc, out)
+      -- what went over the wire dissects as L2TPv3 (over UDP, or straight
+      -- over IP protocol 115) with every digest checked and nothing malformed
+      local pcap = stop()
+      local function tshark(args)
+        return select(2, k.sh("(tshark -n -o l2tp.shared_secret:pw-secret -r " .. pcap .. " " .. args .. " 2>/dev/null)"))
+      end
+      local summary = tshark("-Y l2tp")
+      for _, name in ipairs{ "SCCRQ", "SCCRP", "SCCCN", "ICRQ", "ICRP", "ICCN" } do
+        assert.matches(name, summary)
+      end
+      local layers = fam.encap == "ip" and (fam.name:find("IPv6") and "ipv6:l2tp" or "ip:l2tp") or "udp:l2tp"
+      assert.matches(layers, tshark("-Y 'l2tp.type == 1' -T fields -e frame.protocols"), 1, true)
+      assert.equal("", tshark("-Y '_ws.malformed || l2tp.incorrect_digest'"))
+      local expert = tshark("-q -z expert")
+      assert.is_nil(expert:find("Warn") or expert:find("Error"), expert)
       k.must("kill -KILL " .. pl)
       local reason = k.wait_for(function() return k.read(k.dir .. "/lac.down") end, 15)
       assert.matches("^peer not responding", reason or "", k.log("lac"))

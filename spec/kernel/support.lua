@@ -159,6 +159,28 @@ function M.ping(ns, addr, count)
   return M.ns(ns, ("ping -c %d -i 0.2 -W 2 %s"):format(count or 3, addr))
 end
 
+-- Captures interface ifname of namespace ns with dumpcap into dir/NAME.pcap
+-- until the returned function is called, which stops the capture and
+-- returns the file's path (nil and why when there is no dumpcap or it
+-- did not start).
+function M.capture(name, ns, ifname)
+  if M.sh("command -v dumpcap") ~= 0 then return nil, "dumpcap is not installed (apt-get install tshark)" end
+  local path, log = dir .. "/" .. name .. ".pcap", dir .. "/" .. name .. ".dumpcap"
+  local p = io.popen(("ip netns exec %s dumpcap -q -i %s -w %s >%s 2>&1 & echo $!"):format(ns, ifname, path, log))
+  local pid = p:read("*l")
+  p:close()
+  -- dumpcap says where it captures once it does
+  if not M.wait_for(function() return (read(log) or ""):find("Capturing on") end, 30) then
+    os.execute("kill " .. pid .. " 2>/dev/null")
+    return nil, "dumpcap did not start: " .. (read(log) or "")
+  end
+  return function()
+    os.execute("kill -INT " .. pid .. " 2>/dev/null")
+    M.wait_for(function() return M.sh("kill -0 " .. pid) ~= 0 end, 10)
+    return path
+  end
+end
+
 function M.kernel_tunnels(ns)
   local _, out = M.ns(ns, "ip l2tp show tunnel")
   return out

@@ -40,7 +40,8 @@ struct l2tp_sock_req {
 	const struct sockaddr *peer;  /* NULL: none */
 	socklen_t peer_len;
 	bool connect;		      /* connect to peer now */
-	bool over_ip;		      /* L2TPv3 over IP: addressed by control connection ID */
+	bool over_ip;		      /* L2TPv3 over IP: addressed by control connection ID; the
+				       * kernel adds and strips a control message's zero Session ID */
 	uint32_t conn_id, peer_conn_id;
 	enum l2tp_sock_share share;
 };

@@ -28,7 +28,6 @@ struct l2tp_transport;
 
 struct l2tp_transport_config {
 	uint8_t version;	   /* 2 or 3 */
-	bool over_ip;		   /* L2TPv3 over IP */
 	uint16_t rx_window;	   /* what we advertise: our Receive Window Size */
 	uint16_t tx_window;	   /* the peer's Receive Window Size; 0: 4 (the RFC default) */
 	uint32_t retry_timeout_ms; /* first retransmission; 0: 1000 */
