@@ -19,7 +19,8 @@ static int tunnel_session(lua_State *L)
 	if (!t)
 		return l2tp_lua_closed(L);
 	snprintf(what, sizeof(what), "session '%s/%s'", o->name, name);
-	l2tp_lua_session_config(L, 3, l2tp_tunnel_config(t)->version, l2tp_tunnel_kind(t), what, &cfg);
+	l2tp_lua_session_config(L, 3, l2tp_tunnel_config(t)->version, l2tp_session_maker_kind(l2tp_tunnel_kind(t)), what,
+				&cfg);
 	int rc = l2tp_session_create(t, name, &cfg, &s, err, sizeof(err));
 	if (rc)
 		return l2tp_lua_fail(L, rc, err);

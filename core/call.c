@@ -1,6 +1,7 @@
-/* L2TPv2 calls (RFC 2661 section 7.4): one table per role of (state,
- * event) -> action + next state, and the requests that make a call (an
- * ICRQ at an LNS, an OCRQ at a LAC whose script takes outgoing calls).
+/* Calls (RFC 2661 section 7.4, RFC 3931 section 3.2): one table per kind
+ * of call (who places it, who answers) of (state, event) -> action + next
+ * state, and the requests that make a call (an ICRQ at an LNS, an OCRQ at
+ * a LAC whose script takes outgoing calls).
  * A cell no row names is the RFC's answer to the unexpected: during setup
  * a CDN, once established a log line. */
 #include <stdio.h>
@@ -11,9 +12,10 @@
 enum action {
 	A_UNEXPECTED = 0, /* the default of every cell */
 	A_IGNORE,
-	A_SEND_ICRQ,
+	A_SEND_REQUEST, /* ICRQ or OCRQ */
 	A_ICRP,
-	A_ICCN,
+	A_OCRP,
+	A_CONNECTED, /* ICCN, OCCN */
 	A_CDN,
 	A_LINK_INFO, /* SLI, WEN: logged */
 	A_MALFORMED,
@@ -34,40 +36,66 @@ struct cell {
 	{COMMON, [L2TP_SE_SLI] = STAY(A_LINK_INFO), [L2TP_SE_WEN] = STAY(A_LINK_INFO),                                 \
 	 [L2TP_SE_TUNNEL_UP] = STAY(A_IGNORE), [L2TP_SE_SETUP_TIMER] = STAY(A_IGNORE)}
 
-/* The LAC places incoming calls (section 7.4.1); the outgoing calls it
- * answers are connected as they are answered. */
-static const struct cell lac_table[L2TP_CS_NSTATES][L2TP_SE_NEVENTS] = {
-	[L2TP_CS_WAIT_TUNNEL] = {COMMON, [L2TP_SE_TUNNEL_UP] = C(A_SEND_ICRQ, L2TP_CS_WAIT_REPLY),
-				 [L2TP_SE_SETUP_TIMER] = STAY(A_SETUP_EXPIRED)},
-	[L2TP_CS_WAIT_REPLY] = {COMMON, [L2TP_SE_ICRP] = C(A_ICRP, L2TP_CS_ESTABLISHED),
-				[L2TP_SE_TUNNEL_UP] = STAY(A_IGNORE), [L2TP_SE_SETUP_TIMER] = STAY(A_SETUP_EXPIRED)},
+#define SETUP_ROW(...) {COMMON, [L2TP_SE_SETUP_TIMER] = STAY(A_SETUP_EXPIRED), __VA_ARGS__}
+#define WAITING [L2TP_SE_TUNNEL_UP] = STAY(A_IGNORE)
+
+/* The LAC places incoming calls (section 7.4.1). */
+static const struct cell lac_in_table[L2TP_CS_NSTATES][L2TP_SE_NEVENTS] = {
+	[L2TP_CS_WAIT_TUNNEL] = SETUP_ROW([L2TP_SE_TUNNEL_UP] = C(A_SEND_REQUEST, L2TP_CS_WAIT_REPLY)),
+	[L2TP_CS_WAIT_REPLY] = SETUP_ROW(WAITING, [L2TP_SE_ICRP] = C(A_ICRP, L2TP_CS_ESTABLISHED)),
 	[L2TP_CS_ESTABLISHED] = ESTABLISHED_ROW,
 };
 
-/* The LNS answers incoming calls (section 7.4.2). */
-static const struct cell lns_table[L2TP_CS_NSTATES][L2TP_SE_NEVENTS] = {
-	[L2TP_CS_WAIT_CONNECT] = {COMMON, [L2TP_SE_ICCN] = C(A_ICCN, L2TP_CS_ESTABLISHED),
-				  [L2TP_SE_TUNNEL_UP] = STAY(A_IGNORE), [L2TP_SE_SETUP_TIMER] = STAY(A_SETUP_EXPIRED)},
+/* The LNS answers them (section 7.4.2). */
+static const struct cell lns_in_table[L2TP_CS_NSTATES][L2TP_SE_NEVENTS] = {
+	[L2TP_CS_WAIT_CONNECT] = SETUP_ROW(WAITING, [L2TP_SE_ICCN] = C(A_CONNECTED, L2TP_CS_ESTABLISHED)),
 	[L2TP_CS_ESTABLISHED] = ESTABLISHED_ROW,
 };
 
-static const enum l2tp_call_state lac_states[] = {L2TP_CS_WAIT_TUNNEL, L2TP_CS_WAIT_REPLY, L2TP_CS_ESTABLISHED};
-static const enum l2tp_call_state lns_states[] = {L2TP_CS_WAIT_CONNECT, L2TP_CS_ESTABLISHED};
+/* The LNS places outgoing calls (section 7.4.2): OCRQ, the LAC's OCRP,
+ * then its OCCN once it has dialled. */
+static const struct cell lns_out_table[L2TP_CS_NSTATES][L2TP_SE_NEVENTS] = {
+	[L2TP_CS_WAIT_TUNNEL] = SETUP_ROW([L2TP_SE_TUNNEL_UP] = C(A_SEND_REQUEST, L2TP_CS_WAIT_REPLY)),
+	[L2TP_CS_WAIT_REPLY] = SETUP_ROW(WAITING, [L2TP_SE_OCRP] = C(A_OCRP, L2TP_CS_WAIT_CONNECT)),
+	[L2TP_CS_WAIT_CONNECT] = SETUP_ROW(WAITING, [L2TP_SE_OCCN] = C(A_CONNECTED, L2TP_CS_ESTABLISHED)),
+	[L2TP_CS_ESTABLISHED] = ESTABLISHED_ROW,
+};
+
+/* The LAC answers them (section 7.4.1): dialling is immediate here, so the
+ * call is connected as it is answered and lives only established. */
+static const struct cell lac_out_table[L2TP_CS_NSTATES][L2TP_SE_NEVENTS] = {
+	[L2TP_CS_ESTABLISHED] = ESTABLISHED_ROW,
+};
+
+static const enum l2tp_call_state lac_in_states[] = {L2TP_CS_WAIT_TUNNEL, L2TP_CS_WAIT_REPLY, L2TP_CS_ESTABLISHED};
+static const enum l2tp_call_state lns_in_states[] = {L2TP_CS_WAIT_CONNECT, L2TP_CS_ESTABLISHED};
+static const enum l2tp_call_state lns_out_states[] = {L2TP_CS_WAIT_TUNNEL, L2TP_CS_WAIT_REPLY, L2TP_CS_WAIT_CONNECT,
+						      L2TP_CS_ESTABLISHED};
+static const enum l2tp_call_state lac_out_states[] = {L2TP_CS_ESTABLISHED};
 
 static const struct {
 	const struct cell (*table)[L2TP_SE_NEVENTS];
 	const enum l2tp_call_state *states;
 	size_t nstates;
-} roles[] = {
-	[L2TP_ROLE_LAC] = {lac_table, lac_states, L2TP_NELEM(lac_states)},
-	[L2TP_ROLE_LNS] = {lns_table, lns_states, L2TP_NELEM(lns_states)},
-	[L2TP_ROLE_QUIESCENT] = {NULL, NULL, 0},
+} kinds[] = {
+	[L2TP_CALL_LAC_IN] = {lac_in_table, lac_in_states, L2TP_NELEM(lac_in_states)},
+	[L2TP_CALL_LNS_IN] = {lns_in_table, lns_in_states, L2TP_NELEM(lns_in_states)},
+	[L2TP_CALL_LNS_OUT] = {lns_out_table, lns_out_states, L2TP_NELEM(lns_out_states)},
+	[L2TP_CALL_LAC_OUT] = {lac_out_table, lac_out_states, L2TP_NELEM(lac_out_states)},
 };
 
-const enum l2tp_call_state *l2tp_call_states(enum l2tp_role role, size_t *n)
+const enum l2tp_call_state *l2tp_call_states(enum l2tp_call_kind kind, size_t *n)
 {
-	*n = roles[role].nstates;
-	return roles[role].states;
+	*n = kinds[kind].nstates;
+	return kinds[kind].states;
+}
+
+enum l2tp_call_kind l2tp_call_kind_of(const struct l2tp_session *s)
+{
+	bool lns = l2tp_tunnel_role(s->tunnel) == L2TP_ROLE_LNS;
+	if (s->outgoing)
+		return lns ? L2TP_CALL_LNS_OUT : L2TP_CALL_LAC_OUT;
+	return lns ? L2TP_CALL_LNS_IN : L2TP_CALL_LAC_IN;
 }
 
 const char *l2tp_call_state_name(enum l2tp_call_state s)
@@ -147,11 +175,11 @@ static void hangup_with(struct l2tp_session *s, uint16_t result, uint16_t error,
 	l2tp_call_hangup(s, reason, &res);
 }
 
-static void send_icrq(struct l2tp_session *s)
+static void send_request(struct l2tp_session *s)
 {
 	struct l2tp_tunnel *t = s->tunnel;
 	struct l2tp_msg m;
-	l2tp_build_icrq(&m, s, ++t->call_serial);
+	l2tp_build_call_request(&m, s->outgoing ? L2TP_MSG_OCRQ : L2TP_MSG_ICRQ, s, ++t->call_serial);
 	/* The header's session ID is 0: the peer has not assigned one yet. */
 	l2tp_tunnel_send(t, NULL, &m);
 }
@@ -160,7 +188,9 @@ void l2tp_call_place(struct l2tp_session *s)
 {
 	struct l2tp_tunnel *t = s->tunnel;
 	s->state = L2TP_CS_WAIT_TUNNEL;
-	l2tp_slog(s, L2TP_LOG_INFO, "placing a call, session ID %u", s->cfg.sid);
+	s->outgoing = l2tp_tunnel_role(t) == L2TP_ROLE_LNS;
+	l2tp_slog(s, L2TP_LOG_INFO, "placing an %s call, session ID %u", s->outgoing ? "outgoing" : "incoming",
+		  s->cfg.sid);
 	l2tp_tunnel_call_setup_start(t, s);
 	if (t->state == L2TP_CC_ESTABLISHED)
 		l2tp_call_event(s, L2TP_SE_TUNNEL_UP, NULL, NULL);
@@ -222,12 +252,11 @@ static bool agree_data(struct l2tp_session *s, const struct l2tp_call_view *v)
 	return true;
 }
 
-/* LAC, wait-reply: the LNS's ICRP; our ICCN connects the call. */
-static bool on_icrp(struct l2tp_session *s, const struct l2tp_msg *m)
+/* Wait-reply, the call we placed: the peer's ICRP or OCRP names its
+ * session and, in L2TPv3, what it asks of our data packets. */
+static bool on_reply(struct l2tp_session *s, const struct l2tp_msg *m)
 {
-	struct l2tp_tunnel *t = s->tunnel;
 	struct l2tp_call_view v;
-	struct l2tp_msg out;
 	l2tp_msg_read_call(m, &v);
 	if (v.assigned_sid == 0) {
 		hangup_with(s, L2TP_RESULT_CDN_ERROR, L2TP_ERROR_BAD_VALUE, "Assigned Session ID 0",
@@ -235,10 +264,30 @@ static bool on_icrp(struct l2tp_session *s, const struct l2tp_msg *m)
 		return false;
 	}
 	s->cfg.psid = v.assigned_sid;
-	if (t->cfg.version == L2TP_V3 && !agree_data(s, &v))
+	return s->tunnel->cfg.version != L2TP_V3 || agree_data(s, &v);
+}
+
+/* LAC: the LNS's ICRP; our ICCN connects the call. (An LNS's OCRP leaves
+ * the LAC to connect it, with its OCCN.) */
+static bool on_icrp(struct l2tp_session *s, const struct l2tp_msg *m)
+{
+	struct l2tp_tunnel *t = s->tunnel;
+	struct l2tp_msg out;
+	if (!on_reply(s, m))
 		return false;
 	l2tp_build_call_connected(&out, L2TP_MSG_ICCN, s);
 	l2tp_tunnel_send(t, s, &out);
+	return prepare_data(s);
+}
+
+/* The peer connects the call (ICCN, OCCN), and may ask for sequenced
+ * data: RFC 2661's Sequencing Required, RFC 3931's Data Sequencing. */
+static bool on_connected(struct l2tp_session *s, const struct l2tp_msg *m)
+{
+	struct l2tp_call_view v;
+	l2tp_msg_read_call(m, &v);
+	if (v.seq_required || (v.has_data_seq && v.data_seq != L2TP_DATA_SEQ_NONE))
+		s->cfg.seqnum = true;
 	return prepare_data(s);
 }
 
@@ -282,8 +331,8 @@ static void setup_expired(struct l2tp_session *s)
 	l2tp_format_ms(t->cfg.setup_timeout_ms, took, sizeof(took));
 	switch (s->state) {
 	case L2TP_CS_WAIT_TUNNEL: missing = "the tunnel did not come up"; break;
-	case L2TP_CS_WAIT_REPLY: missing = "no ICRP from the LNS"; break;
-	default: missing = lns ? "no ICCN from the LAC" : "the call did not connect"; break;
+	case L2TP_CS_WAIT_REPLY: missing = lns ? "no OCRP from the LAC" : "no ICRP from the LNS"; break;
+	default: missing = !lns ? "the call did not connect" : s->outgoing ? "no OCCN from the LAC" : "no ICCN from the LAC"; break;
 	}
 	snprintf(why, sizeof(why), "setup timeout: %s within %s", missing, took);
 	/* RFC 2661 has a result for a LAC's own timeout (10); an LNS says
@@ -310,9 +359,10 @@ static bool run(struct l2tp_session *s, enum action a, enum l2tp_call_event ev, 
 	switch (a) {
 	case A_UNEXPECTED: unexpected(s, ev); return false;
 	case A_IGNORE: return true;
-	case A_SEND_ICRQ: send_icrq(s); return true;
+	case A_SEND_REQUEST: send_request(s); return true;
 	case A_ICRP: return on_icrp(s, m);
-	case A_ICCN: return prepare_data(s);
+	case A_OCRP: return on_reply(s, m);
+	case A_CONNECTED: return on_connected(s, m);
 	case A_CDN: on_cdn(s, m); return false;
 	case A_LINK_INFO: link_info(s, m); return true;
 	case A_MALFORMED: malformed(s, err); return false;
@@ -324,10 +374,9 @@ static bool run(struct l2tp_session *s, enum action a, enum l2tp_call_event ev, 
 void l2tp_call_event(struct l2tp_session *s, enum l2tp_call_event ev, const struct l2tp_msg *m,
 		     const struct l2tp_codec_error *err)
 {
-	enum l2tp_role role = l2tp_tunnel_role(s->tunnel);
-	if (s->closing || !roles[role].table)
+	if (s->closing || l2tp_tunnel_role(s->tunnel) == L2TP_ROLE_QUIESCENT)
 		return;
-	const struct cell *c = &roles[role].table[s->state][ev];
+	const struct cell *c = &kinds[l2tp_call_kind_of(s)].table[s->state][ev];
 	/* An action that returns false may have freed s. */
 	if (!run(s, c->action, ev, m, err) || c->next == SAME || c->next == s->state)
 		return;
@@ -484,6 +533,7 @@ void l2tp_call_outgoing(struct l2tp_tunnel *t, const struct l2tp_msg *m)
 	struct l2tp_session *s = answer(t, v.assigned_sid, &cfg, L2TP_MSG_OCRP);
 	if (!s)
 		return;
+	s->outgoing = true;
 	struct l2tp_msg occn;
 	l2tp_build_call_connected(&occn, L2TP_MSG_OCCN, s);
 	l2tp_tunnel_send(t, s, &occn);

@@ -83,6 +83,7 @@ const struct l2tp_key l2tp_session_keys[] = {
 	{"l2spec_type", L2TP_KEY_ENUM, SF(l2spec_type), 0, 0, L2TP_L2SPEC_NONE, NULL, l2specs, MADE, 0, false},
 	{"cookie_size", L2TP_KEY_UINT, SF(cookie_size), 0, 8, 8, NULL, NULL, CALLS, 0, false},
 	{"remote_end_id", L2TP_KEY_STRING, SF(remote_end_id), 0, 0, 0, NULL, NULL, L2TP_KEYS_DYNAMIC, 0, false},
+	{"called_number", L2TP_KEY_STRING, SF(called_number), 0, 0, 0, NULL, NULL, L2TP_KEYS_DYNAMIC, 0, false},
 	{"pppd_args", L2TP_KEY_STRING, SF(pppd_args), 0, 0, 0, NULL, NULL, CALLS, 0, false},
 	{"pppd", L2TP_KEY_STRLIST, SF(pppd_extra), 0, 0, 0, NULL, NULL, CALLS, 0, false},
 	{NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, 0, false},
@@ -104,6 +105,11 @@ const struct l2tp_key l2tp_listener_keys[] = {
 	{"on_call", L2TP_KEY_HOOK, 0, 0, 0, 0, 0, NULL, NULL, L2TP_KEYS_LISTENER, 0, false},
 	{NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, 0, false},
 };
+
+enum l2tp_tunnel_kind l2tp_session_maker_kind(enum l2tp_tunnel_kind kind)
+{
+	return kind == L2TP_TUNNEL_ACCEPTED ? L2TP_TUNNEL_DYNAMIC : kind;
+}
 
 unsigned l2tp_tunnel_kind_keys(enum l2tp_tunnel_kind kind)
 {

@@ -73,6 +73,11 @@ enum l2tp_call_event {
  * own, static ones no control channel at all. */
 enum l2tp_role { L2TP_ROLE_LAC, L2TP_ROLE_LNS, L2TP_ROLE_QUIESCENT };
 
+/* Whose table a call runs: the one who places it or the one who answers,
+ * in each role. A LAC places incoming calls (ICRQ) and answers outgoing
+ * ones (OCRQ), an LNS the other way round. */
+enum l2tp_call_kind { L2TP_CALL_LAC_IN, L2TP_CALL_LNS_IN, L2TP_CALL_LNS_OUT, L2TP_CALL_LAC_OUT, L2TP_CALL_NKINDS };
+
 enum l2tp_obj_type { L2TP_OBJ_TUNNEL = 1, L2TP_OBJ_SESSION = 2, L2TP_OBJ_LISTENER = 3 };
 
 /* Common head of tunnels and sessions: what the handle table indexes. */
@@ -233,6 +238,7 @@ struct l2tp_session {
 	struct l2tp_session *call_prev, *call_next;
 
 	enum l2tp_call_state state; /* dynamic sessions: the call's */
+	bool outgoing;		    /* an OCRQ's call, placed by either role */
 	int ppp_fd;		 /* PPPoL2TP socket, or -1 */
 	struct l2tp_proc *pppd;	 /* running for this session, or NULL */
 };
@@ -371,8 +377,8 @@ const enum l2tp_cc_state *l2tp_control_states(enum l2tp_role role, size_t *n);
 /* call.c: the call's state machine. */
 void l2tp_call_event(struct l2tp_session *s, enum l2tp_call_event ev, const struct l2tp_msg *m,
 		     const struct l2tp_codec_error *err);
-/* A LAC's new call: wait-tunnel, or its ICRQ at once on an established
- * tunnel. */
+/* A new call of ours: wait-tunnel, or at once on an established tunnel
+ * its ICRQ (LAC) or OCRQ (LNS). */
 void l2tp_call_place(struct l2tp_session *s);
 /* An ICRQ at an LNS; an OCRQ at a LAC whose script takes outgoing calls. */
 void l2tp_call_incoming(struct l2tp_tunnel *t, const struct l2tp_msg *m);
@@ -385,7 +391,8 @@ void l2tp_call_hangup(struct l2tp_session *s, const char *reason, const struct l
 enum l2tp_call_event l2tp_call_event_of(uint16_t msg_type);
 const char *l2tp_call_state_name(enum l2tp_call_state s);
 const char *l2tp_call_event_name(enum l2tp_call_event e);
-const enum l2tp_call_state *l2tp_call_states(enum l2tp_role role, size_t *n);
+const enum l2tp_call_state *l2tp_call_states(enum l2tp_call_kind kind, size_t *n);
+enum l2tp_call_kind l2tp_call_kind_of(const struct l2tp_session *s);
 
 /* session.c: the object. */
 struct l2tp_session *l2tp_session_by_id(struct l2tp_tunnel *t, uint32_t sid);
@@ -415,7 +422,7 @@ void l2tp_build_scccn(struct l2tp_msg *m, uint8_t version, const uint8_t *respon
  * we have one). */
 void l2tp_build_stopccn(struct l2tp_msg *m, uint8_t version, uint32_t tid, uint16_t result, uint16_t error,
 			const char *text);
-void l2tp_build_icrq(struct l2tp_msg *m, const struct l2tp_session *s, uint32_t serial);
+void l2tp_build_call_request(struct l2tp_msg *m, uint16_t type, const struct l2tp_session *s, uint32_t serial);
 /* ICRP, OCRP. */
 void l2tp_build_call_reply(struct l2tp_msg *m, uint16_t type, const struct l2tp_session *s);
 /* ICCN, OCCN. */

@@ -285,13 +285,29 @@ static void call_data(struct l2tp_msg *m, const struct l2tp_session *s, bool wit
 	l2tp_msg_add_u16(m, L2TP_AVP_DATA_SEQUENCING, true, c->seqnum ? L2TP_DATA_SEQ_ALL : L2TP_DATA_SEQ_NONE);
 }
 
-void l2tp_build_icrq(struct l2tp_msg *m, const struct l2tp_session *s, uint32_t serial)
+/* ICRQ or OCRQ. An L2TPv2 OCRQ asks the LAC to dial: it must say at what
+ * speeds, on which bearer and framing, and whom (RFC 2661 section 6.7);
+ * we leave the choice of speed and bearer to the LAC. */
+void l2tp_build_call_request(struct l2tp_msg *m, uint16_t type, const struct l2tp_session *s, uint32_t serial)
 {
 	const struct l2tp_tunnel_config *tc = &s->tunnel->cfg;
 	uint8_t version = (uint8_t)tc->version;
-	l2tp_msg_init(m, version, L2TP_MSG_ICRQ);
+	const char *called = s->cfg.called_number;
+	l2tp_msg_init(m, version, type);
 	call_ids(m, version, s->cfg.sid, 0, tc->hide_avps);
 	l2tp_msg_add_u32(m, L2TP_AVP_CALL_SERIAL_NUMBER, true, serial);
+	if (version == 2 && type == L2TP_MSG_OCRQ) {
+		l2tp_msg_add_u32(m, L2TP_AVP_MINIMUM_BPS, true, 0);
+		l2tp_msg_add_u32(m, L2TP_AVP_MAXIMUM_BPS, true, UINT32_MAX);
+		/* Bearer Type: digital (1) or analog (2) */
+		l2tp_msg_add_u32(m, L2TP_AVP_BEARER_TYPE, true, 3);
+		l2tp_msg_add_u32(m, L2TP_AVP_FRAMING_TYPE, true,
+				 tc->framing_caps ? tc->framing_caps : L2TP_FRAMING_SYNC | L2TP_FRAMING_ASYNC);
+		l2tp_msg_add(m, L2TP_AVP_CALLED_NUMBER, true, false, called, (uint16_t)strlen(called));
+		return;
+	}
+	if (called[0])
+		l2tp_msg_add(m, L2TP_AVP_CALLED_NUMBER, true, false, called, (uint16_t)strlen(called));
 	if (version == 2) {
 		l2tp_msg_add_u32(m, L2TP_AVP_BEARER_TYPE, true, 0);
 		return;

@@ -184,7 +184,7 @@ int l2tp_session_create(struct l2tp_tunnel *t, const char *name, const struct l2
 		return l2tp_errf(err, errlen, -EEXIST,
 				 "session '%s' already exists in tunnel '%s' (names are unique in a tunnel)", name,
 				 t->name);
-	rc = l2tp_session_config_check(cfg, t->cfg.version, t->kind, err, errlen);
+	rc = l2tp_session_config_check(cfg, t->cfg.version, l2tp_session_maker_kind(t->kind), err, errlen);
 	if (rc)
 		return l2tp_errprefix(err, errlen, rc, prefix);
 	if (cfg->sid && (other = find_by_id(t, cfg->sid)) != NULL) {
@@ -201,8 +201,9 @@ int l2tp_session_create(struct l2tp_tunnel *t, const char *name, const struct l2
 	if (!(s = session_alloc(t, name, cfg)))
 		return l2tp_errprefix(err, errlen, l2tp_errf(err, errlen, -ENOMEM, "out of memory"), prefix);
 
-	if (t->kind == L2TP_TUNNEL_DYNAMIC) {
-		/* A call: the data plane follows when the peer accepts it. */
+	if (t->kind == L2TP_TUNNEL_DYNAMIC || t->kind == L2TP_TUNNEL_ACCEPTED) {
+		/* A call (incoming from a LAC, outgoing from an LNS): the data
+		 * plane follows when the peer accepts it. */
 		if (!s->cfg.sid && !(s->cfg.sid = l2tp_session_free_id(t))) {
 			session_free(s);
 			return l2tp_errprefix(err, errlen,

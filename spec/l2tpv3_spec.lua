@@ -114,6 +114,36 @@ describe("L2TPv3 control plane", function()
     assert.is_true(wide)
   end)
 
+  it("an LNS places a call with OCRQ: the LAC's on_outgoing_call sees its pseudowire and Remote End ID, cookies "
+    .. "go both ways", function()
+    local seen
+    local l = listen{ version = "l2tpv3" }
+    local t = dial(l:address(), "t", { on_outgoing_call = function(call)
+      seen = call
+      return { cookie_size = 4 }
+    end })
+    assert.is_true(h.run_until(function() return lnsr.n("tunnel_up") == 1 end, 5))
+    local s = assert(lns:tunnels()[1]:session("out", { pseudowire = "eth_vlan", remote_end_id = "vc7",
+      called_number = "n7", l2spec_type = "default" }))
+    assert.is_true(h.run_until(function() return s:is_up() and lacr.n("session_up") == 1 end, 5))
+    assert.equal("eth_vlan", seen.pseudowire)
+    assert.equal("vc7", seen.remote_end_id)
+    assert.equal("n7", seen.called_number)
+    local ours, theirs = s:config(), t:sessions()[1]:config()
+    assert.equal(8, #ours.cookie)
+    assert.equal(4, #theirs.cookie)
+    assert.equal(ours.cookie, theirs.peer_cookie)
+    assert.equal(theirs.cookie, ours.peer_cookie)
+    assert.equal(ours.sid, theirs.psid)
+    assert.equal(theirs.sid, ours.psid)
+    assert.equal("eth_vlan", theirs.pseudowire)
+    assert.equal("default", theirs.l2spec_type)
+    assert.equal(3, lacr.last("session_up").version)
+    t:sessions()[1]:close()
+    assert.is_true(h.run_until(function() return lnsr.n("session_down") == 1 end, 5))
+    assert.matches("^peer sent CDN: result 3", lnsr.last("session_down").reason)
+  end)
+
   it("on_call sees the pseudowire type and Remote End ID, and its settings apply", function()
     local seen
     local l = listen{ version = "l2tpv3", on_call = function(call)

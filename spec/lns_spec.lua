@@ -269,6 +269,43 @@ describe("LNS: ctx:listen", function()
     assert.equal(250, lns:tunnels()[1]:config().hello_timeout)
   end)
 
+  describe("outgoing calls: tunnel:session() on an accepted tunnel sends an OCRQ", function()
+    it("the LAC's on_outgoing_call sees the Called Number; OCRP, OCCN, and both sides are up", function()
+      local seen
+      local l = listen()
+      local t = dial(l, "t", { on_outgoing_call = function(call) seen = call; return { seqnum = true } end })
+      assert.is_true(h.run_until(function() return lnsr.n("tunnel_up") == 1 end, 5))
+      local acc = lns:tunnels()[1]
+      local s = assert(acc:session("dial", { called_number = "5551234" }))
+      assert.is_true(h.run_until(function() return lnsr.n("session_up") == 1 and lacr.n("session_up") == 1 end, 5))
+      assert.equal("5551234", seen.called_number)
+      assert.equal(t, seen.tunnel)
+      local up = lacr.last("session_up")
+      assert.equal(s:config().sid, up.session_config.psid)
+      assert.equal(up.session_config.sid, s:config().psid)
+      assert.is_true(up.session_config.seqnum)
+      assert.is_true(s:config().seqnum) -- the LAC's OCCN asked for it
+      assert.equal(0, l:stats().calls_accepted) -- a call the LNS placed is not one it admitted
+      -- the LNS hangs up: CDN, and the LAC's call goes
+      s:close()
+      assert.is_true(h.run_until(function() return lacr.n("session_down") == 1 end, 5))
+      assert.matches("^peer sent CDN: result 3", lacr.last("session_down").reason)
+      assert.is_true(t:is_up())
+    end)
+
+    it("a LAC without the hook refuses it with CDN result 5, and the LNS's session goes down saying so", function()
+      local l = listen()
+      dial(l, "t")
+      assert.is_true(h.run_until(function() return lnsr.n("tunnel_up") == 1 end, 5))
+      lns:tunnels()[1]:session("dial", {})
+      assert.is_true(h.run_until(function() return lnsr.n("session_down") == 1 end, 5))
+      local down = lnsr.last("session_down")
+      assert.matches("^peer sent CDN: result 5", down.reason)
+      assert.is_false(down.established)
+      assert.equal(0, lacr.n("session_up"))
+    end)
+  end)
+
   describe("the tie breaker (RFC 2661 section 4.4.3)", function()
     -- Our LAC dials a peer that, at the same moment, dials our listener
     -- (from the same host) with its own SCCRQ and Tie Breaker.

@@ -348,6 +348,7 @@ static void quiescent_at(struct bench *b, enum l2tp_cc_state st)
 static void (*const cc_setup[])(struct bench *, enum l2tp_cc_state) = {
 	[L2TP_ROLE_LAC] = lac_at, [L2TP_ROLE_LNS] = lns_at, [L2TP_ROLE_QUIESCENT] = quiescent_at};
 static const char *const role_names[] = {"LAC", "LNS", "quiescent"};
+static const char *const call_kind_names[] = {"LAC incoming", "LNS incoming", "LNS outgoing", "LAC outgoing"};
 
 static bool contains(const char *hay, const char *needle)
 {
@@ -414,10 +415,11 @@ static void control_tables_answer_every_event_as_the_rfc_says(void)
 }
 
 /* RFC 2661 section 7.4: calls. */
-static struct outcome call_expect(enum l2tp_role role, enum l2tp_call_state st, enum l2tp_call_event ev)
+static struct outcome call_expect(enum l2tp_call_kind kind, enum l2tp_call_state st, enum l2tp_call_event ev)
 {
 	const struct outcome stay = {NONE, (int)st, NULL};
-	/* Before its ICRQ the peer knows nothing of the call: nothing to tell. */
+	/* Before its ICRQ or OCRQ the peer knows nothing of the call: nothing
+	 * to tell. */
 	uint16_t cdn = st == L2TP_CS_WAIT_TUNNEL ? NONE : L2TP_MSG_CDN;
 	if (ev == L2TP_SE_CDN)
 		return (struct outcome){NONE, GONE, "peer sent CDN"};
@@ -434,11 +436,17 @@ static struct outcome call_expect(enum l2tp_role role, enum l2tp_call_state st, 
 	}
 	if (ev == L2TP_SE_SETUP_TIMER)
 		return (struct outcome){cdn, GONE, "setup timeout"};
-	if (ev == L2TP_SE_TUNNEL_UP)
-		return st == L2TP_CS_WAIT_TUNNEL ? (struct outcome){L2TP_MSG_ICRQ, L2TP_CS_WAIT_REPLY, NULL} : stay;
-	if (role == L2TP_ROLE_LAC && st == L2TP_CS_WAIT_REPLY && ev == L2TP_SE_ICRP)
+	if (ev == L2TP_SE_TUNNEL_UP) {
+		uint16_t request = kind == L2TP_CALL_LNS_OUT ? L2TP_MSG_OCRQ : L2TP_MSG_ICRQ;
+		return st == L2TP_CS_WAIT_TUNNEL ? (struct outcome){request, L2TP_CS_WAIT_REPLY, NULL} : stay;
+	}
+	if (kind == L2TP_CALL_LAC_IN && st == L2TP_CS_WAIT_REPLY && ev == L2TP_SE_ICRP)
 		return (struct outcome){L2TP_MSG_ICCN, L2TP_CS_ESTABLISHED, NULL};
-	if (role == L2TP_ROLE_LNS && st == L2TP_CS_WAIT_CONNECT && ev == L2TP_SE_ICCN)
+	if (kind == L2TP_CALL_LNS_IN && st == L2TP_CS_WAIT_CONNECT && ev == L2TP_SE_ICCN)
+		return (struct outcome){NONE, L2TP_CS_ESTABLISHED, NULL};
+	if (kind == L2TP_CALL_LNS_OUT && st == L2TP_CS_WAIT_REPLY && ev == L2TP_SE_OCRP)
+		return (struct outcome){NONE, L2TP_CS_WAIT_CONNECT, NULL};
+	if (kind == L2TP_CALL_LNS_OUT && st == L2TP_CS_WAIT_CONNECT && ev == L2TP_SE_OCCN)
 		return (struct outcome){NONE, L2TP_CS_ESTABLISHED, NULL};
 	return (struct outcome){cdn, GONE, "received in state"};
 }
@@ -449,15 +457,46 @@ static const uint16_t call_msg[L2TP_SE_NEVENTS] = {
 	[L2TP_SE_SLI] = L2TP_MSG_SLI,
 };
 
-/* A call in state st: a LAC's placed on a tunnel in setup (wait-tunnel)
- * or up (wait-reply, then answered: established); an LNS's answered
- * (wait-connect, then connected: established). */
-static struct l2tp_session *call_at(struct bench *b, enum l2tp_role role, enum l2tp_call_state st)
+/* A LAC script's on_outgoing_call that takes every call. */
+static int take_ocrq(void *arg, struct l2tp_tunnel *t, const struct l2tp_call_request *req,
+		     struct l2tp_session_config *settings, struct l2tp_verdict *v)
+{
+	(void)arg, (void)t, (void)req, (void)settings, (void)v;
+	return 0;
+}
+
+/* A call of each kind in state st. Placed by us: on a tunnel in setup
+ * (wait-tunnel) or up (wait-reply), then answered (an LNS's OCRP:
+ * wait-connect) and connected (established). Answered by us: an ICRQ
+ * (wait-connect, then its ICCN: established), an OCRQ (established at
+ * once). */
+static struct l2tp_session *call_at(struct bench *b, enum l2tp_call_kind kind, enum l2tp_call_state st)
 {
 	struct l2tp_session *s = NULL;
 	struct l2tp_session_config sc;
 	char err[256];
-	if (role == L2TP_ROLE_LAC) {
+	if (kind == L2TP_CALL_LNS_OUT) {
+		lns_at(b, st == L2TP_CS_WAIT_TUNNEL ? L2TP_CC_WAIT_CTL_CONN : L2TP_CC_ESTABLISHED);
+		l2tp_session_config_defaults(&sc, L2TP_V2);
+		CHECK_EQ(l2tp_session_create(b->t, "call", &sc, &s, err, sizeof(err)), 0);
+		ack_all(b->ctx, b->sock, b->peer, b->peer_port);
+		static const uint16_t answers[] = {L2TP_MSG_OCRP, L2TP_MSG_OCCN};
+		int n = st == L2TP_CS_ESTABLISHED ? 2 : st == L2TP_CS_WAIT_CONNECT ? 1 : 0;
+		for (int i = 0; i < n; i++) {
+			struct l2tp_msg m;
+			peer_msg(&m, answers[i]);
+			deliver(b->ctx, b->sock, &m, s->cfg.sid, b->peer, b->peer_port, false);
+			ack_all(b->ctx, b->sock, b->peer, b->peer_port);
+		}
+	} else if (kind == L2TP_CALL_LAC_OUT) {
+		lac_at(b, L2TP_CC_ESTABLISHED);
+		l2tp_tunnel_set_ocrq_hook(b->t, take_ocrq, NULL);
+		struct l2tp_msg m;
+		peer_msg(&m, L2TP_MSG_OCRQ);
+		deliver(b->ctx, b->sock, &m, 0, b->peer, b->peer_port, false);
+		ack_all(b->ctx, b->sock, b->peer, b->peer_port);
+		s = b->t->sessions_head;
+	} else if (kind == L2TP_CALL_LAC_IN) {
 		lac_at(b, st == L2TP_CS_WAIT_TUNNEL ? L2TP_CC_WAIT_CTL_REPLY : L2TP_CC_ESTABLISHED);
 		l2tp_session_config_defaults(&sc, L2TP_V2);
 		CHECK_EQ(l2tp_session_create(b->t, "call", &sc, &s, err, sizeof(err)), 0);
@@ -491,13 +530,13 @@ static int call_cells;
 
 static void call_tables_answer_every_event_as_the_rfc_says(void)
 {
-	for (enum l2tp_role role = L2TP_ROLE_LAC; role <= L2TP_ROLE_LNS; role++) {
+	for (enum l2tp_call_kind kind = 0; kind < L2TP_CALL_NKINDS; kind++) {
 		size_t nstates;
-		const enum l2tp_call_state *states = l2tp_call_states(role, &nstates);
+		const enum l2tp_call_state *states = l2tp_call_states(kind, &nstates);
 		for (size_t i = 0; i < nstates; i++) {
 			for (enum l2tp_call_event ev = 0; ev < L2TP_SE_NEVENTS; ev++) {
 				struct bench b;
-				struct l2tp_session *s = call_at(&b, role, states[i]);
+				struct l2tp_session *s = call_at(&b, kind, states[i]);
 				uint64_t handle = l2tp_session_handle(s);
 				struct l2tp_msg m;
 				struct l2tp_codec_error bad = {.result_code = L2TP_RESULT_CDN_ERROR,
@@ -512,9 +551,9 @@ static void call_tables_answer_every_event_as_the_rfc_says(void)
 						ev == L2TP_SE_MALFORMED ? &bad : NULL);
 				ack_all(b.ctx, b.sock, b.peer, b.peer_port);
 				s = l2tp_session_lookup(b.ctx, handle);
-				struct outcome want = call_expect(role, states[i], ev);
+				struct outcome want = call_expect(kind, states[i], ev);
 				char table[64];
-				snprintf(table, sizeof(table), "call/%s", role_names[role]);
+				snprintf(table, sizeof(table), "call/%s", call_kind_names[kind]);
 				check_cell(table, l2tp_call_state_name(states[i]), l2tp_call_event_name(ev), &want,
 					   sent_since(mark), s ? (int)s->state : GONE, last_log);
 				call_cells++;
@@ -532,10 +571,14 @@ static void every_role_has_the_rows_the_rfc_names(void)
 	CHECK_EQ(n, 2);
 	l2tp_control_states(L2TP_ROLE_LNS, &n);
 	CHECK_EQ(n, 3);
-	l2tp_call_states(L2TP_ROLE_LAC, &n);
+	l2tp_call_states(L2TP_CALL_LAC_IN, &n);
 	CHECK_EQ(n, 3);
-	l2tp_call_states(L2TP_ROLE_LNS, &n);
+	l2tp_call_states(L2TP_CALL_LNS_IN, &n);
 	CHECK_EQ(n, 2);
+	l2tp_call_states(L2TP_CALL_LNS_OUT, &n);
+	CHECK_EQ(n, 4);
+	l2tp_call_states(L2TP_CALL_LAC_OUT, &n);
+	CHECK_EQ(n, 1);
 }
 
 int main(void)

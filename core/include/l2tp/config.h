@@ -92,9 +92,12 @@ struct l2tp_session_config {
 	char interface_name[L2TP_IFNAME_MAX];
 	enum l2tp_l2spec l2spec_type;
 	/* L2TPv3 calls: the random cookie assigned where cookie is not set (0,
-	 * 4 or 8 bytes), and the Remote End ID a LAC asks for. */
+	 * 4 or 8 bytes), and the Remote End ID the placer of a call asks for. */
 	uint8_t cookie_size;
 	char remote_end_id[128];
+	/* Calls we place: the Called Number (an L2TPv2 OCRQ must carry one;
+	 * an ICRQ or an L2TPv3 OCRQ carries it where set). */
+	char called_number[64];
 	/* PPP sessions on the kernel data plane: pppd runs for them */
 	char pppd_args[256];	  /* a file of extra pppd arguments (as kl2tpd) */
 	char pppd_extra[1024];	  /* more arguments, '\n'-separated */
@@ -150,6 +153,11 @@ extern const struct l2tp_key l2tp_listener_keys[];
 
 /* The key set (L2TP_KEYS_*) a kind of tunnel takes, and its sessions. */
 unsigned l2tp_tunnel_kind_keys(enum l2tp_tunnel_kind kind);
+/* The kind whose session keys tunnel:session() takes in a tunnel of this
+ * kind: an LNS places a call on an accepted tunnel as a LAC does on its
+ * dynamic one (the accepted kind's session keys are what an answered
+ * call's hook may set). */
+enum l2tp_tunnel_kind l2tp_session_maker_kind(enum l2tp_tunnel_kind kind);
 const struct l2tp_key *l2tp_key_find(const struct l2tp_key *keys, unsigned kinds, const char *name);
 /* The spelling of value, or NULL; and the reverse (false if unknown). */
 const char *l2tp_key_spell(const struct l2tp_key_name *names, int value);
