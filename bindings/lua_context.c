@@ -9,7 +9,8 @@
 #include "lua_config.h"
 #include "lua_objects.h"
 
-static const char *const event_names[] = {"tunnel_up", "tunnel_down", "session_up", "session_down", NULL};
+static const char *const event_names[] = {"tunnel_up",	  "tunnel_down",     "session_up",
+					  "session_down", "session_circuit", NULL};
 
 static void push_event_table(lua_State *L, struct lctx *lc, const struct l2tp_event *ev)
 {
@@ -52,6 +53,10 @@ static void push_event_table(lua_State *L, struct lctx *lc, const struct l2tp_ev
 		lua_setfield(L, -2, "reason");
 		lua_pushboolean(L, ev->established);
 		lua_setfield(L, -2, "established");
+	}
+	if (ev->type == L2TP_EVENT_SESSION_CIRCUIT) {
+		lua_pushstring(L, ev->circuit_active ? "up" : "down");
+		lua_setfield(L, -2, "circuit");
 	}
 	if (ev->result) {
 		lua_pushinteger(L, ev->result->result_code);
@@ -259,7 +264,8 @@ static int ctx_on(lua_State *L)
 	while (*e && strcmp(*e, ev) != 0)
 		e++;
 	if (!*e)
-		return l2tp_lua_error(L, "unknown event '%s' (accepted: tunnel_up, tunnel_down, session_up, session_down)",
+		return l2tp_lua_error(L, "unknown event '%s' (accepted: tunnel_up, tunnel_down, session_up, session_down, "
+					 "session_circuit)",
 				      ev);
 	if (lua_type(L, 3) != LUA_TFUNCTION)
 		return l2tp_lua_error(L, "ctx:on('%s', fn): fn must be a function, got %s", ev,

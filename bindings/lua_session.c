@@ -1,5 +1,6 @@
 /* l2tp.session objects: a handle plus the context; looked up on every call. */
 #include <lauxlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "lua_config.h"
@@ -11,6 +12,26 @@ static int session_close(lua_State *L)
 	if (!s)
 		return l2tp_lua_closed(L);
 	l2tp_session_close(s, luaL_optstring(L, 2, "closed by script"));
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+/* session:set_circuit(up): true, or nil and why (not established yet);
+ * raises where it can never work (not an L2TPv3 call). */
+static int session_set_circuit(lua_State *L)
+{
+	struct lobj *o;
+	struct l2tp_session *s = l2tp_lua_session_arg(L, 1, &o);
+	char err[256], msg[400];
+	if (!s)
+		return l2tp_lua_closed(L);
+	if (lua_type(L, 2) != LUA_TBOOLEAN)
+		return l2tp_lua_error(L, "session:set_circuit(up): up must be a boolean, got %s", luaL_typename(L, 2));
+	int rc = l2tp_session_set_circuit(s, lua_toboolean(L, 2), err, sizeof(err));
+	if (rc) {
+		snprintf(msg, sizeof(msg), "session '%s/%s': %s", l2tp_tunnel_name(l2tp_session_tunnel(s)), o->name, err);
+		return l2tp_lua_fail(L, rc, msg);
+	}
 	lua_pushboolean(L, 1);
 	return 1;
 }
@@ -107,6 +128,7 @@ static int session_tostring(lua_State *L)
 
 static const luaL_Reg methods[] = {
 	{"close", session_close},
+	{"set_circuit", session_set_circuit},
 	{"interface_name", session_interface_name},
 	{"stats", session_stats},
 	{"config", session_config},

@@ -4,6 +4,7 @@
  * a LAC whose script takes outgoing calls).
  * A cell no row names is the RFC's answer to the unexpected: during setup
  * a CDN, once established a log line. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -306,13 +307,39 @@ static void link_info(struct l2tp_session *s, const struct l2tp_msg *m)
 {
 	struct l2tp_call_view v;
 	l2tp_msg_read_call(m, &v);
-	if (m->type == L2TP_MSG_WEN)
+	if (m->type == L2TP_MSG_WEN) {
 		l2tp_slog(s, L2TP_LOG_INFO, "peer reported WAN errors");
-	else if (v.has_accm)
+	} else if (v.has_circuit_status) {
+		bool down = !(v.circuit_status & L2TP_CIRCUIT_ACTIVE);
+		l2tp_slog(s, L2TP_LOG_INFO, "peer's circuit is %s", down ? "down" : "up");
+		if (down != s->peer_circuit_down) {
+			s->peer_circuit_down = down;
+			l2tp_context_post(s->tunnel->ctx, L2TP_EVENT_SESSION_CIRCUIT, s->tunnel, s, NULL, NULL);
+		}
+	} else if (v.has_accm)
 		l2tp_slog(s, L2TP_LOG_INFO, "peer set link info: send ACCM 0x%08x, receive ACCM 0x%08x", v.send_accm,
 			  v.recv_accm);
 	else
 		l2tp_slog(s, L2TP_LOG_INFO, "peer set link info");
+}
+
+int l2tp_session_set_circuit(struct l2tp_session *s, bool active, char *err, size_t errlen)
+{
+	struct l2tp_tunnel *t = s->tunnel;
+	struct l2tp_msg m;
+	if (s->closing)
+		return l2tp_errf(err, errlen, -EAGAIN, "session is closing");
+	if (!l2tp_tunnel_has_calls(t) || t->cfg.version != L2TP_V3)
+		return l2tp_errf(err, errlen, -EINVAL,
+				 "circuit status goes in an L2TPv3 call (this session is in a %s %s tunnel)",
+				 l2tp_tunnel_kind_name(t->kind), t->cfg.version == L2TP_V3 ? "l2tpv3" : "l2tpv2");
+	if (s->state != L2TP_CS_ESTABLISHED)
+		return l2tp_errf(err, errlen, -EAGAIN, "the call is not established yet (state %s)",
+				 l2tp_call_state_name(s->state));
+	l2tp_build_sli(&m, s, active);
+	l2tp_tunnel_send(t, s, &m);
+	l2tp_slog(s, L2TP_LOG_INFO, "told the peer our circuit is %s", active ? "up" : "down");
+	return 0;
 }
 
 static void malformed(struct l2tp_session *s, const struct l2tp_codec_error *err)

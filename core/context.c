@@ -24,6 +24,7 @@ struct l2tp_evq_item {
 	bool established;
 	bool has_result;
 	struct l2tp_result result;
+	bool circuit_active;
 };
 
 static void evq_item_free(struct l2tp_evq_item *it)
@@ -58,6 +59,7 @@ static void deliver(struct l2tp_context *ctx)
 				.reason = it->reason,
 				.established = it->established,
 				.result = it->has_result ? &it->result : NULL,
+				.circuit_active = it->circuit_active,
 			};
 			ctx->event_fn(ctx->event_arg, &ev);
 		}
@@ -96,6 +98,7 @@ void l2tp_context_post(struct l2tp_context *ctx, enum l2tp_event_type type, cons
 		goto oom;
 	it->established = s ? s->up : t->up;
 	if (s) {
+		it->circuit_active = !s->peer_circuit_down;
 		it->session_name = strdup(s->name);
 		if (!it->session_name)
 			goto oom;
@@ -299,6 +302,7 @@ const char *l2tp_event_type_name(enum l2tp_event_type type)
 	case L2TP_EVENT_TUNNEL_DOWN: return "tunnel_down";
 	case L2TP_EVENT_SESSION_UP: return "session_up";
 	case L2TP_EVENT_SESSION_DOWN: return "session_down";
+	case L2TP_EVENT_SESSION_CIRCUIT: return "session_circuit";
 	}
 	return "?";
 }

@@ -239,6 +239,7 @@ struct l2tp_session {
 
 	enum l2tp_call_state state; /* dynamic sessions: the call's */
 	bool outgoing;		    /* an OCRQ's call, placed by either role */
+	bool peer_circuit_down;	    /* L2TPv3: as the peer's last Circuit Status said */
 	int ppp_fd;		 /* PPPoL2TP socket, or -1 */
 	struct l2tp_proc *pppd;	 /* running for this session, or NULL */
 };
@@ -422,6 +423,7 @@ void l2tp_build_scccn(struct l2tp_msg *m, uint8_t version, const uint8_t *respon
  * we have one). */
 void l2tp_build_stopccn(struct l2tp_msg *m, uint8_t version, uint32_t tid, uint16_t result, uint16_t error,
 			const char *text);
+void l2tp_build_sli(struct l2tp_msg *m, const struct l2tp_session *s, bool active);
 void l2tp_build_call_request(struct l2tp_msg *m, uint16_t type, const struct l2tp_session *s, uint32_t serial);
 /* ICRP, OCRP. */
 void l2tp_build_call_reply(struct l2tp_msg *m, uint16_t type, const struct l2tp_session *s);

@@ -348,6 +348,15 @@ void l2tp_build_call_connected(struct l2tp_msg *m, uint16_t type, const struct l
 		l2tp_msg_add(m, L2TP_AVP_SEQUENCING_REQUIRED, true, false, NULL, 0);
 }
 
+/* L2TPv3: our end of the circuit changed (RFC 3931 section 5.4.5); N is
+ * clear, this is an update. */
+void l2tp_build_sli(struct l2tp_msg *m, const struct l2tp_session *s, bool active)
+{
+	l2tp_msg_init(m, 3, L2TP_MSG_SLI);
+	call_ids(m, 3, s->cfg.sid, s->cfg.psid, false);
+	l2tp_msg_add_u16(m, L2TP_AVP_CIRCUIT_STATUS, true, active ? L2TP_CIRCUIT_ACTIVE : 0);
+}
+
 void l2tp_build_cdn(struct l2tp_msg *m, uint8_t version, uint32_t sid, uint32_t psid, uint16_t result, uint16_t error,
 		    const char *text)
 {

@@ -112,7 +112,7 @@ describe("events", function()
   end)
 
   it("rejects unknown events and non-functions", function()
-    assert.equal("unknown event 'tunnel_upp' (accepted: tunnel_up, tunnel_down, session_up, session_down)",
+    assert.equal("unknown event 'tunnel_upp' (accepted: tunnel_up, tunnel_down, session_up, session_down, session_circuit)",
       h.raises(ctx.on, ctx, "tunnel_upp", function() end))
     assert.equal("ctx:on('tunnel_up', fn): fn must be a function, got no value", h.raises(ctx.on, ctx, "tunnel_up"))
     assert.equal("ctx:on('tunnel_up', fn): fn must be a function, got number", h.raises(ctx.on, ctx, "tunnel_up", 1))

@@ -144,6 +144,42 @@ describe("L2TPv3 control plane", function()
     assert.matches("^peer sent CDN: result 3", lnsr.last("session_down").reason)
   end)
 
+  it("session:set_circuit tells the peer with SLI; its session_circuit event fires on each change", function()
+    local l = listen{ version = "l2tpv3" }
+    local seen = {}
+    lns:on("session_circuit", function(e) seen[#seen + 1] = e end)
+    local t = dial(l:address(), "t")
+    local s = t:session("pw", {})
+    local early, why = s:set_circuit(false)
+    assert.is_nil(early)
+    assert.equal("session 't/pw': the call is not established yet (state wait-tunnel)", why)
+    assert.is_true(h.run_until(function() return s:is_up() and lnsr.n("session_up") == 1 end, 5))
+    assert.is_true(s:set_circuit(false))
+    assert.is_true(h.run_until(function() return #seen == 1 end, 5))
+    assert.equal("down", seen[1].circuit)
+    assert.equal(lnsr.last("session_up").session_name, seen[1].session_name)
+    assert.equal(3, seen[1].version)
+    assert.is_true(s:set_circuit(false)) -- no change: no event
+    assert.is_true(s:set_circuit(true))
+    assert.is_true(h.run_until(function() return #seen == 2 end, 5))
+    assert.equal("up", seen[2].circuit)
+    h.run_until(function() return false end, 0.1)
+    assert.equal(2, #seen)
+    -- and the other way
+    local back = {}
+    lac:on("session_circuit", function(e) back[#back + 1] = e.circuit end)
+    assert.is_true(lns:tunnels()[1]:sessions()[1]:set_circuit(false))
+    assert.is_true(h.run_until(function() return #back == 1 end, 5))
+    assert.same({ "down" }, back)
+    assert.is_true(s:is_up()) -- the call stays: the script decides
+    assert.matches("set_circuit%(up%): up must be a boolean, got string", h.raises(s.set_circuit, s, "down"))
+    local v2l = assert(lns:listen("v2", { ["local"] = "127.0.0.1:0" }))
+    local v2 = assert(lac:dynamic_tunnel("v2", { peer = v2l:address() })):session("ppp", {})
+    assert.is_true(h.run_until(function() return v2:is_up() end, 5))
+    assert.equal("session 'v2/ppp': circuit status goes in an L2TPv3 call (this session is in a dynamic l2tpv2 tunnel)",
+      h.raises(v2.set_circuit, v2, true))
+  end)
+
   it("on_call sees the pseudowire type and Remote End ID, and its settings apply", function()
     local seen
     local l = listen{ version = "l2tpv3", on_call = function(call)
@@ -285,9 +321,14 @@ describe("L2TPv3 control plane", function()
     end
     local l = listen{ version = "l2tpv3", secret = "wire" }
     local r = relay(l:address())
-    local t = dial(r.address(), "t", { secret = "wire", hello_timeout = 50 })
+    local t = dial(r.address(), "t", { secret = "wire", hello_timeout = 50,
+      on_outgoing_call = function() return true end })
     local s = t:session("pw", { remote_end_id = "vc1", l2spec_type = "default" })
     assert.is_true(h.run_until(function() return s:is_up() and lnsr.n("session_up") == 1 end, 5))
+    -- and one the LNS places
+    lns:tunnels()[1]:session("out", { remote_end_id = "vc2", called_number = "42" })
+    assert.is_true(h.run_until(function() return lacr.n("session_up") == 2 and lnsr.n("session_up") == 2 end, 5))
+    assert.is_true(s:set_circuit(false))
     local before = #r.log
     assert.is_true(h.run_until(function() return #r.log >= before + 2 end, 5)) -- a HELLO and its ACK
     s:close()
@@ -301,7 +342,8 @@ describe("L2TPv3 control plane", function()
       local m = assert(codec.decode(e.payload))
       seen[m.type] = true
     end
-    for _, want in ipairs{ "SCCRQ", "SCCRP", "SCCCN", "ICRQ", "ICRP", "ICCN", "HELLO", "ACK", "CDN", "StopCCN" } do
+    for _, want in ipairs{ "SCCRQ", "SCCRP", "SCCCN", "ICRQ", "ICRP", "ICCN", "OCRQ", "OCRP", "OCCN", "HELLO", "ACK",
+      "CDN", "StopCCN", "SLI" } do
       assert.is_true(seen[want] or false, want .. " was not captured")
     end
     local path = os.tmpname()
@@ -319,7 +361,7 @@ describe("L2TPv3 control plane", function()
     assert.equal("", digest)
     assert.equal("", malformed)
     assert.is_nil(expert:find("Warn") or expert:find("Error"), expert)
-    for _, name in ipairs{ "SCCRQ", "ICRQ", "CDN", "StopCCN" } do assert.matches(name, summary) end
+    for _, name in ipairs{ "SCCRQ", "ICRQ", "OCRQ", "OCCN", "SLI", "CDN", "StopCCN" } do assert.matches(name, summary) end
   end)
 end)
 

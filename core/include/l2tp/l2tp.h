@@ -44,6 +44,7 @@ enum l2tp_event_type {
 	L2TP_EVENT_TUNNEL_DOWN,
 	L2TP_EVENT_SESSION_UP,
 	L2TP_EVENT_SESSION_DOWN,
+	L2TP_EVENT_SESSION_CIRCUIT, /* an L2TPv3 peer's SLI changed its circuit's status */
 };
 
 const char *l2tp_event_type_name(enum l2tp_event_type type);
@@ -75,6 +76,7 @@ struct l2tp_event {
 	const char *reason;	    /* down events: always set */
 	bool established;	    /* down events: it had come up (a dynamic tunnel or call may fail before) */
 	const struct l2tp_result *result; /* down events: where the protocol gave one */
+	bool circuit_active;		  /* session_circuit: the peer's circuit is up */
 };
 
 typedef void (*l2tp_event_fn)(void *arg, const struct l2tp_event *ev);
@@ -271,6 +273,10 @@ const struct l2tp_session_config *l2tp_session_config(const struct l2tp_session 
 /* The data plane's interface for the session, or NULL if it has none. */
 const char *l2tp_session_interface_name(const struct l2tp_session *s);
 bool l2tp_session_is_up(const struct l2tp_session *s);
+/* L2TPv3, an established call: tells the peer our end of the circuit went
+ * up or down (SLI with Circuit Status, RFC 3931 section 5.4.5). Returns 0,
+ * or -EINVAL/-EAGAIN with the reason in err. */
+int l2tp_session_set_circuit(struct l2tp_session *s, bool active, char *err, size_t errlen);
 int l2tp_session_stats(struct l2tp_session *s, struct l2tp_session_stats *out, char *err,
 		       size_t errlen);
 
