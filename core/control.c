@@ -518,12 +518,35 @@ void l2tp_control_event(struct l2tp_tunnel *t, enum l2tp_cc_event ev, const stru
 	l2tp_tunnel_release(t);
 }
 
+/* A request for a new call that did not decode (an unknown M-bit AVP, a
+ * required AVP missing) ends that call, not the control connection (RFC
+ * 2661 section 4.1, RFC 3931 section 5.2): a CDN to the session the peer
+ * named, where the AVPs read before the fault name one. */
+static bool refuse_bad_request(struct l2tp_tunnel *t, const struct l2tp_msg *m, const struct l2tp_codec_error *err)
+{
+	struct l2tp_call_view v;
+	if ((err->msg_type != L2TP_MSG_ICRQ && err->msg_type != L2TP_MSG_OCRQ) || t->state != L2TP_CC_ESTABLISHED)
+		return false;
+	l2tp_msg_read_call(m, &v);
+	if (!v.assigned_sid)
+		return false;
+	struct l2tp_verdict verdict = {.result_code = err->result_code, .error_code = err->error_code};
+	snprintf(verdict.message, sizeof(verdict.message), "%.*s", (int)sizeof(verdict.message) - 1, err->message);
+	l2tp_tlog(t, L2TP_LOG_INFO, "refusing a bad %s: %s", l2tp_msg_type_name(err->msg_type), err->message);
+	l2tp_call_refuse(t, v.assigned_sid, &verdict);
+	return true;
+}
+
 void l2tp_control_input(struct l2tp_tunnel *t, const struct l2tp_msg *m, const struct l2tp_codec_error *err)
 {
-	if (err && err->session_scope && m->hdr.session_id && l2tp_tunnel_has_calls(t)) {
+	if (err && err->session_scope && l2tp_tunnel_has_calls(t)) {
 		/* A call's message that did not decode is the call's to answer. */
-		to_call(t, m, err);
-		return;
+		if (l2tp_msg_call_id(m)) {
+			to_call(t, m, err);
+			return;
+		}
+		if (refuse_bad_request(t, m, err))
+			return;
 	}
 	l2tp_control_event(t, err ? L2TP_CE_MALFORMED : l2tp_cc_event_of(m->type), m, err);
 }

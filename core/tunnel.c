@@ -507,7 +507,7 @@ static int tunnel_new(struct l2tp_context *ctx, enum l2tp_tunnel_kind kind, cons
 	 * come up: those are told of at debug level (the listener sums them). */
 	l2tp_tlog(t, kind == L2TP_TUNNEL_ACCEPTED ? L2TP_LOG_DEBUG : L2TP_LOG_INFO,
 		  "created %s %s/%s tunnel %s -> %s, tid %u ptid %u", l2tp_tunnel_kind_name(kind),
-		  l2tp_version_name(cfg->version), l2tp_encap_name(cfg->encap), t->local_str, t->peer_str, t->cfg.tid,
+		  l2tp_version_name(t->cfg.version), l2tp_encap_name(t->cfg.encap), t->local_str, t->peer_str, t->cfg.tid,
 		  t->cfg.ptid);
 	if (kind == L2TP_TUNNEL_DYNAMIC) {
 		l2tp_control_open(t);

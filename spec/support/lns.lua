@@ -1,6 +1,8 @@
 -- A scripted LNS for driving our LAC: it speaks through l2tp.codec over an
 -- l2tp.udp socket, keeps its own Ns/Nr, records what it hears, and answers
 -- with default handlers that a spec can replace message by message.
+-- opts.version = 3 makes it an L2TPv3 LCCE answering as an LNS (no
+-- message authentication).
 local l2tp = require "l2tp"
 local codec = l2tp.codec
 
@@ -10,7 +12,7 @@ LNS.__index = LNS
 function LNS.new(opts)
   opts = opts or {}
   local self = setmetatable({
-    secret = opts.secret, tid = opts.tid or 4321, ns = 0, nr = 0, heard = {}, errors = {},
+    version = opts.version or 2, secret = opts.secret, tid = opts.tid or 4321, ns = 0, nr = 0, heard = {}, errors = {},
     on = {}, next_sid = 500, drop = false,
   }, LNS)
   self.sock = assert(l2tp.udp{ ["local"] = "127.0.0.1:0" })
@@ -45,8 +47,13 @@ end
 
 function LNS:send(type, avps, session_id, opts)
   opts = opts or {}
-  local b = assert(codec.encode({ type = type, tunnel_id = self.lac_tid or 0, session_id = session_id or 0,
-    ns = self.ns, nr = self.nr, avps = avps or {} }, { secret = self.secret, validate = opts.validate }))
+  local m = { version = self.version, type = type, ns = self.ns, nr = self.nr, avps = avps or {} }
+  if self.version == 3 then
+    m.connection_id = self.lac_tid or 0 -- a v3 call names its sessions in AVPs
+  else
+    m.tunnel_id, m.session_id = self.lac_tid or 0, session_id or 0
+  end
+  local b = assert(codec.encode(m, { secret = self.secret, validate = opts.validate }))
   if type ~= "ZLB" then self.ns = (self.ns + 1) % 65536 end
   self.reply_sock:send(b, self.peer)
 end
@@ -60,7 +67,7 @@ function LNS:input(bytes, from)
   if not m then self.errors[#self.errors + 1] = err; return end
   self.heard[#self.heard + 1] = m
   if m.type == "ZLB" then return end
-  if m.type == "SCCRQ" and m.ns == 0 and m.tunnel_id == 0 then
+  if m.type == "SCCRQ" and m.ns == 0 and (m.tunnel_id or m.connection_id) == 0 then
     self.ns, self.nr = 0, 0 -- a new tunnel: new sequence numbers
   end
   if m.ns ~= self.nr then self:zlb(); return end -- a retransmission: ack again
@@ -69,8 +76,31 @@ function LNS:input(bytes, from)
   if not h or h(self, m) ~= true then self:zlb() end -- true: the handler answered already
 end
 
+-- L2TPv3 (RFC 3931 sections 3.3 and 3.4): what an LNS answers with.
+local v3 = {
+  SCCRQ = function(self, m)
+    self.lac_tid = m.values.assigned_connection_id
+    self:send("SCCRP", {
+      { name = "host_name", value = "scripted-lns" },
+      { name = "router_id", value = 0x0a000002 },
+      { name = "assigned_connection_id", value = self.tid },
+      { name = "pw_capabilities_list", value = { 5, 4 } },
+      { name = "receive_window_size", value = 8 },
+    })
+    return true
+  end,
+  ICRQ = function(self, m)
+    self.lac_sid = m.values.local_session_id
+    self.next_sid = self.next_sid + 1
+    self:send("ICRP", { { name = "local_session_id", value = self.next_sid },
+      { name = "remote_session_id", value = self.lac_sid } })
+    return true
+  end,
+}
+
 LNS.default = {
   SCCRQ = function(self, m)
+    if self.version == 3 then return v3.SCCRQ(self, m) end
     self.lac_tid = m.values.assigned_tunnel_id
     local avps = {
       { name = "protocol_version", value = { version = 1, revision = 0 } },
@@ -88,6 +118,7 @@ LNS.default = {
     return true
   end,
   ICRQ = function(self, m)
+    if self.version == 3 then return v3.ICRQ(self, m) end
     self.lac_sid = m.values.assigned_session_id
     self.next_sid = self.next_sid + 1
     self:send("ICRP", { { name = "assigned_session_id", value = self.next_sid } }, self.lac_sid)
