@@ -211,7 +211,8 @@ static bool prepare_data(struct l2tp_session *s)
 		return false;
 	}
 	s->dp_created = true;
-	if (s->cfg.pseudowire != L2TP_PW_ETH && ctx->dp->ppp_open && l2tp_pppd_start(s, err, sizeof(err)) != 0) {
+	bool ppp = s->cfg.pseudowire == L2TP_PW_PPP || s->cfg.pseudowire == L2TP_PW_PPP_AC;
+	if (ppp && ctx->dp->ppp_open && l2tp_pppd_start(s, err, sizeof(err)) != 0) {
 		hangup_with(s, L2TP_RESULT_CDN_ERROR, L2TP_ERROR_NO_RESOURCES, "cannot start PPP", err);
 		return false;
 	}
@@ -468,6 +469,9 @@ static bool call_settings(struct l2tp_tunnel *t, const struct l2tp_call_view *v,
 		cfg->peer_cookie_len = (uint8_t)v->cookie_len;
 		cfg->l2spec_type = v->has_l2spec ? (enum l2tp_l2spec)v->l2spec : L2TP_L2SPEC_NONE;
 		cfg->seqnum = v->has_data_seq && v->data_seq != L2TP_DATA_SEQ_NONE;
+		/* what the call was placed for, for session:config() */
+		copy_string(cfg->remote_end_id, sizeof(cfg->remote_end_id), (const char *)v->remote_end_id,
+			    v->remote_end_id_len);
 		return true;
 	}
 	l2tp_tlog(t, L2TP_LOG_INFO, "refusing a call: %s", verdict.message);

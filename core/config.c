@@ -261,6 +261,11 @@ const char *l2tp_encap_name(enum l2tp_encap e)
 	return spell(encaps, e);
 }
 
+bool l2tp_pseudowire_is_ethernet(enum l2tp_pseudowire pw)
+{
+	return pw == L2TP_PW_ETH || pw == L2TP_PW_ETH_VLAN;
+}
+
 const char *l2tp_pseudowire_name(enum l2tp_pseudowire pw)
 {
 	return pw == L2TP_PW_NONE ? "none" : spell(pseudowires, pw);
@@ -406,8 +411,9 @@ int l2tp_session_config_check(const struct l2tp_session_config *cfg, enum l2tp_v
 	if (rc)
 		return rc;
 
-	if (cfg->pseudowire == L2TP_PW_ETH && version == L2TP_V2)
-		return l2tp_errf(err, errlen, -EINVAL, "pseudowire 'eth' is not allowed with l2tpv2 (accepted: ppp, pppac)");
+	if (l2tp_pseudowire_is_ethernet(cfg->pseudowire) && version == L2TP_V2)
+		return l2tp_errf(err, errlen, -EINVAL, "pseudowire '%s' is not allowed with l2tpv2 (accepted: ppp, pppac)",
+				 l2tp_pseudowire_name(cfg->pseudowire));
 
 	if (version == L2TP_V2 && (cfg->cookie_len || cfg->peer_cookie_len))
 		return l2tp_errf(err, errlen, -EINVAL,
@@ -435,9 +441,10 @@ int l2tp_session_config_check(const struct l2tp_session_config *cfg, enum l2tp_v
 					 "interface_name '%s' has a character Linux does not allow ('/', ':', space or control)",
 					 cfg->interface_name);
 	}
-	if (cfg->pseudowire != L2TP_PW_ETH && cfg->interface_name[0] && version == L2TP_V3 &&
+	if (!l2tp_pseudowire_is_ethernet(cfg->pseudowire) && cfg->interface_name[0] && version == L2TP_V3 &&
 	    kind == L2TP_TUNNEL_STATIC)
 		return l2tp_errf(err, errlen, -EINVAL,
-				 "interface_name is only taken by 'eth' pseudowires in a static tunnel (pppd names PPP interfaces)");
+				 "interface_name is only taken by Ethernet pseudowires ('eth', 'eth_vlan') in a static tunnel "
+				 "(pppd names PPP interfaces)");
 	return 0;
 }

@@ -55,7 +55,9 @@ static void fill_session(const struct l2tp_dp_session *s, struct l2tp_nl_session
 	ns->ptid = s->ptid;
 	ns->sid = c->sid;
 	ns->psid = c->psid;
-	ns->pw_type = (uint16_t)c->pseudowire;
+	/* The kernel has no VLAN pseudowire of its own: l2tpeth carries the
+	 * tagged frames of an Ethernet VLAN one (RFC 4719) as they come. */
+	ns->pw_type = (uint16_t)(c->pseudowire == L2TP_PW_ETH_VLAN ? L2TP_PW_ETH : c->pseudowire);
 	ns->l2spec_type = (uint8_t)c->l2spec_type;
 	ns->l2spec_len = c->l2spec_type == L2TP_L2SPEC_DEFAULT ? 4 : 0;
 	memcpy(ns->cookie, c->cookie, c->cookie_len);
@@ -79,7 +81,7 @@ static int nl_dp_session_create(void *state, const struct l2tp_dp_session *s, ch
 		return rc;
 	/* Only Ethernet sessions get an interface from the kernel; ask it
 	 * which name it chose. */
-	if (s->cfg->pseudowire == L2TP_PW_ETH && l2tp_nl_session_get(state, ns.tid, ns.sid, &got, NULL, 0) == 0)
+	if (l2tp_pseudowire_is_ethernet(s->cfg->pseudowire) && l2tp_nl_session_get(state, ns.tid, ns.sid, &got, NULL, 0) == 0)
 		snprintf(ifname, L2TP_IFNAME_MAX, "%s", got.ifname);
 	return 0;
 }

@@ -44,7 +44,7 @@ static int null_session_create(void *state, const struct l2tp_dp_session *s, cha
 	struct null_state *st = state;
 	(void)err, (void)errlen;
 	ifname[0] = '\0';
-	if (s->cfg->pseudowire != L2TP_PW_ETH)
+	if (!l2tp_pseudowire_is_ethernet(s->cfg->pseudowire))
 		return 0;
 	if (s->cfg->interface_name[0])
 		snprintf(ifname, L2TP_IFNAME_MAX, "%s", s->cfg->interface_name);

@@ -1,6 +1,7 @@
--- kl2tpd: an L2TPv2 LAC daemon, the equivalent of go-l2tp's kl2tpd. It
--- brings up the tunnels and calls of a config file and keeps them up,
--- redialling with backoff.
+-- kl2tpd: a LAC daemon, the equivalent of go-l2tp's kl2tpd. It brings up
+-- the tunnels and calls of a config file and keeps them up, redialling
+-- with backoff. Tunnels are L2TPv2 unless they say version = "l2tpv3"
+-- (scripts/pseudowired.lua is the daemon for L2TPv3 pseudowires).
 --
 --   l2tp-run scripts/kl2tpd.lua CONFIG [--null]
 --

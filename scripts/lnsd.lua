@@ -1,5 +1,7 @@
--- lnsd: an L2TPv2 LNS daemon from a config file, with an address pool and
--- per-LAC and per-number rules written in Lua.
+-- lnsd: an LNS daemon from a config file, with an address pool and
+-- per-LAC and per-number rules written in Lua. It takes L2TPv2, or L2TPv3
+-- too with listen.version = { "l2tpv2", "l2tpv3" }: PPP calls get a pool
+-- address either way, Ethernet pseudowires none.
 --
 --   l2tp-run scripts/lnsd.lua CONFIG [--null]
 --
@@ -74,6 +76,9 @@ listen.on_call = function(call)
     if verdict == false then return false, result or 5, message end
     if type(verdict) == "table" then extra = verdict end
   end
+  -- An L2TPv3 Ethernet pseudowire (listen.version = "l2tpv3") has no PPP
+  -- to give an address to; `calls` may still refuse it.
+  if call.pseudowire == "eth" or call.pseudowire == "eth_vlan" then return true end
   local n = table.remove(free)
   if not n then return false, 4, "address pool exhausted" end
   local args = {}

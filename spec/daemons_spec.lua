@@ -1,20 +1,35 @@
--- scripts/kl2tpd.lua and examples/failover.lua, each run by l2tp-run on the
--- null data plane against scripted LNSs in this process.
+-- scripts/kl2tpd.lua, scripts/lnsd.lua, scripts/pseudowired.lua and
+-- examples/failover.lua, each run by l2tp-run on the null data plane
+-- against scripted peers or our own objects in this process, or each other.
 local h = require "spec.support.helpers"
 local LNS = require "spec.support.lns"
 local l2tp = h.l2tp
 
-local function log() local f = io.open("/tmp/l2tp-daemon-spec.log"); local s = f and f:read("*a") or ""; if f then f:close() end; return s end
+local DEFAULT_LOG = "/tmp/l2tp-daemon-spec.log"
+local function log(path)
+  local f = io.open(path or DEFAULT_LOG)
+  local s = f and f:read("*a") or ""
+  if f then f:close() end
+  return s
+end
 
--- Starts a daemon whose log goes to /tmp/l2tp-daemon-spec.log; it is
--- stopped when the spec ends, whether it passes or not.
-local function start(cmd)
-  os.remove("/tmp/l2tp-daemon-spec.log")
-  local p = io.popen(cmd .. " >/tmp/l2tp-daemon-spec.log 2>&1 & echo $!")
+-- Starts a daemon whose log goes to path (default /tmp/l2tp-daemon-spec.log);
+-- it is stopped when the spec ends, whether it passes or not.
+local function start(cmd, path)
+  path = path or DEFAULT_LOG
+  os.remove(path)
+  local p = io.popen(cmd .. " >" .. path .. " 2>&1 & echo $!")
   local pid = p:read("*l")
   p:close()
   finally(function() os.execute("kill -TERM " .. pid .. " 2>/dev/null") end)
   return pid
+end
+
+-- How many times pattern occurs in the log at path.
+local function count(path, pattern)
+  local n = 0
+  for _ in log(path):gmatch(pattern) do n = n + 1 end
+  return n
 end
 
 describe("scripts/kl2tpd.lua", function()
@@ -37,6 +52,22 @@ return { tunnel = { t1 = { peer = %q, retry_timeout = 200,
     assert.is_true(redialled, log())
     assert.matches("tunnel t1 down: peer sent StopCCN: result 6", log())
     assert.matches("redialling in 1 s", log())
+  end)
+
+  it("dials L2TPv3 tunnels where the config says so", function()
+    local ctx = l2tp.context{ log_level = "error" }
+    local r = h.recorder(ctx)
+    local l = assert(ctx:listen("v3", { ["local"] = "127.0.0.1:0", version = "l2tpv3", secret = "k" }))
+    local conf = h.write_script(([[
+return { tunnel = { t3 = { version = "l2tpv3", peer = %q, secret = "k", digest = "md5",
+  session = { vc1 = { pseudowire = "eth", remote_end_id = "vc1" } } } } }]]):format(l:address()))
+    start(h.l2tp_run .. " scripts/kl2tpd.lua " .. conf .. " --null")
+    assert.is_true(h.run_until(function() return r.n("session_up") == 1 end, 10), log())
+    assert.equal(3, r.last("session_up").version)
+    assert.equal("vc1", r.last("session_up").session_config.remote_end_id)
+    ctx:close()
+    l2tp.run(0.1)
+    os.remove(conf)
   end)
 
   it("exits 1 naming a mistake in its config", function()
@@ -121,5 +152,111 @@ return {
     assert.matches("call 1 on lnsd#%d+ gets 10%.99%.0%.10", out)
     assert.matches("call 2 on lnsd#%d+ gets 10%.99%.0%.11", out)
     assert.matches("gets 10%.99%.0%.10\n.*call %d+ on lnsd#%d+ gets 10%.99%.0%.10", out)
+  end)
+end)
+
+describe("scripts/lnsd.lua with L2TPv3", function()
+  it("gives an L2TPv3 PPP call a pool address and an Ethernet pseudowire none", function()
+    local port = h.free_port()
+    local conf = h.write_script(([[
+return {
+  listen = { ["local"] = "127.0.0.1:%d", version = { "l2tpv2", "l2tpv3" } },
+  pool = { first = "10.99.1.10", last = "10.99.1.10" },
+}]]):format(port))
+    start(h.l2tp_run .. " scripts/lnsd.lua " .. conf .. " --null")
+    assert.is_true(h.run_until(function() return log():match("lnsd listening on") ~= nil end, 10), log())
+    local ctx = l2tp.context{ log_level = "error" }
+    local t = ctx:dynamic_tunnel("t", { version = "l2tpv3", peer = "127.0.0.1:" .. port })
+    local eth = t:session("eth", {})
+    local ppp = t:session("ppp", { pseudowire = "ppp" })
+    assert.is_true(h.run_until(function() return eth:is_up() and ppp:is_up() end, 5), log())
+    ctx:close()
+    l2tp.run(0.1)
+    os.remove(conf)
+    -- one address in the pool, and the PPP call has it
+    local out = log()
+    local n = 0
+    for _ in out:gmatch("call %d+ on lnsd#%d+ gets 10%.99%.1%.10") do n = n + 1 end
+    assert.equal(1, n, out)
+  end)
+end)
+
+describe("scripts/pseudowired.lua", function()
+  local LNS_LOG, LAC_LOG = "/tmp/l2tp-pw-lns.log", "/tmp/l2tp-pw-lac.log"
+  local function both() return "--- lns:\n" .. log(LNS_LOG) .. "\n--- lac:\n" .. log(LAC_LOG) end
+
+  it("two ends bring up their pseudowires and bring them back after either end is killed and restarted", function()
+    local port = h.free_port()
+    local common = [[secret = "s3cret", digest = "sha1", hello_timeout = 300, retry_timeout = 200, max_retries = 3,
+  pseudowires = { vc1 = { interface_name = "pw-vc1" }, vc2 = { pseudowire = "eth_vlan", cookie_size = 4 } } }]]
+    local lns_conf = h.write_script(("return { role = \"lns\", [\"local\"] = \"127.0.0.1:%d\", "):format(port) .. common)
+    local lac_conf = h.write_script(("return { role = \"lac\", peer = \"127.0.0.1:%d\", "):format(port) .. common)
+    local run = h.l2tp_run .. " scripts/pseudowired.lua "
+    local lns_pid = start(run .. lns_conf .. " --null", LNS_LOG)
+    assert.is_true(h.run_until(function() return log(LNS_LOG):match("waiting on") ~= nil end, 10), both())
+    local lac_pid = start(run .. lac_conf .. " --null", LAC_LOG)
+    local function up(path, n) return function() return count(path, "pseudowire vc%d up") >= n end end
+    assert.is_true(h.run_until(function() return up(LNS_LOG, 2)() and up(LAC_LOG, 2)() end, 10), both())
+    assert.matches("pseudowire vc1 up", log(LNS_LOG))
+    assert.matches("pseudowire vc2 up", log(LNS_LOG))
+
+    -- the LAC dies without a word and comes back: its new calls replace
+    -- the old tunnel's, which HELLO then finds dead
+    os.execute("kill -KILL " .. lac_pid)
+    lac_pid = start(run .. lac_conf .. " --null", LAC_LOG)
+    assert.is_true(h.run_until(function() return up(LNS_LOG, 4)() and up(LAC_LOG, 2)() end, 15), both())
+    assert.is_true(h.run_until(function() return count(LNS_LOG, "replaces the one on tunnel") >= 2 end, 5), both())
+
+    -- the LNS dies and comes back: the LAC's HELLOs go unanswered, it
+    -- redials until the new LNS answers, and both pseudowires are up again
+    os.execute("kill -KILL " .. lns_pid)
+    assert.is_true(h.run_until(function() return log(LAC_LOG):match("tunnel down: ") ~= nil end, 15), both())
+    lns_pid = start(run .. lns_conf .. " --null", LNS_LOG)
+    assert.is_true(h.run_until(function() return up(LNS_LOG, 2)() and up(LAC_LOG, 4)() end, 20), both())
+
+    os.execute("kill -TERM " .. lac_pid .. " " .. lns_pid)
+    os.remove(lns_conf)
+    os.remove(lac_conf)
+  end)
+
+  it("takes only the pseudowires of its config, of the type configured", function()
+    local port = h.free_port()
+    local conf = h.write_script(([[
+return { role = "lns", ["local"] = "127.0.0.1:%d", pseudowires = { vc1 = {} } }]]):format(port))
+    start(h.l2tp_run .. " scripts/pseudowired.lua " .. conf .. " --null", LNS_LOG)
+    assert.is_true(h.run_until(function() return log(LNS_LOG):match("waiting on") ~= nil end, 10), log(LNS_LOG))
+    local ctx = l2tp.context{ log_level = "error" }
+    local downs = {}
+    ctx:on("session_down", function(e) downs[e.session_name] = e end)
+    local t = ctx:dynamic_tunnel("t", { version = "l2tpv3", peer = "127.0.0.1:" .. port })
+    local good = t:session("vc1", {})
+    t:session("vc9", {})
+    t:session("vlan", { remote_end_id = "vc1", pseudowire = "eth_vlan" })
+    assert.is_true(h.run_until(function() return good:is_up() and downs.vc9 ~= nil and downs.vlan ~= nil end, 5), log(LNS_LOG))
+    assert.equal("no pseudowire 'vc9' here", downs.vc9.message)
+    assert.equal(14, downs.vlan.result_code)
+    assert.equal("pseudowire 'vc1' is eth here, not eth_vlan", downs.vlan.message)
+    ctx:close()
+    l2tp.run(0.1)
+    os.remove(conf)
+  end)
+
+  it("exits 1 naming a mistake in its config", function()
+    for _, case in ipairs{
+      { [[return { role = "server", pseudowires = { a = {} } }]], "role is server %(accepted: \"lac\", which dials" },
+      { [[return { role = "lac", peer = "127.0.0.1:1701" }]], "no pseudowires" },
+      { [[return { role = "lac", peer = "127.0.0.1:1701", version = "l2tpv2", pseudowires = { a = {} } }]],
+        "version is l2tpv2: pseudowires are L2TPv3" },
+      { [[return { role = "lac", peer = "127.0.0.1:1701", windw = 4, pseudowires = { a = {} } }]],
+        "tunnel 'pseudowired': unknown key 'windw'" },
+      { [[return { role = "lac", peer = "127.0.0.1:1701", pseudowires = { a = { cookie_size = 3 } } }]],
+        "cookie_size 3 is not a cookie size" },
+    } do
+      local conf = h.write_script(case[1])
+      local code, _, err = h.sh(h.l2tp_run .. " scripts/pseudowired.lua " .. conf .. " --null")
+      os.remove(conf)
+      assert.equal(1, code, err)
+      assert.matches(case[2], err)
+    end
   end)
 end)

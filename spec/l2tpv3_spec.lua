@@ -195,6 +195,7 @@ describe("L2TPv3 control plane", function()
     local c = lns:tunnels()[1]:sessions()[1]:config()
     assert.equal(4, #c.cookie)
     assert.equal("pw-vc42", c.interface_name)
+    assert.equal("vc42", c.remote_end_id) -- what the call was placed for
     assert.equal("default", c.l2spec_type) -- the LAC's sublayer
     assert.is_true(c.seqnum) -- the LAC asked for sequencing
     assert.equal(4, #s:config().peer_cookie)

@@ -167,6 +167,9 @@ static void session_checks(void)
 	s.pseudowire = L2TP_PW_ETH;
 	CHECK_EQ(l2tp_session_config_check(&s, L2TP_V2, L2TP_TUNNEL_QUIESCENT, err, sizeof(err)), -EINVAL);
 	CHECK_STR(err, "pseudowire 'eth' is not allowed with l2tpv2 (accepted: ppp, pppac)");
+	s.pseudowire = L2TP_PW_ETH_VLAN;
+	CHECK_EQ(l2tp_session_config_check(&s, L2TP_V2, L2TP_TUNNEL_QUIESCENT, err, sizeof(err)), -EINVAL);
+	CHECK_STR(err, "pseudowire 'eth_vlan' is not allowed with l2tpv2 (accepted: ppp, pppac)");
 	s.pseudowire = L2TP_PW_PPP;
 	s.sid = 65536;
 	CHECK_EQ(l2tp_session_config_check(&s, L2TP_V2, L2TP_TUNNEL_QUIESCENT, err, sizeof(err)), -EINVAL);

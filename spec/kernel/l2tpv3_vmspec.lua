@@ -92,4 +92,65 @@ describe("dynamic L2TPv3 on the kernel", function()
     assert.equal("", k.kernel_tunnels("l2b"))
     os.execute("kill -TERM " .. pa .. " 2>/dev/null")
   end)
+
+  it("scripts/pseudowired.lua: the pseudowire comes back by itself after either end is killed", function()
+    local common = [[secret = "pw", hello_timeout = 500, retry_timeout = 200, max_retries = 2,
+  pseudowires = { vc1 = { interface_name = "pw-vc1" },
+    vc2 = { pseudowire = "eth_vlan", interface_name = "pw-vc2" } } }]]
+    local lns_conf = 'return { role = "lns", ["local"] = "10.200.0.2:1701", ' .. common
+    local lac_conf = 'return { role = "lac", peer = "10.200.0.2:1701", ' .. common
+    local function count(log, pattern)
+      local n = 0
+      for _ in k.log(log):gmatch(pattern) do n = n + 1 end
+      return n
+    end
+    local function logs()
+      local out = ""
+      for _, name in ipairs{ "l2b", "l2a", "l2a-2", "l2b-2" } do out = out .. "--- " .. name .. ":\n" .. k.log(name) end
+      return out
+    end
+    -- both ends up (n pseudowires come up so far on each), then addresses
+    -- on the new interfaces, and a ping across
+    local function pings(lac_log, lns_log, n)
+      assert.truthy(k.wait_for(function()
+        return count(lac_log, "pseudowire vc1 up") >= 1 and count(lns_log, "pseudowire vc1 up") >= n
+      end, 20), logs())
+      k.addr("l2a", "pw-vc1", "192.168.91.1/30")
+      k.addr("l2b", "pw-vc1", "192.168.91.2/30")
+      local rc, out = k.ping("l2a", "192.168.91.2", 3)
+      assert.equal(0, rc, out .. logs())
+    end
+    local pb = k.daemon("pseudowired", "l2b", lns_conf)
+    assert.truthy(k.wait_for(function() return k.log("l2b"):find("waiting on") end, 10), logs())
+    local pa = k.daemon("pseudowired", "l2a", lac_conf)
+    pings("l2a", "l2b", 1)
+    -- the VLAN pseudowire is an l2tpeth interface on the kernel too
+    assert.truthy(k.wait_for(function()
+      return k.ns("l2a", "ip link show pw-vc2") == 0 and k.ns("l2b", "ip link show pw-vc2") == 0
+    end, 10), logs())
+    -- the LAC dies: its tunnel's socket closes, and the kernel drops the
+    -- tunnel and pw-vc1 with it; a new LAC's call replaces the LNS's old one
+    k.must("kill -KILL " .. pa)
+    assert.truthy(k.wait_for(function() return k.kernel_tunnels("l2a") == "" end, 10), k.kernel_tunnels("l2a"))
+    pa = k.daemon("pseudowired", "l2a", lac_conf, "l2a-2")
+    assert.truthy(k.wait_for(function() return k.log("l2b"):find("replaces the one on tunnel") end, 20), logs())
+    assert.truthy(k.wait_for(function() return k.log("l2a-2"):find("pseudowire vc1 up") end, 20), logs())
+    pings("l2a-2", "l2b", 2)
+    -- the LNS dies: the LAC's HELLOs go unanswered, and it redials until a
+    -- new LNS answers
+    k.must("kill -KILL " .. pb)
+    assert.truthy(k.wait_for(function() return k.log("l2a-2"):find("tunnel down: ") end, 20), k.log("l2a-2"))
+    pb = k.daemon("pseudowired", "l2b", lns_conf, "l2b-2")
+    assert.truthy(k.wait_for(function()
+      return count("l2a-2", "pseudowire vc1 up") >= 2 and k.log("l2b-2"):find("pseudowire vc1 up")
+    end, 30), k.log("l2a-2") .. k.log("l2b-2"))
+    k.addr("l2a", "pw-vc1", "192.168.91.1/30")
+    k.addr("l2b", "pw-vc1", "192.168.91.2/30")
+    local rc, out = k.ping("l2a", "192.168.91.2", 3)
+    assert.equal(0, rc, out)
+    -- SIGTERM: each end removes what it made
+    k.must("kill -TERM " .. pa .. " " .. pb)
+    assert.truthy(k.wait_for(function() return k.kernel_tunnels("l2a") == "" and k.kernel_tunnels("l2b") == "" end,
+      10), k.kernel_tunnels("l2a") .. k.kernel_tunnels("l2b"))
+  end)
 end)

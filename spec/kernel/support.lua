@@ -43,7 +43,7 @@ function M.setup()
 end
 
 function M.teardown()
-  os.execute("pkill -f 'l2tp-run /tmp/l2tp-kernel-spec' >/dev/null 2>&1; sleep 0.2")
+  os.execute("pkill -f 'l2tp-run .*/tmp/l2tp-kernel-spec' >/dev/null 2>&1; sleep 0.2")
   os.execute("ip netns del l2a >/dev/null 2>&1; ip netns del l2b >/dev/null 2>&1")
   os.execute("rm -rf " .. dir)
 end
@@ -134,6 +134,19 @@ local base = %q
 %s
 ]]):format(base, M.PUT) .. body)
   local p = io.popen(("ip netns exec %s %s %s.lua >%s.log 2>&1 & echo $!"):format(ns, M.l2tp_run, base, base))
+  local pid = p:read("*l")
+  p:close()
+  return pid
+end
+
+-- Starts one of our daemons (scripts/NAME.lua) in namespace ns on the
+-- config `config` (Lua source), written to dir/NAME.conf; its output goes
+-- to dir/LOG.log (log defaults to ns). Returns the pid.
+function M.daemon(script, ns, config, log)
+  local conf = ("%s/%s-%s.conf"):format(dir, script, ns)
+  M.write(conf, config)
+  local p = io.popen(("ip netns exec %s %s scripts/%s.lua %s >%s/%s.log 2>&1 & echo $!"):format(ns, M.l2tp_run,
+    script, conf, dir, log or ns))
   local pid = p:read("*l")
   p:close()
   return pid

@@ -201,6 +201,8 @@ void l2tp_addr_format(const struct sockaddr *sa, char *buf, size_t buflen);
 const char *l2tp_version_name(enum l2tp_version v);
 const char *l2tp_encap_name(enum l2tp_encap e);
 const char *l2tp_pseudowire_name(enum l2tp_pseudowire pw);
+/* Ethernet pseudowires (eth, eth_vlan): an l2tpeth interface each. */
+bool l2tp_pseudowire_is_ethernet(enum l2tp_pseudowire pw);
 const char *l2tp_l2spec_name(enum l2tp_l2spec t);
 const char *l2tp_tunnel_kind_name(enum l2tp_tunnel_kind k);
 

@@ -1,0 +1,145 @@
+-- pseudowired: L2TPv3 Ethernet pseudowires between two hosts (RFC 3931),
+-- one config per end, that come back by themselves after either end
+-- restarts.
+--
+--   l2tp-run scripts/pseudowired.lua CONFIG [--null]
+--
+-- CONFIG is a Lua file returning:
+--
+--   return {
+--     role = "lac",                      -- this end dials; the other runs role = "lns"
+--     peer = "192.0.2.2:1701",           -- lac: the other end
+--     -- ["local"] = "192.0.2.2:1701",   -- lns: where to wait (lac: optional)
+--     -- encap = "ip",                   -- L2TPv3 over IP: addresses without ports
+--     secret = "s3cret", digest = "sha1", hello_timeout = 10000,
+--     pseudowires = {
+--       vc1 = { interface_name = "pw-vc1" },
+--       vc2 = { pseudowire = "eth_vlan", interface_name = "pw-vc2", cookie_size = 4 },
+--     },
+--   }
+--
+-- Each pseudowire is a call whose Remote End ID is its name; its keys are
+-- session keys, the other top-level keys tunnel (lac) or listener (lns)
+-- keys. The LAC redials with backoff (1 s doubling to 30 s) when its
+-- tunnel goes down (a StopCCN, or HELLOs unanswered once the LNS has gone)
+-- and places a call again when one drops. The LNS takes only the
+-- pseudowires of its config; a call for a pseudowire it already carries
+-- (the LAC restarted before the old tunnel timed out) replaces the old
+-- one, so its interface name is free again. --null runs on the null data
+-- plane (no kernel, no root).
+local l2tp = require "l2tp"
+
+local path, mode = arg[1], arg[2]
+if not path or (mode and mode ~= "--null") then
+  io.stderr:write("usage: l2tp-run scripts/pseudowired.lua CONFIG [--null]\n")
+  l2tp.stop(2)
+  return
+end
+
+local function fail(fmt, ...) error("pseudowired: " .. path .. ": " .. fmt:format(...), 0) end
+local chunk, err = loadfile(path)
+if not chunk then error("pseudowired: " .. err, 0) end
+setfenv(chunk, {}) -- a config is data: no access to the runtime
+local ok, config = pcall(chunk)
+if not ok then fail("%s", tostring(config)) end
+if type(config) ~= "table" then fail("must return a table") end
+if config.role ~= "lac" and config.role ~= "lns" then
+  fail("role is %s (accepted: \"lac\", which dials, or \"lns\", which waits)", tostring(config.role))
+end
+if type(config.pseudowires) ~= "table" or next(config.pseudowires) == nil then
+  fail("no pseudowires (accepted: pseudowires = { name = { interface_name = ... }, ... })")
+end
+if config.version ~= nil and config.version ~= "l2tpv3" then
+  fail("version is %s: pseudowires are L2TPv3 (leave version out)", tostring(config.version))
+end
+
+local ctx = assert(l2tp.context{ dataplane = mode == "--null" and "null" or "netlink" })
+local role, pws = config.role, config.pseudowires
+local cfg = { version = "l2tpv3" }
+for k, v in pairs(config) do
+  if k ~= "role" and k ~= "pseudowires" then cfg[k] = v end
+end
+for name, pw in pairs(pws) do
+  if type(pw) ~= "table" then fail("pseudowire '%s' must be a table of session keys", tostring(name)) end
+end
+
+-- A pseudowire's name is its call's Remote End ID, on both ends.
+local function pw_name(e)
+  local id = e.session_config and e.session_config.remote_end_id
+  return id and id ~= "" and id or e.session_name
+end
+ctx:on("session_up", function(e)
+  l2tp.log("info", "pseudowire %s up%s", pw_name(e), e.interface_name and (" on " .. e.interface_name) or "")
+end)
+ctx:on("session_down", function(e)
+  l2tp.log("warn", "pseudowire %s down: %s", pw_name(e), e.reason)
+end)
+ctx:on("session_circuit", function(e)
+  l2tp.log("info", "pseudowire %s: the peer's circuit is %s", pw_name(e), e.circuit)
+end)
+
+if role == "lns" then
+  local carried = {} -- pseudowire name -> its session
+  cfg.on_call = function(call)
+    local pw = pws[call.remote_end_id]
+    if not pw then return false, 2, "no pseudowire '" .. call.remote_end_id .. "' here" end
+    local want = pw.pseudowire or "eth"
+    if call.pseudowire ~= want then
+      return false, 14, ("pseudowire '%s' is %s here, not %s"):format(call.remote_end_id, want, call.pseudowire)
+    end
+    local old = carried[call.remote_end_id]
+    if old and not old:is_closed() then
+      l2tp.log("info", "pseudowire %s: a new call from %s replaces the one on tunnel %s", call.remote_end_id,
+        call.tunnel:config().peer or "?", old:tunnel().name)
+      old:close("replaced by a new call")
+    end
+    local settings = {}
+    for k, v in pairs(pw) do
+      if k ~= "pseudowire" then settings[k] = v end
+    end
+    return settings
+  end
+  ctx:on("session_up", function(e)
+    if e.kind == "accepted" then carried[e.session_config.remote_end_id] = e.session end
+  end)
+  ctx:on("tunnel_down", function(e) l2tp.log("warn", "tunnel %s down: %s", e.tunnel_name, e.reason) end)
+  local l = assert(ctx:listen("pseudowired", cfg))
+  l2tp.log("info", "pseudowired (lns) waiting on %s", l:address())
+  return
+end
+
+-- role = "lac"
+local MIN_BACKOFF, MAX_BACKOFF = 1, 30
+local backoff, tunnel = MIN_BACKOFF, nil
+
+local function call(name)
+  local scfg = { remote_end_id = name }
+  for k, v in pairs(pws[name]) do scfg[k] = v end
+  return tunnel:session(name, scfg)
+end
+
+local function dial()
+  tunnel = ctx:dynamic_tunnel("pseudowired", cfg)
+  for name in pairs(pws) do call(name) end
+end
+
+ctx:on("tunnel_up", function(e)
+  l2tp.log("info", "tunnel up (%s -> %s)", e["local"] or "?", e.peer or "?")
+  backoff = MIN_BACKOFF
+end)
+ctx:on("tunnel_down", function(e)
+  l2tp.log("warn", "tunnel down: %s; redialling in %d s", e.reason, backoff)
+  if ctx:is_closed() then return end
+  l2tp.timer(backoff, function() if not ctx:is_closed() then dial() end end)
+  backoff = math.min(backoff * 2, MAX_BACKOFF)
+end)
+ctx:on("session_down", function(e)
+  -- a call that drops while its tunnel stays up is placed again
+  l2tp.timer(MIN_BACKOFF, function()
+    if tunnel and tunnel:is_up() and not tunnel:find_session(e.session_name) then call(e.session_name) end
+  end)
+end)
+
+-- A mistake in the config raises here, and l2tp-run exits 1 naming it.
+dial()
+l2tp.log("info", "pseudowired (lac) dialling %s", tostring(cfg.peer))
