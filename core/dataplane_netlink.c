@@ -109,35 +109,40 @@ static int nl_dp_ppp_open(void *state, const struct l2tp_dp_tunnel *t, const str
 	int fd = socket(AF_PPPOX, SOCK_DGRAM | SOCK_CLOEXEC, PX_PROTO_OL2TP);
 	if (fd < 0)
 		return l2tp_errf(err, errlen, -errno, "PPPoL2TP socket: %s (modprobe l2tp_ppp)", strerror(errno));
-	/* The packed kernel structs go through an aligned union. */
+	/* The packed kernel structs go through an aligned union. The kernel
+	 * tells L2TPv2 from L2TPv3 (32-bit IDs) and IPv4 from IPv6 by the
+	 * address's length. */
 	union {
 		struct sockaddr_storage align;
-		struct sockaddr_pppol2tp v4;
-		struct sockaddr_pppol2tpin6 v6;
+		struct sockaddr_pppol2tp v2;
+		struct sockaddr_pppol2tpin6 v2in6;
+		struct sockaddr_pppol2tpv3 v3;
+		struct sockaddr_pppol2tpv3in6 v3in6;
 	} u;
 	socklen_t len;
+	bool v6 = t->peer.ss_family == AF_INET6;
 	memset(&u, 0, sizeof(u));
-	if (t->peer.ss_family == AF_INET6) {
-		u.v6.sa_family = AF_PPPOX;
-		u.v6.sa_protocol = PX_PROTO_OL2TP;
-		u.v6.pppol2tp.fd = t->fd;
-		memcpy(&u.v6.pppol2tp.addr, &t->peer, sizeof(u.v6.pppol2tp.addr));
-		u.v6.pppol2tp.s_tunnel = (uint16_t)t->tid;
-		u.v6.pppol2tp.s_session = (uint16_t)s->cfg->sid;
-		u.v6.pppol2tp.d_tunnel = (uint16_t)t->ptid;
-		u.v6.pppol2tp.d_session = (uint16_t)s->cfg->psid;
-		len = sizeof(u.v6);
-	} else {
-		u.v4.sa_family = AF_PPPOX;
-		u.v4.sa_protocol = PX_PROTO_OL2TP;
-		u.v4.pppol2tp.fd = t->fd;
-		memcpy(&u.v4.pppol2tp.addr, &t->peer, sizeof(u.v4.pppol2tp.addr));
-		u.v4.pppol2tp.s_tunnel = (uint16_t)t->tid;
-		u.v4.pppol2tp.s_session = (uint16_t)s->cfg->sid;
-		u.v4.pppol2tp.d_tunnel = (uint16_t)t->ptid;
-		u.v4.pppol2tp.d_session = (uint16_t)s->cfg->psid;
-		len = sizeof(u.v4);
-	}
+#define FILL(x, id_type)                                                                                               \
+	do {                                                                                                           \
+		(x).sa_family = AF_PPPOX;                                                                              \
+		(x).sa_protocol = PX_PROTO_OL2TP;                                                                      \
+		(x).pppol2tp.fd = t->fd;                                                                               \
+		memcpy(&(x).pppol2tp.addr, &t->peer, sizeof((x).pppol2tp.addr));                                       \
+		(x).pppol2tp.s_tunnel = (id_type)t->tid;                                                               \
+		(x).pppol2tp.s_session = (id_type)s->cfg->sid;                                                         \
+		(x).pppol2tp.d_tunnel = (id_type)t->ptid;                                                              \
+		(x).pppol2tp.d_session = (id_type)s->cfg->psid;                                                        \
+		len = sizeof(x);                                                                                       \
+	} while (0)
+	if (t->version == L2TP_V3 && v6)
+		FILL(u.v3in6, uint32_t);
+	else if (t->version == L2TP_V3)
+		FILL(u.v3, uint32_t);
+	else if (v6)
+		FILL(u.v2in6, uint16_t);
+	else
+		FILL(u.v2, uint16_t);
+#undef FILL
 	int rc = connect(fd, (struct sockaddr *)&u.align, len);
 	if (rc != 0) {
 		int e = errno;

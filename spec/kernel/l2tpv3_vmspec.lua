@@ -153,4 +153,40 @@ describe("dynamic L2TPv3 on the kernel", function()
     assert.truthy(k.wait_for(function() return k.kernel_tunnels("l2a") == "" and k.kernel_tunnels("l2b") == "" end,
       10), k.kernel_tunnels("l2a") .. k.kernel_tunnels("l2b"))
   end)
+
+  for _, fam in ipairs{ families[1], families[4] } do
+    it("over " .. fam.name .. ": a PPP pseudowire runs pppd on a PPPoL2TPv3 socket at each end; ppp up, ping across",
+      function()
+      k.script("lns", "l2b", ([[
+local ctx = assert(l2tp.context{ dataplane = "netlink", log_level = "info" })
+ctx:on("session_up", function(e) put(".ready", e.session_config.pseudowire) end)
+assert(ctx:listen("lns", { ["local"] = %q, encap = %q, version = "l2tpv3",
+  on_call = function() return { pppd = { "noauth", "nodefaultroute", "noccp", "lcp-echo-interval", "0",
+    "10.203.0.1:10.203.0.10" } } end }))
+put(".listening", "")
+]]):format(fam.lns, fam.encap))
+      assert.truthy(k.wait_for(function() return k.read(k.dir .. "/lns.listening") end, 10), k.log("lns"))
+      k.script("lac", "l2a", ([[
+local ctx = assert(l2tp.context{ dataplane = "netlink", log_level = "info" })
+local t = assert(ctx:dynamic_tunnel("t", { version = "l2tpv3", encap = %q, peer = %q }))
+t:session("ppp", { pseudowire = "ppp", pppd = { "noauth", "nodefaultroute", "noipdefault", "ipcp-accept-local",
+  "ipcp-accept-remote", "noccp", "lcp-echo-interval", "0" } })
+]]):format(fam.encap, fam.peer))
+      local function logs() return "--- lns:\n" .. k.log("lns") .. "\n--- lac:\n" .. k.log("lac") end
+      assert.truthy(k.wait_for(function()
+        local _, out = k.ns("l2b", "ip -4 addr show")
+        return out:match("inet 10%.203%.0%.1 peer")
+      end, 30), logs())
+      assert.truthy(k.wait_for(function()
+        local _, out = k.ns("l2a", "ip -4 addr show")
+        return out:match("inet 10%.203%.0%.10 peer")
+      end, 30), logs())
+      assert.equal("ppp", k.read(k.dir .. "/lns.ready"))
+      -- 32-bit IDs and cookies both ways, as the control plane agreed
+      local _, sess = k.ns("l2a", "ip l2tp show session")
+      assert.matches("peer cookie", sess)
+      local rc, out = k.ping("l2a", "10.203.0.1", 3)
+      assert.equal(0, rc, out .. logs())
+    end)
+  end
 end)
