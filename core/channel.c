@@ -104,9 +104,10 @@ static void tr_alarm(void *arg)
 		ch->ops.alarm(ch->arg);
 }
 
-/* Whether buf is a well-formed SCCRP addressed to us: the only datagram an
- * initiator may take a new peer port from. Decoded on a copy (decoding
- * unhides AVPs in place, and the transport decodes the original). */
+/* Whether buf is a well-formed SCCRP addressed to us, signed with our
+ * secret where messages are authenticated: the only datagram an initiator
+ * may take a new peer port from. Decoded on a copy (decoding unhides AVPs
+ * in place, and the transport decodes the original). */
 static bool valid_sccrp(struct l2tp_channel *ch, const uint8_t *buf, size_t len)
 {
 	const struct l2tp_transport_config *tc = l2tp_transport_config(ch->tr);
@@ -119,7 +120,7 @@ static bool valid_sccrp(struct l2tp_channel *ch, const uint8_t *buf, size_t len)
 		return false;
 	memcpy(s->copy, buf, len);
 	bool ok = l2tp_msg_decode(s->copy, len, &o, &s->m, NULL) == 0 && s->m.type == L2TP_MSG_SCCRP &&
-		  s->m.hdr.tunnel_id == ch->local_id;
+		  s->m.hdr.tunnel_id == ch->local_id && l2tp_transport_authentic(ch->tr, buf, len, L2TP_MSG_SCCRP);
 	free(s);
 	return ok;
 }

@@ -445,6 +445,11 @@ static bool authentic(struct l2tp_transport *t, const uint8_t *buf, size_t len, 
 	return true;
 }
 
+bool l2tp_transport_authentic(struct l2tp_transport *t, const uint8_t *buf, size_t len, uint16_t type)
+{
+	return !t->auth.on || authentic(t, buf, len, type);
+}
+
 static void input(struct l2tp_transport *t, uint8_t *buf, size_t len, struct l2tp_msg *decoded, uint64_t now)
 {
 	struct l2tp_header h;

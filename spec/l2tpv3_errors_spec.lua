@@ -267,3 +267,46 @@ describe("L2TPv3 LAC against a scripted LNS", function()
     assert.is_true(t:is_up())
   end)
 end)
+
+describe("L2TPv3 LAC with message authentication against a scripted LNS", function()
+  it("takes the LNS's new port only from an SCCRP whose digest checks, not from a forged one", function()
+    local ctx = l2tp.context{ log_level = "error" }
+    local r = h.recorder(ctx)
+    local codec = l2tp.codec
+    local lns = assert(l2tp.udp{ ["local"] = "127.0.0.1:0" })
+    local forger = assert(l2tp.udp{ ["local"] = "127.0.0.1:0" })
+    local real = assert(l2tp.udp{ ["local"] = "127.0.0.1:0" })
+    local rq, lac
+    local got = { forger = {}, real = {} }
+    lns:on_receive(function(bytes, from) rq, lac = rq or assert(codec.decode(bytes)), from end)
+    forger:on_receive(function(bytes) got.forger[#got.forger + 1] = assert(codec.decode(bytes)) end)
+    real:on_receive(function(bytes) got.real[#got.real + 1] = assert(codec.decode(bytes)) end)
+    local t = assert(ctx:dynamic_tunnel("t", { version = "l2tpv3", peer = lns:local_address(), secret = "k" }))
+    assert.is_true(h.run_until(function() return rq ~= nil end, 5))
+    local ours = ("L"):rep(16)
+    local function sccrp(secret)
+      local b = assert(codec.encode({ version = 3, type = "SCCRP", connection_id = rq.values.assigned_connection_id,
+        ns = 0, nr = 1, avps = {
+          { name = "message_digest", value = { type = 0, digest = ("\0"):rep(16) } },
+          { name = "host_name", value = "lns" }, { name = "router_id", value = 2 },
+          { name = "assigned_connection_id", value = 90001 }, { name = "pw_capabilities_list", value = { 5 } },
+          { name = "ctrl_msg_auth_nonce", value = ours } } }, { validate = false }))
+      return codec.sign(b, secret, ours, rq.values.ctrl_msg_auth_nonce)
+    end
+    -- from another port of the LNS's host, signed with another secret:
+    -- well formed, for our tunnel, and not to be trusted
+    forger:send(sccrp("not-k"), lac)
+    h.run_until(function() return false end, 0.3)
+    assert.is_false(t:is_up())
+    assert.same({}, got.forger)
+    -- the real answer, from yet another port, moves the tunnel there
+    real:send(sccrp("k"), lac)
+    assert.is_true(h.run_until(function() return t:is_up() and #got.real > 0 end, 5))
+    assert.equal("SCCCN", got.real[1].type)
+    assert.same({}, got.forger)
+    assert.equal(0, r.n("tunnel_down"))
+    ctx:close()
+    l2tp.run(0.1)
+    lns:close(); forger:close(); real:close()
+  end)
+end)

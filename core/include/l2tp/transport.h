@@ -128,6 +128,9 @@ int l2tp_transport_set_auth(struct l2tp_transport *t, uint8_t type, const uint8_
  * first message that carries one and checks with it (the SCCRP) sets it. */
 int l2tp_transport_set_peer_nonce(struct l2tp_transport *t, const uint8_t *nonce, size_t len);
 bool l2tp_transport_has_peer_nonce(const struct l2tp_transport *t);
+/* Whether a datagram of this type carries a digest that checks (true
+ * without message authentication), as input() would judge it. */
+bool l2tp_transport_authentic(struct l2tp_transport *t, const uint8_t *buf, size_t len, uint16_t type);
 /* A StopCCN was sent or received: keep acknowledging for the
  * stopccn_timeout, send no more HELLOs, then call released. The sender of
  * the StopCCN (until_acked) is released as soon as everything it sent is
