@@ -73,7 +73,34 @@ static bool push_hook(lua_State *L, struct lctx *lc, struct l2tp_listener *l, co
 	return found;
 }
 
-static int on_tunnel(void *arg, struct l2tp_listener *l, const struct l2tp_tunnel_request *req, struct l2tp_verdict *v)
+/* An on_tunnel hook's table: the settings it chooses for the tunnel. A
+ * mistake refuses the tunnel and is logged, as a hook that fails. */
+static bool tunnel_settings_from(lua_State *L, int idx, const char *what, struct l2tp_tunnel_settings *out)
+{
+	for (lua_pushnil(L); lua_next(L, idx); lua_pop(L, 1)) {
+		const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+		if (!key || strcmp(key, "secret") != 0) {
+			l2tp_lua_logf(l2tp_lua_rt(L), L2TP_LOG_ERROR, "%s: unknown key '%s' in its answer (accepted: secret)",
+				      what, key ? key : luaL_typename(L, -2));
+			lua_pop(L, 2);
+			return false;
+		}
+		size_t n;
+		const char *s = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
+		if (!s || n == 0 || n >= sizeof(out->secret) || memchr(s, '\0', n)) {
+			l2tp_lua_logf(l2tp_lua_rt(L), L2TP_LOG_ERROR,
+				      "%s: secret must be a non-empty string of up to %u bytes, got %s", what,
+				      (unsigned)sizeof(out->secret) - 1, luaL_typename(L, -1));
+			lua_pop(L, 2);
+			return false;
+		}
+		memcpy(out->secret, s, n + 1);
+	}
+	return true;
+}
+
+static int on_tunnel(void *arg, struct l2tp_listener *l, const struct l2tp_tunnel_request *req,
+		     struct l2tp_tunnel_settings *settings, struct l2tp_verdict *v)
 {
 	struct lctx *lc = arg;
 	lua_State *L = lc->rt->L;
@@ -90,10 +117,17 @@ static int on_tunnel(void *arg, struct l2tp_listener *l, const struct l2tp_tunne
 	lua_setfield(L, -2, "vendor_name");
 	lua_pushnumber(L, req->peer_tid);
 	lua_setfield(L, -2, "peer_tunnel_id");
+	lua_pushinteger(L, req->version);
+	lua_setfield(L, -2, "version");
 	snprintf(what, sizeof(what), "listener '%s' on_tunnel hook (refusing %s)", l2tp_listener_name(l), req->peer);
 	if (l2tp_lua_call(lc->rt, L, 1, 2, what) != 0) {
 		hook_failed(v, "admission hook failed");
 		rc = -1;
+	} else if (lua_type(L, top + 1) == LUA_TTABLE) {
+		if (!tunnel_settings_from(L, top + 1, what, settings)) {
+			hook_failed(v, "admission hook failed");
+			rc = -1;
+		}
 	} else if (!lua_toboolean(L, top + 1)) {
 		verdict_from(L, top + 2, v, L2TP_MSG_STOPCCN, L2TP_RESULT_STOPCCN_NOT_AUTHORIZED);
 		rc = -1;

@@ -297,14 +297,20 @@ static void to_tunnel(struct l2tp_listener *l, uint8_t *buf, size_t len, const s
  * unanswered, as the RFC says (a forged or altered request learns
  * nothing); a LAC that does not authenticate where we do, or does where we
  * cannot, is told so. */
-static bool authenticated(struct l2tp_listener *l, const uint8_t *raw, size_t len, const struct l2tp_header *h,
-			  const struct l2tp_ctl_view *req, const struct sockaddr *from, socklen_t flen, const char *peer,
-			  uint32_t ptid)
+static bool authenticated(struct l2tp_listener *l, const char *secret, const uint8_t *raw, size_t len,
+			  const struct l2tp_header *h, const struct l2tp_ctl_view *req, const struct sockaddr *from,
+			  socklen_t flen, const char *peer, uint32_t ptid)
 {
-	bool ours = l->cfg.tunnel.secret[0] != 0;
+	bool ours = secret[0] != 0;
 	if (!ours && !req->nonce)
 		return true;
-	int rc = ours ? l2tp_digest_verify(raw, len, l->auth_key, NULL) : 0;
+	uint8_t key[L2TP_AUTH_KEY_LEN];
+	const uint8_t *k = l->auth_key;
+	if (ours && secret != l->cfg.tunnel.secret) {
+		l2tp_auth_key(secret, strlen(secret), key);
+		k = key;
+	}
+	int rc = ours ? l2tp_digest_verify(raw, len, k, NULL) : 0;
 	if (ours && rc == 0 && req->nonce)
 		return true;
 	l->stats.refused_auth++;
@@ -375,17 +381,6 @@ static void on_sccrq(struct l2tp_listener *l, uint8_t *buf, size_t len, const st
 		refuse(l, h, from, flen, ptid, L2TP_RESULT_STOPCCN_BAD_VERSION, 0, "protocol version 1.0 only");
 		return;
 	}
-	if (req.challenge && !c->tunnel.secret[0]) {
-		l->stats.refused_auth++;
-		note_refusal(l, L2TP_REFUSED_AUTH, L2TP_LOG_WARN,
-			     "SCCRQ from %s refused: it challenges us and this listener has no secret", peer);
-		refuse(l, h, from, flen, ptid, L2TP_RESULT_STOPCCN_NOT_AUTHORIZED, 0, "no secret configured");
-		return;
-	}
-	if (h->version == 3 && !authenticated(l, buf, len, h, &req, from, flen, peer, ptid))
-		return;
-	if (tie_break(l, &req, from))
-		return;
 	if (c->max_tunnels && l->ntunnels >= c->max_tunnels) {
 		l->stats.refused_by_limit++;
 		note_refusal(l, L2TP_REFUSED_LIMIT, L2TP_LOG_WARN, "refusing a tunnel from %s: max_tunnels limit reached (%u)",
@@ -393,13 +388,16 @@ static void on_sccrq(struct l2tp_listener *l, uint8_t *buf, size_t len, const st
 		refuse(l, h, from, flen, ptid, L2TP_RESULT_STOPCCN_ERROR, L2TP_ERROR_NO_RESOURCES, "too many tunnels");
 		return;
 	}
+	/* The hook admits the LAC and may choose its secret, so it runs
+	 * before the request is authenticated with that secret. */
+	struct l2tp_tunnel_settings settings = {{0}};
 	if (c->on_tunnel) {
 		char host[256], vendor[256];
 		snprintf(host, sizeof(host), "%.*s", (int)req.host_name_len, req.host_name);
 		snprintf(vendor, sizeof(vendor), "%.*s", (int)req.vendor_name_len, req.vendor_name ? req.vendor_name : "");
-		struct l2tp_tunnel_request treq = {peer, host, vendor, ptid};
+		struct l2tp_tunnel_request treq = {peer, host, vendor, ptid, h->version};
 		struct l2tp_verdict v = {0};
-		int rc = c->on_tunnel(c->hook_arg, l, &treq, &v);
+		int rc = c->on_tunnel(c->hook_arg, l, &treq, &settings, &v);
 		if (l->dead)
 			return; /* the hook closed the listener */
 		if (rc != 0) {
@@ -412,6 +410,18 @@ static void on_sccrq(struct l2tp_listener *l, uint8_t *buf, size_t len, const st
 			return;
 		}
 	}
+	const char *secret = settings.secret[0] ? settings.secret : c->tunnel.secret;
+	if (req.challenge && !secret[0]) {
+		l->stats.refused_auth++;
+		note_refusal(l, L2TP_REFUSED_AUTH, L2TP_LOG_WARN,
+			     "SCCRQ from %s refused: it challenges us and this listener has no secret", peer);
+		refuse(l, h, from, flen, ptid, L2TP_RESULT_STOPCCN_NOT_AUTHORIZED, 0, "no secret configured");
+		return;
+	}
+	if (h->version == 3 && !authenticated(l, secret, buf, len, h, &req, from, flen, peer, ptid))
+		return;
+	if (tie_break(l, &req, from))
+		return;
 	if (c->max_pending && l->npending >= c->max_pending) {
 		/* A tunnel that has not come up by now is the one to lose: a
 		 * real LAC completes within a round trip, requests that never
@@ -443,7 +453,8 @@ static void on_sccrq(struct l2tp_listener *l, uint8_t *buf, size_t len, const st
 	bool same = share && !n;
 	if (same)
 		l2tp_context_unlinger(l->ctx, (struct sockaddr *)&l->local, from);
-	if (l2tp_tunnel_accept(l, from, flen, peer, ptid, same, buf, len, &l->msg, err, sizeof(err)) != 0) {
+	if (l2tp_tunnel_accept(l, from, flen, peer, ptid, same, settings.secret[0] ? settings.secret : NULL, buf, len,
+			       &l->msg, err, sizeof(err)) != 0) {
 		note_refusal(l, L2TP_REFUSED_ERROR, L2TP_LOG_ERROR, "cannot accept a tunnel from %s: %s", peer, err);
 		refuse(l, h, from, flen, ptid, L2TP_RESULT_STOPCCN_ERROR, L2TP_ERROR_NO_RESOURCES, "cannot accept");
 		return;

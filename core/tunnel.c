@@ -382,6 +382,7 @@ struct accept_args {
 	uint32_t ptid;
 	bool same_port;
 	enum l2tp_version version;
+	const char *secret; /* NULL: the template's */
 };
 
 static int tunnel_new(struct l2tp_context *ctx, enum l2tp_tunnel_kind kind, const char *name,
@@ -422,6 +423,8 @@ static int tunnel_new(struct l2tp_context *ctx, enum l2tp_tunnel_kind kind, cons
 	if (acc) {
 		t->cfg.ptid = acc->ptid;
 		t->cfg.version = acc->version;
+		if (acc->secret)
+			snprintf(t->cfg.secret, sizeof(t->cfg.secret), "%s", acc->secret);
 		memcpy(&t->local, &acc->l->local, acc->l->local_len);
 		t->local_len = acc->l->local_len;
 		memcpy(&t->peer, acc->peer, acc->peer_len);
@@ -557,11 +560,17 @@ int l2tp_tunnel_create(struct l2tp_context *ctx, enum l2tp_tunnel_kind kind, con
 }
 
 int l2tp_tunnel_accept(struct l2tp_listener *l, const struct sockaddr *peer, socklen_t peer_len, const char *peer_str,
-		       uint32_t peer_tid, bool same_port, uint8_t *buf, size_t len, struct l2tp_msg *sccrq, char *err,
-		       size_t errlen)
+		       uint32_t peer_tid, bool same_port, const char *secret, uint8_t *buf, size_t len,
+		       struct l2tp_msg *sccrq, char *err, size_t errlen)
 {
-	struct accept_args acc = {l, peer, peer_len, peer_str, peer_tid, same_port,
-				  sccrq ? (enum l2tp_version)sccrq->hdr.version : l->cfg.tunnel.version};
+	struct accept_args acc = {l,
+				  peer,
+				  peer_len,
+				  peer_str,
+				  peer_tid,
+				  same_port,
+				  sccrq ? (enum l2tp_version)sccrq->hdr.version : l->cfg.tunnel.version,
+				  secret};
 	struct l2tp_tunnel *t;
 	struct l2tp_ctl_view v;
 	char name[300];

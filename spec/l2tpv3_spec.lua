@@ -250,6 +250,33 @@ describe("L2TPv3 control plane", function()
     assert.same({}, lns:tunnels())
   end)
 
+  it("on_tunnel chooses each LAC's secret: its SCCRQ is checked with it, and its tunnel uses it", function()
+    local secrets = { ["lac-a"] = "secret-a", ["lac-b"] = "secret-b" }
+    local seen = {}
+    local l = listen{ version = "l2tpv3", on_tunnel = function(req)
+      seen[req.host_name] = req
+      if req.host_name == "lac-bad" then return { secrt = "x" } end
+      return secrets[req.host_name] and { secret = secrets[req.host_name] } or true
+    end }
+    local a = dial(l:address(), "a", { host_name = "lac-a", secret = "secret-a", digest = "sha1" })
+    local b = dial(l:address(), "b", { host_name = "lac-b", secret = "secret-a" }) -- not its own
+    local c = dial(l:address(), "c", { host_name = "lac-c" }) -- the listener has none either
+    local bad = dial(l:address(), "bad", { host_name = "lac-bad" })
+    assert.is_true(h.run_until(function()
+      return a:is_up() and c:is_up() and lacr.last("tunnel_down", "b") ~= nil and lacr.last("tunnel_down", "bad") ~= nil
+    end, 10))
+    assert.equal(3, seen["lac-a"].version)
+    assert.matches("is the secret the same on both sides%?", lacr.last("tunnel_down", "b").reason)
+    assert.equal(2, lacr.last("tunnel_down", "bad").result_code)
+    assert.equal("admission hook failed", lacr.last("tunnel_down", "bad").message)
+    -- a's tunnel authenticates every message with a's secret
+    local s = a:session("pw", {})
+    assert.is_true(h.run_until(function() return s:is_up() end, 5))
+    assert.equal(0, a:stats().rx_bad_digest)
+    assert.equal(2, l:stats().accepted)
+    assert.equal(1, l:stats().refused_by_hook)
+  end)
+
   it("a LAC with no secret is told the LNS authenticates; an LNS with none refuses one that does", function()
     local l = listen{ version = "l2tpv3", secret = "k" }
     local t = dial(l:address(), "t")

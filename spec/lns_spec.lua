@@ -269,6 +269,17 @@ describe("LNS: ctx:listen", function()
     assert.equal(250, lns:tunnels()[1]:config().hello_timeout)
   end)
 
+  it("on_tunnel may choose the LAC's secret: its challenge is answered with it", function()
+    local l = listen{ on_tunnel = function(req)
+      assert.equal(2, req.version)
+      return { secret = req.host_name == "a" and "for-a" or "for-others" }
+    end }
+    local a = dial(l, "a", { host_name = "a", secret = "for-a", challenge = true })
+    local b = dial(l, "b", { host_name = "b", secret = "for-a", challenge = true })
+    assert.is_true(h.run_until(function() return a:is_up() and lacr.last("tunnel_down", "b") ~= nil end, 5))
+    assert.matches("challenge", lacr.last("tunnel_down", "b").reason:lower())
+  end)
+
   describe("outgoing calls: tunnel:session() on an accepted tunnel sends an OCRQ", function()
     it("the LAC's on_outgoing_call sees the Called Number; OCRP, OCCN, and both sides are up", function()
       local seen
@@ -309,18 +320,20 @@ describe("LNS: ctx:listen", function()
   describe("the tie breaker (RFC 2661 section 4.4.3)", function()
     -- Our LAC dials a peer that, at the same moment, dials our listener
     -- (from the same host) with its own SCCRQ and Tie Breaker.
-    local function race(ours, theirs)
-      local l = listen()
+    local function race(ours, theirs, v3)
+      local l = listen(v3 and { version = "l2tpv3" } or nil)
       local peer = assert(l2tp.udp{ ["local"] = "127.0.0.1:0" })
-      local c = { peer = peer:local_address(), retry_timeout = 5000 }
+      local c = { peer = peer:local_address(), retry_timeout = 5000, version = v3 and "l2tpv3" or nil }
       if ours ~= nil then c.tie_breaker = ours end
       local t = lns:dynamic_tunnel("ours", c)
       l2tp.run(0.05) -- our SCCRQ is out, unanswered
-      local avps = { { name = "protocol_version", value = { version = 1, revision = 0 } },
+      local avps = v3 and { { name = "host_name", value = "peer" }, { name = "router_id", value = 7 },
+        { name = "assigned_connection_id", value = 55 }, { name = "pw_capabilities_list", value = { 5 } } }
+        or { { name = "protocol_version", value = { version = 1, revision = 0 } },
         { name = "host_name", value = "peer" }, { name = "framing_capabilities", value = 3 },
         { name = "assigned_tunnel_id", value = 55 } }
       if theirs then avps[#avps + 1] = { name = "tie_breaker", value = theirs } end
-      peer:send(assert(l2tp.codec.encode({ type = "SCCRQ", avps = avps })), l:address())
+      peer:send(assert(l2tp.codec.encode({ version = v3 and 3 or 2, type = "SCCRQ", avps = avps })), l:address())
       l2tp.run(0.2)
       peer:close()
       return t, l
@@ -348,6 +361,17 @@ describe("LNS: ctx:listen", function()
     end)
     it("a side that sent none loses to one that did", function()
       local t, l = race(nil, high)
+      assert.is_true(t:is_closed())
+      assert.equal(1, l:stats().accepted)
+    end)
+    it("in L2TPv3 the same (RFC 3931 section 5.4.3): the lower wins, the higher loses", function()
+      local t, l = race(low, high, true)
+      assert.is_false(t:is_closed())
+      assert.equal(0, l:stats().accepted)
+      l:close()
+      t:close()
+      l2tp.run(0.05)
+      t, l = race(high, low, true)
       assert.is_true(t:is_closed())
       assert.equal(1, l:stats().accepted)
     end)

@@ -169,6 +169,15 @@ struct l2tp_tunnel_request {
 	const char *host_name;
 	const char *vendor_name; /* "" if absent */
 	uint32_t peer_tid;
+	uint8_t version; /* 2 or 3 */
+};
+
+/* What an admission hook may choose for the tunnel it admits. */
+struct l2tp_tunnel_settings {
+	/* This LAC's shared secret ("": the listener's): the request is
+	 * authenticated with it (an L2TPv3 digest, an L2TPv2 challenge) once
+	 * the hook has admitted it, and the tunnel uses it. */
+	char secret[L2TP_SECRET_MAX];
 };
 
 /* What an admission hook sees of a call (ICRQ). */
@@ -215,9 +224,10 @@ struct l2tp_listener_config {
 	 * cannot lock LACs out. */
 	uint32_t max_tunnels, max_sessions, max_pending;
 	enum l2tp_tunnel_port tunnel_port;
-	/* Return 0 to accept; nonzero with v filled to refuse. */
+	/* Return 0 to accept (settings filled where the hook chooses them);
+	 * nonzero with v filled to refuse. */
 	int (*on_tunnel)(void *arg, struct l2tp_listener *l, const struct l2tp_tunnel_request *req,
-			 struct l2tp_verdict *v);
+			 struct l2tp_tunnel_settings *settings, struct l2tp_verdict *v);
 	int (*on_call)(void *arg, struct l2tp_listener *l, const struct l2tp_call_request *req,
 		       struct l2tp_session_config *settings, struct l2tp_verdict *v);
 	void *hook_arg;
