@@ -443,6 +443,13 @@ describe("L2TPv3 LNS against a scripted LAC", function()
     assert.is_number(m.values.assigned_connection_id)
   end)
 
+  it("takes an SCCRQ that offers a Preferred Language (RFC 5642, M bit clear) like any other", function()
+    send(sccrq{ function(list) list[#list + 1] = { name = "preferred_language", value = "en" } end })
+    local m = answer()
+    assert.equal("SCCRP", m.type)
+    assert.equal(70000, m.connection_id)
+  end)
+
   it("drops an SCCRQ whose digest does not check, unanswered, and counts it", function()
     local b = sccrq()
     send(b:sub(1, -2) .. string.char((b:byte(-1) + 1) % 256))
