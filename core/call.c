@@ -228,6 +228,15 @@ static void connected(struct l2tp_session *s)
 	l2tp_context_post(s->tunnel->ctx, L2TP_EVENT_SESSION_UP, s->tunnel, s, NULL, NULL);
 }
 
+/* L2TPv3: the cookie the peer assigned us (none: no Assigned Cookie AVP,
+ * and no bytes to copy). */
+static void take_peer_cookie(struct l2tp_session_config *cfg, const struct l2tp_call_view *v)
+{
+	if (v->cookie_len)
+		memcpy(cfg->peer_cookie, v->cookie, v->cookie_len);
+	cfg->peer_cookie_len = (uint8_t)v->cookie_len;
+}
+
 /* L2TPv3: what the peer asks of our data packets (RFC 3931 section
  * 5.4.4). Its cookie goes into ours; one sublayer serves both directions
  * on the kernel, so the initiator's is the call's and a reply that wants
@@ -241,8 +250,7 @@ static bool agree_data(struct l2tp_session *s, const struct l2tp_call_view *v)
 		hangup_with(s, L2TP_RESULT_CDN_ERROR, L2TP_ERROR_BAD_VALUE, why, why);
 		return false;
 	}
-	memcpy(s->cfg.peer_cookie, v->cookie, v->cookie_len);
-	s->cfg.peer_cookie_len = (uint8_t)v->cookie_len;
+	take_peer_cookie(&s->cfg, v);
 	if (v->has_l2spec && v->l2spec != s->cfg.l2spec_type) {
 		snprintf(why, sizeof(why), "peer wants L2-Specific Sublayer %u, the call has %u", v->l2spec,
 			 s->cfg.l2spec_type);
@@ -465,8 +473,7 @@ static bool call_settings(struct l2tp_tunnel *t, const struct l2tp_call_view *v,
 			 v->l2spec);
 	} else {
 		req->pseudowire = cfg->pseudowire = (enum l2tp_pseudowire)v->pw_type;
-		memcpy(cfg->peer_cookie, v->cookie, v->cookie_len);
-		cfg->peer_cookie_len = (uint8_t)v->cookie_len;
+		take_peer_cookie(cfg, v);
 		cfg->l2spec_type = v->has_l2spec ? (enum l2tp_l2spec)v->l2spec : L2TP_L2SPEC_NONE;
 		cfg->seqnum = v->has_data_seq && v->data_seq != L2TP_DATA_SEQ_NONE;
 		/* what the call was placed for, for session:config() */
