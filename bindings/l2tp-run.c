@@ -25,9 +25,11 @@ static void usage(FILE *f)
 		"\n"
 		"Runs SCRIPT (Lua, with the l2tp module preloaded; ARGS in `arg` and `...`),\n"
 		"then runs the event loop until l2tp.stop(), until nothing is left to run\n"
-		"(no open context, no pending timer, no child process), or SIGINT/SIGTERM,\n"
-		"which close every context (tunnels, sessions and the kernel objects the\n"
-		"runtime made) before exiting.\n"
+		"(no open context, no pending timer, no child process), or SIGINT, SIGTERM\n"
+		"or SIGQUIT, which close every context (tunnels, sessions and the kernel\n"
+		"objects the runtime made) before exiting. SIGHUP, SIGUSR1 and SIGUSR2 go\n"
+		"to the script's l2tp.on_signal handlers (SIGUSR1 first writes a state\n"
+		"report to the log); unhandled, they are logged and ignored.\n"
 		"\n"
 		"options:\n"
 		"  -l, --log-level LEVEL  error, warn, info (default) or debug\n"
@@ -35,7 +37,8 @@ static void usage(FILE *f)
 		"  -V, --version          print the version\n"
 		"\n"
 		"exit status:\n"
-		"  0  the loop ended, l2tp.stop() was called, or SIGINT/SIGTERM was handled\n"
+		"  0  the loop ended, l2tp.stop() was called, or SIGINT/SIGTERM/SIGQUIT was\n"
+		"     handled\n"
 		"  1  the script failed to load or raised an error (message on stderr\n"
 		"     as file:line: message)\n"
 		"  2  bad command line\n"
@@ -52,7 +55,8 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct host *h = arg;
 	(void)what;
-	l2tp_lua_logf(h->rt, L2TP_LOG_INFO, "%s received: closing every context", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	l2tp_lua_logf(h->rt, L2TP_LOG_INFO, "%s received: closing every context",
+		      sig == SIGINT ? "SIGINT" : sig == SIGQUIT ? "SIGQUIT" : "SIGTERM");
 	h->signalled = true;
 	l2tp_lua_rt_close_all(h->L, h->rt);
 	h->rt->stop = true;
@@ -144,10 +148,15 @@ int main(int argc, char **argv)
 	}
 	lua_setglobal(L, "arg");
 
-	struct event *sigint = evsignal_new(h.rt->base, SIGINT, on_signal, &h);
-	struct event *sigterm = evsignal_new(h.rt->base, SIGTERM, on_signal, &h);
-	evsignal_add(sigint, NULL);
-	evsignal_add(sigterm, NULL);
+	/* No signal an operator or a service manager commonly sends ends the
+	 * process without closing what it made. */
+	static const int stopping[] = {SIGINT, SIGTERM, SIGQUIT};
+	struct event *stop_events[3];
+	for (int i = 0; i < 3; i++) {
+		stop_events[i] = evsignal_new(h.rt->base, stopping[i], on_signal, &h);
+		evsignal_add(stop_events[i], NULL);
+	}
+	l2tp_lua_signals_install(h.rt);
 
 	int rc = 0;
 	lua_pushcfunction(L, traceback);
@@ -176,8 +185,8 @@ int main(int argc, char **argv)
 out:
 	/* Whatever happened, leave nothing behind in the kernel. */
 	l2tp_lua_rt_close_all(L, h.rt);
-	event_free(sigint);
-	event_free(sigterm);
+	for (int i = 0; i < 3; i++)
+		event_free(stop_events[i]);
 	lua_close(L);
 	return rc;
 }

@@ -402,3 +402,73 @@ void l2tp_lua_push_session_config(lua_State *L, const struct l2tp_session_config
 {
 	push_table(L, l2tp_session_keys, cfg);
 }
+
+/* The constructors l2tp.check_config speaks for, and what they make. */
+static const struct {
+	const char *ctor;
+	enum l2tp_tunnel_kind kind;
+} ctors[] = {{"static_tunnel", L2TP_TUNNEL_STATIC},
+	     {"quiescent_tunnel", L2TP_TUNNEL_QUIESCENT},
+	     {"dynamic_tunnel", L2TP_TUNNEL_DYNAMIC},
+	     {"listen", L2TP_TUNNEL_ACCEPTED}};
+
+/* The body of l2tp.check_config, run protected: reads and checks as the
+ * constructor would, raising the constructor's message. */
+static int check_config_body(lua_State *L)
+{
+	enum l2tp_tunnel_kind kind = ctors[lua_tointeger(L, 5)].kind;
+	const char *name = lua_tostring(L, 2);
+	char what[300], err[512];
+	struct l2tp_tunnel_config cfg;
+	struct l2tp_listener_config lcfg;
+	if (kind == L2TP_TUNNEL_ACCEPTED) {
+		snprintf(what, sizeof(what), "listener '%s'", name);
+		l2tp_lua_listener_config(L, 3, what, &lcfg);
+		cfg = lcfg.tunnel;
+	} else {
+		snprintf(what, sizeof(what), "tunnel '%s'", name);
+		l2tp_lua_tunnel_config(L, 3, kind, what, &cfg);
+	}
+	if (l2tp_tunnel_config_check(&cfg, kind, err, sizeof(err)) != 0)
+		return luaL_error(L, "%s: %s", what, err);
+	if (lua_isnoneornil(L, 4))
+		return 0;
+	luaL_checktype(L, 4, LUA_TTABLE);
+	enum l2tp_tunnel_kind maker = l2tp_session_maker_kind(kind);
+	for (lua_pushnil(L); lua_next(L, 4); lua_pop(L, 1)) {
+		struct l2tp_session_config scfg;
+		snprintf(what, sizeof(what), "session '%s/%s'", name, lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?");
+		l2tp_lua_session_config(L, lua_gettop(L), cfg.version, maker, what, &scfg);
+		if (l2tp_session_config_check(&scfg, cfg.version, maker, err, sizeof(err)) != 0)
+			return luaL_error(L, "%s: %s", what, err);
+	}
+	return 0;
+}
+
+/* l2tp.check_config(constructor, name, cfg [, sessions]): whether
+ * ctx:CONSTRUCTOR(name, cfg) (and tunnel:session for each of sessions,
+ * name -> cfg) would take these configs, without making anything. Returns
+ * true, or nil and the message the constructor would raise. For daemons
+ * that reload a config and must not close what works for what will not. */
+int l2tp_lua_check_config(lua_State *L)
+{
+	const char *ctor = luaL_checkstring(L, 1);
+	luaL_checkstring(L, 2);
+	size_t i = 0;
+	while (i < sizeof(ctors) / sizeof(ctors[0]) && strcmp(ctors[i].ctor, ctor) != 0)
+		i++;
+	if (i == sizeof(ctors) / sizeof(ctors[0]))
+		return l2tp_lua_error(L, "l2tp.check_config: '%s' is not a constructor (accepted: static_tunnel, "
+					 "quiescent_tunnel, dynamic_tunnel, listen)", ctor);
+	lua_settop(L, 4);
+	lua_pushinteger(L, (lua_Integer)i);
+	lua_pushcfunction(L, check_config_body);
+	lua_insert(L, 1);
+	if (lua_pcall(L, 5, 0, 0) != 0) {
+		lua_pushnil(L);
+		lua_insert(L, -2);
+		return 2;
+	}
+	lua_pushboolean(L, 1);
+	return 1;
+}

@@ -43,4 +43,7 @@ void l2tp_lua_push_session_config(lua_State *L, const struct l2tp_session_config
  * `keys`; raises "what: unknown key 'k' (accepted: ...)" otherwise. */
 void l2tp_lua_check_keys(lua_State *L, int idx, const char *what, const char *const *keys);
 
+/* l2tp.check_config(constructor, name, cfg [, sessions]) */
+int l2tp_lua_check_config(lua_State *L);
+
 #endif

@@ -137,6 +137,12 @@ bool l2tp_lua_context_busy_udata(lua_State *L, int idx)
 	return lc->ctx && l2tp_context_busy(lc->ctx);
 }
 
+struct l2tp_context *l2tp_lua_context_of_udata(lua_State *L, int idx)
+{
+	struct lctx *lc = luaL_checkudata(L, idx, L2TP_CTX_MT);
+	return lc->ctx;
+}
+
 void l2tp_lua_context_flush_udata(lua_State *L, int idx)
 {
 	struct lctx *lc = luaL_checkudata(L, idx, L2TP_CTX_MT);

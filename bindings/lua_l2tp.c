@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lua_config.h"
 #include "runtime.h"
 
 static int l_context(lua_State *L)
@@ -97,6 +98,7 @@ static const luaL_Reg funcs[] = {
 	{"log", l_log},
 	{"log_level", l_log_level},
 	{"now", l_now},
+	{"check_config", l2tp_lua_check_config},
 	{NULL, NULL},
 };
 
@@ -113,5 +115,6 @@ int luaopen_l2tp(lua_State *L)
 	l2tp_lua_open_codec(L, mod);
 	l2tp_lua_open_udp(L, mod);
 	l2tp_lua_open_results(L, mod);
+	l2tp_lua_open_signal(L, mod);
 	return 1;
 }

@@ -12,6 +12,7 @@
 static int rt_gc(lua_State *L)
 {
 	struct l2tp_lua_rt *rt = luaL_checkudata(L, 1, RT_KEY);
+	l2tp_lua_signals_free(rt);
 	if (rt->base) {
 		event_base_free(rt->base);
 		rt->base = NULL;

@@ -11,6 +11,9 @@
 #include "l2tp/l2tp.h"
 
 struct event_base;
+struct event;
+
+#define L2TP_LUA_NSIGNALS 3 /* HUP, USR1, USR2: see lua_signal.c */
 
 struct l2tp_lua_rt {
 	struct event_base *base;
@@ -21,6 +24,8 @@ struct l2tp_lua_rt {
 	int children;	  /* child processes and listening sockets: they keep the loop alive */
 	enum l2tp_log_level log_level; /* for l2tp.log and new contexts without one */
 	int contexts_ref; /* registry: table of context userdata kept alive while busy */
+	int signals_ref;  /* registry: l2tp.on_signal handlers by signal name */
+	struct event *signal_events[L2TP_LUA_NSIGNALS];
 	char udp_buf[65536]; /* l2tp.udp sockets read into it, one at a time */
 };
 
@@ -80,6 +85,11 @@ void l2tp_lua_open_timer(lua_State *L, int module_idx);
 void l2tp_lua_open_codec(lua_State *L, int module_idx);
 void l2tp_lua_open_udp(lua_State *L, int module_idx);
 void l2tp_lua_open_results(lua_State *L, int module_idx);
+void l2tp_lua_open_signal(lua_State *L, int module_idx);
+/* Makes SIGHUP, SIGUSR1 and SIGUSR2 events on the loop (l2tp-run does at
+ * start; l2tp.on_signal does in any host); idempotent. */
+void l2tp_lua_signals_install(struct l2tp_lua_rt *rt);
+void l2tp_lua_signals_free(struct l2tp_lua_rt *rt);
 /* A result code of a StopCCN or a CDN (msg_type), or an error code, by
  * its name in l2tp.result / l2tp.error; false for an unknown name. */
 bool l2tp_lua_result_code(uint16_t msg_type, const char *name, uint16_t *out);
@@ -88,6 +98,8 @@ int l2tp_lua_context_new(lua_State *L);
 int l2tp_lua_context_close_udata(lua_State *L, int idx);
 bool l2tp_lua_context_busy_udata(lua_State *L, int idx);
 void l2tp_lua_context_flush_udata(lua_State *L, int idx);
+/* The core context of the context userdata at idx (NULL once closed). */
+struct l2tp_context *l2tp_lua_context_of_udata(lua_State *L, int idx);
 
 int luaopen_l2tp(lua_State *L);
 

@@ -15,7 +15,11 @@
 --   }
 --
 -- --null runs on the null data plane (no kernel, no pppd, no root).
+-- SIGHUP reads CONFIG again: tunnels and calls added are brought up, those
+-- removed are closed, those changed are closed and brought up again with
+-- their new settings, the rest are left alone.
 local l2tp = require "l2tp"
+local daemon = dofile((arg[0]:match("^(.*/)") or "./") .. "daemon.lua")
 
 local path, mode = arg[1], arg[2]
 if not path or (mode and mode ~= "--null") then
@@ -24,31 +28,8 @@ if not path or (mode and mode ~= "--null") then
   return
 end
 
-local chunk, err = loadfile(path)
-if not chunk then error("kl2tpd: " .. err, 0) end
-setfenv(chunk, {}) -- a config is data: no access to the runtime
-local ok, config = pcall(chunk)
-if not ok then error("kl2tpd: " .. path .. ": " .. tostring(config), 0) end
-if type(config) ~= "table" then error("kl2tpd: " .. path .. ": must return a table", 0) end
-for k in pairs(config) do
-  if k ~= "tunnel" then
-    error(("kl2tpd: %s: unknown top-level key '%s' (accepted: tunnel)"):format(path, tostring(k)), 0)
-  end
-end
-if type(config.tunnel) ~= "table" or next(config.tunnel) == nil then
-  error(("kl2tpd: %s: no tunnels (accepted: tunnel = { name = { peer = ..., session = { ... } } })"):format(path), 0)
-end
-
-local ctx = assert(l2tp.context{ dataplane = mode == "--null" and "null" or "netlink" })
-
-local MIN_BACKOFF, MAX_BACKOFF = 1, 60
-local dialers = {}
-
 -- Splits a tunnel entry into its own config and its sessions.
-local function split(name, entry)
-  if type(entry) ~= "table" then
-    error(("kl2tpd: %s: tunnel '%s' must be a table"):format(path, name), 0)
-  end
+local function split(entry)
   local cfg, sessions = {}, {}
   for k, v in pairs(entry) do
     if k == "session" then sessions = v else cfg[k] = v end
@@ -56,40 +37,86 @@ local function split(name, entry)
   return cfg, sessions
 end
 
-local function dial(name)
-  local d = dialers[name]
-  d.timer = nil
-  local t, derr = ctx:dynamic_tunnel(name, d.cfg)
-  if not t then
-    l2tp.log("error", "tunnel %s: %s", name, derr)
-    return d.retry()
+-- The layout, then every tunnel and call as the runtime would take them,
+-- so a reload never closes a tunnel for a config that cannot replace it.
+local function check(config, fail)
+  for k in pairs(config) do
+    if k ~= "tunnel" then fail("unknown top-level key '%s' (accepted: tunnel)", tostring(k)) end
   end
-  d.tunnel = t
-  for sname, scfg in pairs(d.sessions) do
-    local s, serr = t:session(sname, scfg)
-    if not s then l2tp.log("error", "session %s/%s: %s", name, sname, serr) end
+  if type(config.tunnel) ~= "table" or next(config.tunnel) == nil then
+    fail("no tunnels (accepted: tunnel = { name = { peer = ..., session = { ... } } })")
+  end
+  for name, entry in pairs(config.tunnel) do
+    if type(entry) ~= "table" then fail("tunnel '%s' must be a table", tostring(name)) end
+    if entry.session ~= nil and type(entry.session) ~= "table" then
+      fail("tunnel '%s': session must be a table of sessions", tostring(name))
+    end
+    local ok, err = l2tp.check_config("dynamic_tunnel", tostring(name), split(entry))
+    if not ok then fail("%s", err) end
   end
 end
 
-for name, entry in pairs(config.tunnel) do
-  local cfg, sessions = split(name, entry)
-  local d = { cfg = cfg, sessions = sessions, backoff = MIN_BACKOFF }
+local config = daemon.load("kl2tpd", path, check)
+local ctx = assert(l2tp.context{ dataplane = mode == "--null" and "null" or "netlink" })
+
+local MIN_BACKOFF, MAX_BACKOFF = 1, 60
+local dialers = {}
+
+-- Places call sname of d's tunnel; a config mistake raises unless lenient
+-- (a reload, or a call placed again), where it is logged.
+local function place(d, sname, lenient)
+  local ok, s, serr = pcall(d.tunnel.session, d.tunnel, sname, d.sessions[sname])
+  if not ok and not lenient then error(s, 0) end
+  if not ok or not s then l2tp.log("error", "session %s/%s: %s", d.name, sname, ok and serr or s) end
+end
+
+-- A config mistake raises (at start l2tp-run exits 1 naming it); on a
+-- reload (lenient) it is logged and the tunnel waits for a fixed config.
+local function dial(d, lenient)
+  d.timer = nil
+  local ok, t, derr = pcall(ctx.dynamic_tunnel, ctx, d.name, d.cfg)
+  if not ok then
+    if not lenient then error(t, 0) end
+    l2tp.log("error", "%s (fix the config and send SIGHUP again)", t)
+    return
+  end
+  if not t then
+    l2tp.log("error", "tunnel %s: %s", d.name, derr)
+    return d.retry()
+  end
+  d.tunnel = t
+  for sname in pairs(d.sessions) do place(d, sname, lenient) end
+end
+
+local function dialer(name, entry)
+  local cfg, sessions = split(entry)
+  local d = { name = name, entry = entry, cfg = cfg, sessions = sessions, backoff = MIN_BACKOFF }
   function d.retry()
     l2tp.log("info", "tunnel %s: redialling in %d s", name, d.backoff)
-    d.timer = l2tp.timer(d.backoff, function() dial(name) end)
+    d.timer = l2tp.timer(d.backoff, function() dial(d, true) end)
     d.backoff = math.min(d.backoff * 2, MAX_BACKOFF)
   end
   dialers[name] = d
+  return d
+end
+
+-- Stops a dialer: no more redialling, its tunnel closed (StopCCN).
+local function drop(d, why)
+  dialers[d.name] = nil
+  if d.timer then d.timer:cancel() end
+  if d.tunnel and not d.tunnel:is_closed() then d.tunnel:close(why) end
 end
 
 ctx:on("tunnel_up", function(e)
   l2tp.log("info", "tunnel %s up (%s -> %s)", e.tunnel_name, e["local"] or "?", e.peer or "?")
-  dialers[e.tunnel_name].backoff = MIN_BACKOFF
+  local d = dialers[e.tunnel_name]
+  if d and d.tunnel == e.tunnel then d.backoff = MIN_BACKOFF end
 end)
 ctx:on("tunnel_down", function(e)
   l2tp.log("warn", "tunnel %s down: %s", e.tunnel_name, e.reason)
   local d = dialers[e.tunnel_name]
-  if d and not ctx:is_closed() then d.retry() end
+  -- a tunnel a reload replaced or removed is not redialled
+  if d and d.tunnel == e.tunnel and not ctx:is_closed() then d.retry() end
 end)
 ctx:on("session_up", function(e)
   l2tp.log("info", "session %s/%s up%s", e.tunnel_name, e.session_name,
@@ -97,17 +124,62 @@ ctx:on("session_up", function(e)
 end)
 ctx:on("session_down", function(e)
   l2tp.log("warn", "session %s/%s down: %s", e.tunnel_name, e.session_name, e.reason)
-  -- A call that drops while its tunnel stays up is placed again.
+  -- A call that drops while its tunnel stays up is placed again (while
+  -- the config still has it).
   local d = dialers[e.tunnel_name]
-  if d and d.tunnel and d.tunnel:is_up() then
+  if d and d.tunnel == e.tunnel and d.tunnel:is_up() then
     l2tp.timer(MIN_BACKOFF, function()
-      if d.tunnel:is_up() and not d.tunnel:find_session(e.session_name) then
-        d.tunnel:session(e.session_name, d.sessions[e.session_name])
+      if dialers[d.name] == d and d.tunnel:is_up() and d.sessions[e.session_name]
+        and not d.tunnel:find_session(e.session_name) then
+        place(d, e.session_name, true)
       end
     end)
   end
 end)
 
+local function apply(new)
+  local old = {}
+  for name, d in pairs(dialers) do old[name] = d.entry end
+  local added, removed, changed = daemon.diff(old, new.tunnel)
+  for _, name in ipairs(removed) do
+    l2tp.log("info", "reload: tunnel %s removed", name)
+    drop(dialers[name], "removed from the config")
+  end
+  for _, name in ipairs(changed) do
+    local d = dialers[name]
+    local cfg, sessions = split(new.tunnel[name])
+    if daemon.same(cfg, d.cfg) and d.tunnel and d.tunnel:is_up() then
+      -- only its calls changed: those are placed, closed or placed again
+      local s_added, s_removed, s_changed = daemon.diff(d.sessions, sessions)
+      d.entry, d.sessions = new.tunnel[name], sessions
+      for _, sname in ipairs(s_removed) do
+        l2tp.log("info", "reload: session %s/%s removed", name, sname)
+        d.tunnel:find_session(sname):close("removed from the config")
+      end
+      for _, sname in ipairs(s_changed) do
+        l2tp.log("info", "reload: session %s/%s changed", name, sname)
+        local s = d.tunnel:find_session(sname)
+        if s then s:close("its config changed") end -- placed again once it is down
+      end
+      for _, sname in ipairs(s_added) do
+        l2tp.log("info", "reload: session %s/%s added", name, sname)
+        place(d, sname, true)
+      end
+    else
+      l2tp.log("info", "reload: tunnel %s changed: closing it and dialling again", name)
+      drop(d, "its config changed")
+      dial(dialer(name, new.tunnel[name]), true)
+    end
+  end
+  for _, name in ipairs(added) do
+    l2tp.log("info", "reload: tunnel %s added", name)
+    dial(dialer(name, new.tunnel[name]), true)
+  end
+end
+
+daemon.reload_on_hup("kl2tpd", path, check, apply)
+
 -- A mistake in the config raises here, from the first dial, and l2tp-run
 -- exits 1 naming it, closing whatever was already dialled.
-for name in pairs(dialers) do dial(name) end
+for name, entry in pairs(config.tunnel) do dialer(name, entry) end
+for _, d in pairs(dialers) do dial(d) end

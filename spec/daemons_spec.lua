@@ -54,6 +54,52 @@ return { tunnel = { t1 = { peer = %q, retry_timeout = 200,
     assert.matches("redialling in 1 s", log())
   end)
 
+  it("on SIGHUP brings up what the config adds, closes what it removes, redoes what it changes, "
+    .. "and keeps running on a broken one", function()
+    local a, b = LNS.new(), LNS.new{ tid = 999 }
+    local conf = os.tmpname()
+    local function write(body)
+      local f = assert(io.open(conf, "w"))
+      f:write(body)
+      f:close()
+    end
+    write(([[return { tunnel = { t1 = { peer = %q, session = { s1 = {} } } } }]]):format(a:address()))
+    local pid = start(h.l2tp_run .. " scripts/kl2tpd.lua " .. conf .. " --null")
+    assert.is_true(h.run_until(function() return a:count("ICCN") == 1 end, 5), log())
+    -- a call and a tunnel added
+    write(([[return { tunnel = { t1 = { peer = %q, session = { s1 = {}, s2 = {} } },
+      t2 = { peer = %q, session = { x = {} } } } }]]):format(a:address(), b:address()))
+    os.execute("kill -HUP " .. pid)
+    assert.is_true(h.run_until(function() return a:count("ICCN") == 2 and b:count("ICCN") == 1 end, 5), log())
+    assert.equal(1, a:count("SCCRQ")) -- t1 itself untouched
+    assert.equal(0, a:count("CDN"))
+    -- a tunnel removed, a call changed
+    write(([[return { tunnel = { t1 = { peer = %q, session = { s1 = { seqnum = true }, s2 = {} } } } }]])
+      :format(a:address()))
+    os.execute("kill -HUP " .. pid)
+    assert.is_true(h.run_until(function() return b:count("StopCCN") == 1 and a:count("ICCN") == 3 end, 5), log())
+    assert.equal(1, a:count("CDN")) -- s1 closed, then placed again with its new settings
+    assert.equal(1, a:count("SCCRQ"))
+    -- a broken config is refused: nothing changes, the process lives on
+    write([[return { tunnel = { t1 = { peer = "127.0.0.1:1701", windw = 4 } } }]])
+    os.execute("kill -HUP " .. pid)
+    assert.is_true(h.run_until(function() return log():match("reload refused") ~= nil end, 5), log())
+    assert.matches("unknown key 'windw'", log())
+    h.run_until(function() return false end, 0.3)
+    assert.equal(1, a:count("CDN"))
+    assert.equal(0, a:count("StopCCN"))
+    assert.equal(0, h.sh("kill -0 " .. pid))
+    -- and USR1 writes the state report
+    os.execute("kill -USR1 " .. pid)
+    assert.is_true(h.run_until(function() return log():match("session 't1/s2': ppp, established") ~= nil end, 5),
+      log())
+    os.execute("kill -TERM " .. pid)
+    h.run_until(function() return a:count("StopCCN") >= 1 end, 3)
+    a:close()
+    b:close()
+    os.remove(conf)
+  end)
+
   it("dials L2TPv3 tunnels where the config says so", function()
     local ctx = l2tp.context{ log_level = "error" }
     local r = h.recorder(ctx)
@@ -187,10 +233,15 @@ describe("scripts/pseudowired.lua", function()
 
   it("two ends bring up their pseudowires and bring them back after either end is killed and restarted", function()
     local port = h.free_port()
-    local common = [[secret = "s3cret", digest = "sha1", hello_timeout = 300, retry_timeout = 200, max_retries = 3,
+    local common = [[secret = "s3cret", digest = "sha1", retry_timeout = 200, max_retries = 3,
   pseudowires = { vc1 = { interface_name = "pw-vc1" }, vc2 = { pseudowire = "eth_vlan", cookie_size = 4 } } }]]
-    local lns_conf = h.write_script(("return { role = \"lns\", [\"local\"] = \"127.0.0.1:%d\", "):format(port) .. common)
-    local lac_conf = h.write_script(("return { role = \"lac\", peer = \"127.0.0.1:%d\", "):format(port) .. common)
+    -- The LNS's HELLOs are slow, so a restarted LAC's calls always find
+    -- the old tunnel still there and replace its calls; the LAC's are
+    -- quick, so it finds a dead LNS soon.
+    local lns_conf = h.write_script(("return { role = \"lns\", [\"local\"] = \"127.0.0.1:%d\", hello_timeout = 60000, ")
+      :format(port) .. common)
+    local lac_conf = h.write_script(("return { role = \"lac\", peer = \"127.0.0.1:%d\", hello_timeout = 300, ")
+      :format(port) .. common)
     local run = h.l2tp_run .. " scripts/pseudowired.lua "
     local lns_pid = start(run .. lns_conf .. " --null", LNS_LOG)
     assert.is_true(h.run_until(function() return log(LNS_LOG):match("waiting on") ~= nil end, 10), both())

@@ -1,6 +1,7 @@
 local h = require "spec.support.helpers"
 
 local RUN = h.l2tp_run
+local l2tp = h.l2tp
 
 describe("l2tp-run", function()
   it("--help documents usage and exit codes", function()
@@ -119,6 +120,68 @@ ctx:on("tunnel_up", function() print("up"); io.stdout:flush() end)
     os.remove(p)
     assert.equal(0, code)
     assert.equal("up\ndown s1: tunnel closed: context closed\ndown t1: context closed\n", out)
+  end)
+
+  it("lives through SIGHUP, SIGUSR1 and SIGUSR2: handlers run, USR1 writes the state report, unhandled ones are "
+    .. "logged; SIGQUIT closes everything as SIGTERM does", function()
+    local p = h.write_script([[
+local l2tp = require "l2tp"
+local ctx = l2tp.context{ log_level = "error" }
+ctx:on("tunnel_down", function(e) print("down " .. e.tunnel_name .. ": " .. e.reason); io.stdout:flush() end)
+local t = ctx:static_tunnel("t1", { ["local"] = "127.0.0.1:5000", peer = "127.0.0.1:5001", tid = 1, ptid = 2 })
+t:session("s1", { sid = 1, psid = 2 })
+assert(ctx:listen("lns", { ["local"] = "127.0.0.1:0" }))
+l2tp.on_signal("HUP", function(name) print("handled " .. name); io.stdout:flush() end)
+l2tp.on_signal("USR1", function(name) print("handled " .. name); io.stdout:flush() end)
+ctx:on("tunnel_up", function() print("up"); io.stdout:flush() end)
+]])
+    local o = "/tmp/l2tp-run-sig.out"
+    local function waitfor(pat) return "for i in $(seq 400); do grep -q '" .. pat .. "' " .. o .. " && break; sleep 0.05; done; " end
+    local code, out = h.sh("(" .. RUN .. " " .. p .. " >" .. o .. " 2>&1 & pid=$!; " .. waitfor("^up") ..
+      "kill -HUP $pid; " .. waitfor("handled HUP") ..
+      "kill -USR1 $pid; " .. waitfor("handled USR1") ..
+      "kill -USR2 $pid; " .. waitfor("SIGUSR2 received") ..
+      "kill -QUIT $pid; wait $pid; echo exit=$?; cat " .. o .. ")")
+    os.remove(p)
+    os.remove(o)
+    assert.equal(0, code)
+    assert.matches("exit=0", out)
+    assert.matches("handled HUP\n", out)
+    assert.matches("info: SIGUSR1: state report\n", out)
+    assert.matches("info: context: 1 tunnels, 1 sessions, 1 listeners", out)
+    assert.matches("info: listener 'lns' on 127%.0%.0%.1:%d+: 0 tunnels", out)
+    assert.matches("info: tunnel 't1': static l2tpv3/udp, up, 127%.0%.0%.1:5000 %-> 127%.0%.0%.1:5001, tid 1 ptid 2, 1 sessions", out)
+    assert.matches("info: session 't1/s1': eth, up, sid 1 psid 2, interface l2tpeth%d+", out)
+    -- the report comes before the script's own handler
+    assert.is_true(out:find("state report", 1, true) < out:find("handled USR1", 1, true))
+    assert.matches("SIGUSR2 received: no handler %(l2tp.on_signal%), ignored", out)
+    assert.matches("SIGQUIT received: closing every context", out)
+    assert.matches("down t1: context closed", out)
+  end)
+
+  it("l2tp.on_signal takes HUP, USR1, USR2 and a function or nil, and says so otherwise", function()
+    assert.matches("signal 'TERM' is not one a script handles %(accepted: HUP, USR1, USR2%)",
+      h.raises(l2tp.on_signal, "TERM", function() end))
+    assert.matches("l2tp.on_signal%('HUP', fn%): fn must be a function or nil, got string",
+      h.raises(l2tp.on_signal, "SIGHUP", "x"))
+    l2tp.on_signal("USR2", nil)
+  end)
+
+  it("l2tp.check_config says whether a constructor would take a config, without making anything", function()
+    assert.is_true(l2tp.check_config("dynamic_tunnel", "t", { peer = "127.0.0.1:1701" }, { s = { seqnum = true } }))
+    local ok, err = l2tp.check_config("dynamic_tunnel", "t", { peer = "127.0.0.1:1701", windw = 4 })
+    assert.is_nil(ok)
+    assert.matches("^tunnel 't': unknown key 'windw' %(accepted: local, peer,", err)
+    assert.same({ nil, "session 't/s': cookie_size 3 is not a cookie size (accepted: 0, 4 or 8)" },
+      { l2tp.check_config("dynamic_tunnel", "t", { peer = "127.0.0.1:1701", version = "l2tpv3" },
+        { s = { cookie_size = 3 } }) })
+    assert.same({ nil, "tunnel 't': peer is missing (accepted: \"host:port\")" },
+      { l2tp.check_config("dynamic_tunnel", "t", {}) })
+    assert.is_true(l2tp.check_config("listen", "l", { ["local"] = "127.0.0.1:1701", version = "l2tpv3" }))
+    assert.is_true(l2tp.check_config("static_tunnel", "s", { ["local"] = "127.0.0.1:1", peer = "127.0.0.1:2",
+      tid = 1, ptid = 2 }, { x = { sid = 1, psid = 2 } }))
+    assert.matches("'tunnel' is not a constructor %(accepted: static_tunnel, quiescent_tunnel, dynamic_tunnel, listen%)",
+      h.raises(l2tp.check_config, "tunnel", "t", {}))
   end)
 
   it("runs examples/lab.lua (a LAC and an LNS in one process) to completion with up and down events", function()

@@ -123,6 +123,9 @@ struct l2tp_context_stats {
 	uint64_t sockets;   /* every socket the context has open */
 };
 void l2tp_context_stats(const struct l2tp_context *ctx, struct l2tp_context_stats *out);
+/* The operator's state report: one line of text per context, listener,
+ * tunnel and session, with their counters, each passed to line(). */
+void l2tp_context_report(const struct l2tp_context *ctx, void (*line)(void *arg, const char *text), void *arg);
 /* The context's sockets and clock (tests drive a l2tp_io_ops one with it). */
 struct l2tp_io *l2tp_context_io(const struct l2tp_context *ctx);
 

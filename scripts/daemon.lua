@@ -1,0 +1,67 @@
+-- What the daemons in scripts/ share: reading a config file (Lua data,
+-- no access to the runtime) with errors that name the file, comparing
+-- configs to find what a reload changed, and reloading on SIGHUP.
+--
+--   local daemon = dofile(script_dir .. "daemon.lua")   -- see require_here
+local l2tp = require "l2tp"
+
+local M = {}
+
+-- Loads CONFIG for daemon `name`; check(config, fail) validates it, where
+-- fail(fmt, ...) raises "name: path: message". Returns the config, or raises.
+function M.load(name, path, check)
+  local function fail(fmt, ...) error(name .. ": " .. path .. ": " .. fmt:format(...), 0) end
+  local chunk, err = loadfile(path)
+  if not chunk then error(name .. ": " .. err, 0) end
+  setfenv(chunk, {}) -- a config is data: no access to the runtime
+  local ok, config = pcall(chunk)
+  if not ok then fail("%s", tostring(config)) end
+  if type(config) ~= "table" then fail("must return a table") end
+  if check then check(config, fail) end
+  return config
+end
+
+-- Whether a and b are equal values, tables compared key by key.
+function M.same(a, b)
+  if type(a) ~= "table" or type(b) ~= "table" then return a == b end
+  for k, v in pairs(a) do
+    if not M.same(v, b[k]) then return false end
+  end
+  for k in pairs(b) do
+    if a[k] == nil then return false end
+  end
+  return true
+end
+
+-- What changed between two tables of named entries: names only in new
+-- (added), only in old (removed), in both but different (changed).
+function M.diff(old, new)
+  local added, removed, changed = {}, {}, {}
+  for name, v in pairs(new) do
+    if old[name] == nil then added[#added + 1] = name
+    elseif not M.same(old[name], v) then changed[#changed + 1] = name end
+  end
+  for name in pairs(old) do
+    if new[name] == nil then removed[#removed + 1] = name end
+  end
+  table.sort(added)
+  table.sort(removed)
+  table.sort(changed)
+  return added, removed, changed
+end
+
+-- On SIGHUP, reads the config again and calls apply(config); a config
+-- with a mistake is logged and the running one kept.
+function M.reload_on_hup(name, path, check, apply)
+  l2tp.on_signal("HUP", function()
+    local ok, config = pcall(M.load, name, path, check)
+    if not ok then
+      l2tp.log("error", "%s (reload refused, the running config stays)", config)
+      return
+    end
+    l2tp.log("info", "%s: reloading %s", name, path)
+    apply(config)
+  end)
+end
+
+return M
