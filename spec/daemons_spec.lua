@@ -201,6 +201,47 @@ return {
   end)
 end)
 
+describe("scripts/lnsd.lua reloading", function()
+  it("on SIGHUP applies new LAC rules and a grown pool to new tunnels and calls, and refuses a broken config", function()
+    local port = h.free_port()
+    local conf = os.tmpname()
+    local function write(lacs, last)
+      local f = assert(io.open(conf, "w"))
+      f:write(([[return { listen = { ["local"] = "127.0.0.1:%d" }, lacs = { %s },
+  pool = { first = "10.99.2.10", last = %q } }]]):format(port, lacs, last))
+      f:close()
+    end
+    write('good = true', "10.99.2.10")
+    local pid = start(h.l2tp_run .. " scripts/lnsd.lua " .. conf .. " --null")
+    assert.is_true(h.run_until(function() return log():match("lnsd listening on") ~= nil end, 10), log())
+    local ctx = l2tp.context{ log_level = "error" }
+    local peer = "127.0.0.1:" .. port
+    local good = ctx:dynamic_tunnel("good", { peer = peer, host_name = "good" })
+    local a = good:session("a", {})
+    local other = ctx:dynamic_tunnel("other", { peer = peer, host_name = "other" })
+    assert.is_true(h.run_until(function() return a:is_up() and other:is_closed() end, 5), log())
+    write('good = true, other = true', "10.99.2.11")
+    os.execute("kill -HUP " .. pid)
+    assert.is_true(h.run_until(function() return log():match("reload: pool 10%.99%.2%.10%-10%.99%.2%.11 %(1 free%)") ~= nil end,
+      5), log())
+    local other2 = ctx:dynamic_tunnel("other2", { peer = peer, host_name = "other" })
+    local b = other2:session("b", {})
+    assert.is_true(h.run_until(function() return b:is_up() end, 5), log())
+    assert.matches("gets 10%.99%.2%.11", log())
+    assert.is_true(a:is_up()) -- untouched
+    local f = assert(io.open(conf, "w"))
+    f:write([[return { listen = { ["local"] = "127.0.0.1:1", windw = 1 }, pool = { first = "10.0.0.1", last = "10.0.0.2" } }]])
+    f:close()
+    os.execute("kill -HUP " .. pid)
+    assert.is_true(h.run_until(function() return log():match("reload refused") ~= nil end, 5), log())
+    assert.matches("listener 'lnsd': unknown key 'windw'", log())
+    assert.is_true(a:is_up() and b:is_up())
+    ctx:close()
+    l2tp.run(0.1)
+    os.remove(conf)
+  end)
+end)
+
 describe("scripts/lnsd.lua with L2TPv3", function()
   it("gives an L2TPv3 PPP call a pool address and an Ethernet pseudowire none", function()
     local port = h.free_port()
@@ -265,6 +306,38 @@ describe("scripts/pseudowired.lua", function()
     lns_pid = start(run .. lns_conf .. " --null", LNS_LOG)
     assert.is_true(h.run_until(function() return up(LNS_LOG, 2)() and up(LAC_LOG, 4)() end, 20), both())
 
+    os.execute("kill -TERM " .. lac_pid .. " " .. lns_pid)
+    os.remove(lns_conf)
+    os.remove(lac_conf)
+  end)
+
+  it("on SIGHUP brings up pseudowires added at both ends and closes those removed, leaving the rest", function()
+    local port = h.free_port()
+    local lns_conf, lac_conf = os.tmpname(), os.tmpname()
+    local function write(pws)
+      for _, c in ipairs{ { lns_conf, ('role = "lns", ["local"] = "127.0.0.1:%d"'):format(port) },
+        { lac_conf, ('role = "lac", peer = "127.0.0.1:%d"'):format(port) } } do
+        local f = assert(io.open(c[1], "w"))
+        f:write("return { " .. c[2] .. ", pseudowires = { " .. pws .. " } }")
+        f:close()
+      end
+    end
+    write("vc1 = {}, vc2 = {}")
+    local run = h.l2tp_run .. " scripts/pseudowired.lua "
+    local lns_pid = start(run .. lns_conf .. " --null", LNS_LOG)
+    assert.is_true(h.run_until(function() return log(LNS_LOG):match("waiting on") ~= nil end, 10), both())
+    local lac_pid = start(run .. lac_conf .. " --null", LAC_LOG)
+    assert.is_true(h.run_until(function() return count(LAC_LOG, "pseudowire vc%d up") == 2 end, 10), both())
+    write("vc2 = {}, vc3 = {}")
+    os.execute("kill -HUP " .. lns_pid .. " " .. lac_pid)
+    assert.is_true(h.run_until(function()
+      return count(LAC_LOG, "pseudowire vc3 up") == 1 and count(LNS_LOG, "pseudowire vc3 up") == 1
+        and count(LAC_LOG, "pseudowire vc1 down") == 1
+    end, 10), both())
+    h.run_until(function() return false end, 1.5) -- past the LAC's 1 s re-placing of dropped calls
+    assert.equal(1, count(LAC_LOG, "pseudowire vc1 up")) -- removed: not placed again
+    assert.equal(1, count(LAC_LOG, "pseudowire vc2 up")) -- untouched
+    assert.equal(0, count(LAC_LOG, "pseudowire vc2 down"))
     os.execute("kill -TERM " .. lac_pid .. " " .. lns_pid)
     os.remove(lns_conf)
     os.remove(lac_conf)
