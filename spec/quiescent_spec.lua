@@ -22,10 +22,16 @@ describe("ctx:quiescent_tunnel", function()
 
   it("two tunnels on loopback exchange HELLOs and stay up", function()
     local p1, p2 = h.free_port(), h.free_port()
-    local a = ctx:quiescent_tunnel("a", qcfg(p1, p2))
-    local b = ctx:quiescent_tunnel("b", qcfg(p2, p1, { tid = 20, ptid = 10 }))
+    -- HELLOs every 100 ms; retransmission slow enough that a loaded
+    -- machine's scheduling delays never count as a lost HELLO
+    local slow = { retry_timeout = 1000, max_retries = 5 }
+    local a = ctx:quiescent_tunnel("a", qcfg(p1, p2, slow))
+    local b = ctx:quiescent_tunnel("b", qcfg(p2, p1, { tid = 20, ptid = 10, retry_timeout = 1000, max_retries = 5 }))
     assert.equal("quiescent", a:kind())
-    l2tp.run(0.6)
+    assert.is_true(h.run_until(function()
+      local sa, sb = a:stats(), b:stats()
+      return sa.tx_messages >= 3 and sb.tx_messages >= 3 and sa.rx_zlbs + sa.rx_messages >= 3
+    end, 10))
     assert.is_true(a:is_up())
     assert.is_true(b:is_up())
     local sa, sb = a:stats(), b:stats()
