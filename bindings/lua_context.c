@@ -269,10 +269,14 @@ static int ctx_on(lua_State *L)
 	const char *const *e = event_names;
 	while (*e && strcmp(*e, ev) != 0)
 		e++;
-	if (!*e)
-		return l2tp_lua_error(L, "unknown event '%s' (accepted: tunnel_up, tunnel_down, session_up, session_down, "
-					 "session_circuit)",
-				      ev);
+	if (!*e) {
+		/* the accepted list is the table's, so it cannot fall behind */
+		char list[256];
+		size_t used = 0;
+		for (e = event_names; *e; e++)
+			used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", e == event_names ? "" : ", ", *e);
+		return l2tp_lua_error(L, "unknown event '%s' (accepted: %s)", ev, list);
+	}
 	if (lua_type(L, 3) != LUA_TFUNCTION)
 		return l2tp_lua_error(L, "ctx:on('%s', fn): fn must be a function, got %s", ev,
 				      lua_isnone(L, 3) ? "no value" : luaL_typename(L, 3));

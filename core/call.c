@@ -368,7 +368,9 @@ static void setup_expired(struct l2tp_session *s)
 	switch (s->state) {
 	case L2TP_CS_WAIT_TUNNEL: missing = "the tunnel did not come up"; break;
 	case L2TP_CS_WAIT_REPLY: missing = lns ? "no OCRP from the LAC" : "no ICRP from the LNS"; break;
-	default: missing = !lns ? "the call did not connect" : s->outgoing ? "no OCCN from the LAC" : "no ICCN from the LAC"; break;
+	default:
+		missing = !lns ? "the call did not connect" : s->outgoing ? "no OCCN from the LAC" : "no ICCN from the LAC";
+		break;
 	}
 	snprintf(why, sizeof(why), "setup timeout: %s within %s", missing, took);
 	/* RFC 2661 has a result for a LAC's own timeout (10); an LNS says

@@ -81,7 +81,8 @@ static int nl_dp_session_create(void *state, const struct l2tp_dp_session *s, ch
 		return rc;
 	/* Only Ethernet sessions get an interface from the kernel; ask it
 	 * which name it chose. */
-	if (l2tp_pseudowire_is_ethernet(s->cfg->pseudowire) && l2tp_nl_session_get(state, ns.tid, ns.sid, &got, NULL, 0) == 0)
+	if (l2tp_pseudowire_is_ethernet(s->cfg->pseudowire) &&
+	    l2tp_nl_session_get(state, ns.tid, ns.sid, &got, NULL, 0) == 0)
 		snprintf(ifname, L2TP_IFNAME_MAX, "%s", got.ifname);
 	return 0;
 }

@@ -298,8 +298,8 @@ int l2tp_tunnel_send(struct l2tp_tunnel *t, const struct l2tp_session *s, struct
 /* tunnel.c: an LNS accepts a tunnel whose first datagram (an SCCRQ, with
  * the LAC's tunnel ID peer_tid) is buf, decoded in sccrq, from peer
  * (peer_str as formatted); same_port: its socket shares the listener's
- * port, else it answers from a port of its own; secret: this LAC's, where
- * the admission hook chose one (NULL: the listener's). */
+ * port, else it answers from a port of its own; secret: this LAC's (the
+ * listener's, or one its admission hook chose). */
 int l2tp_tunnel_accept(struct l2tp_listener *l, const struct sockaddr *peer, socklen_t peer_len, const char *peer_str,
 		       uint32_t peer_tid, bool same_port, const char *secret, uint8_t *buf, size_t len,
 		       struct l2tp_msg *sccrq, char *err, size_t errlen);

@@ -453,8 +453,7 @@ static void on_sccrq(struct l2tp_listener *l, uint8_t *buf, size_t len, const st
 	bool same = share && !n;
 	if (same)
 		l2tp_context_unlinger(l->ctx, (struct sockaddr *)&l->local, from);
-	if (l2tp_tunnel_accept(l, from, flen, peer, ptid, same, settings.secret[0] ? settings.secret : NULL, buf, len,
-			       &l->msg, err, sizeof(err)) != 0) {
+	if (l2tp_tunnel_accept(l, from, flen, peer, ptid, same, secret, buf, len, &l->msg, err, sizeof(err)) != 0) {
 		note_refusal(l, L2TP_REFUSED_ERROR, L2TP_LOG_ERROR, "cannot accept a tunnel from %s: %s", peer, err);
 		refuse(l, h, from, flen, ptid, L2TP_RESULT_STOPCCN_ERROR, L2TP_ERROR_NO_RESOURCES, "cannot accept");
 		return;

@@ -382,7 +382,7 @@ struct accept_args {
 	uint32_t ptid;
 	bool same_port;
 	enum l2tp_version version;
-	const char *secret; /* NULL: the template's */
+	const char *secret; /* the LAC's: the template's, or one the admission hook chose */
 };
 
 static int tunnel_new(struct l2tp_context *ctx, enum l2tp_tunnel_kind kind, const char *name,
@@ -423,7 +423,7 @@ static int tunnel_new(struct l2tp_context *ctx, enum l2tp_tunnel_kind kind, cons
 	if (acc) {
 		t->cfg.ptid = acc->ptid;
 		t->cfg.version = acc->version;
-		if (acc->secret)
+		if (acc->secret != cfg->secret)
 			snprintf(t->cfg.secret, sizeof(t->cfg.secret), "%s", acc->secret);
 		memcpy(&t->local, &acc->l->local, acc->l->local_len);
 		t->local_len = acc->l->local_len;

@@ -7,6 +7,19 @@ local l2tp = require "l2tp"
 
 local M = {}
 
+-- The command line every daemon takes: CONFIG [--null]. Returns the config
+-- path and the data plane to use; on a bad command line, prints the usage
+-- and returns nil (l2tp-run exits 2).
+function M.args(name)
+  local path, mode = arg[1], arg[2]
+  if not path or (mode and mode ~= "--null") then
+    io.stderr:write(("usage: l2tp-run scripts/%s.lua CONFIG [--null]\n"):format(name))
+    l2tp.stop(2)
+    return nil
+  end
+  return path, mode == "--null" and "null" or "netlink"
+end
+
 -- Loads CONFIG for daemon `name`; check(config, fail) validates it, where
 -- fail(fmt, ...) raises "name: path: message". Returns the config, or raises.
 function M.load(name, path, check)

@@ -21,12 +21,8 @@
 local l2tp = require "l2tp"
 local daemon = dofile((arg[0]:match("^(.*/)") or "./") .. "daemon.lua")
 
-local path, mode = arg[1], arg[2]
-if not path or (mode and mode ~= "--null") then
-  io.stderr:write("usage: l2tp-run scripts/kl2tpd.lua CONFIG [--null]\n")
-  l2tp.stop(2)
-  return
-end
+local path, dataplane = daemon.args("kl2tpd")
+if not path then return end
 
 -- Splits a tunnel entry into its own config and its sessions.
 local function split(entry)
@@ -57,7 +53,7 @@ local function check(config, fail)
 end
 
 local config = daemon.load("kl2tpd", path, check)
-local ctx = assert(l2tp.context{ dataplane = mode == "--null" and "null" or "netlink" })
+local ctx = assert(l2tp.context{ dataplane = dataplane })
 
 local MIN_BACKOFF, MAX_BACKOFF = 1, 60
 local dialers = {}

@@ -27,12 +27,8 @@
 local l2tp = require "l2tp"
 local daemon = dofile((arg[0]:match("^(.*/)") or "./") .. "daemon.lua")
 
-local path, mode = arg[1], arg[2]
-if not path or (mode and mode ~= "--null") then
-  io.stderr:write("usage: l2tp-run scripts/lnsd.lua CONFIG [--null]\n")
-  l2tp.stop(2)
-  return
-end
+local path, dataplane = daemon.args("lnsd")
+if not path then return end
 
 local function ip2n(ip, fail)
   local a, b, c, d = tostring(ip):match("^(%d+)%.(%d+)%.(%d+)%.(%d+)$")
@@ -73,7 +69,7 @@ local function fill_pool()
 end
 fill_pool()
 
-local ctx = assert(l2tp.context{ dataplane = mode == "--null" and "null" or "netlink" })
+local ctx = assert(l2tp.context{ dataplane = dataplane })
 
 local function on_tunnel(req)
   if config.lacs and not config.lacs[req.host_name] then

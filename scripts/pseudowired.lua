@@ -34,12 +34,8 @@
 local l2tp = require "l2tp"
 local daemon = dofile((arg[0]:match("^(.*/)") or "./") .. "daemon.lua")
 
-local path, mode = arg[1], arg[2]
-if not path or (mode and mode ~= "--null") then
-  io.stderr:write("usage: l2tp-run scripts/pseudowired.lua CONFIG [--null]\n")
-  l2tp.stop(2)
-  return
-end
+local path, dataplane = daemon.args("pseudowired")
+if not path then return end
 
 -- The tunnel (lac) or listener (lns) keys of a config.
 local function tunnel_keys(config)
@@ -82,7 +78,7 @@ local function check(config, fail)
 end
 
 local config = daemon.load("pseudowired", path, check)
-local ctx = assert(l2tp.context{ dataplane = mode == "--null" and "null" or "netlink" })
+local ctx = assert(l2tp.context{ dataplane = dataplane })
 local role = config.role
 local function pws() return config.pseudowires end
 

@@ -58,11 +58,7 @@ return { tunnel = { t1 = { peer = %q, retry_timeout = 200,
     .. "and keeps running on a broken one", function()
     local a, b = LNS.new(), LNS.new{ tid = 999 }
     local conf = os.tmpname()
-    local function write(body)
-      local f = assert(io.open(conf, "w"))
-      f:write(body)
-      f:close()
-    end
+    local function write(body) h.write_file(conf, body) end
     write(([[return { tunnel = { t1 = { peer = %q, session = { s1 = {} } } } }]]):format(a:address()))
     local pid = start(h.l2tp_run .. " scripts/kl2tpd.lua " .. conf .. " --null")
     assert.is_true(h.run_until(function() return a:count("ICCN") == 1 end, 5), log())
@@ -206,10 +202,8 @@ describe("scripts/lnsd.lua reloading", function()
     local port = h.free_port()
     local conf = os.tmpname()
     local function write(lacs, last)
-      local f = assert(io.open(conf, "w"))
-      f:write(([[return { listen = { ["local"] = "127.0.0.1:%d" }, lacs = { %s },
+      h.write_file(conf, ([[return { listen = { ["local"] = "127.0.0.1:%d" }, lacs = { %s },
   pool = { first = "10.99.2.10", last = %q } }]]):format(port, lacs, last))
-      f:close()
     end
     write('good = true', "10.99.2.10")
     local pid = start(h.l2tp_run .. " scripts/lnsd.lua " .. conf .. " --null")
@@ -229,9 +223,8 @@ describe("scripts/lnsd.lua reloading", function()
     assert.is_true(h.run_until(function() return b:is_up() end, 5), log())
     assert.matches("gets 10%.99%.2%.11", log())
     assert.is_true(a:is_up()) -- untouched
-    local f = assert(io.open(conf, "w"))
-    f:write([[return { listen = { ["local"] = "127.0.0.1:1", windw = 1 }, pool = { first = "10.0.0.1", last = "10.0.0.2" } }]])
-    f:close()
+    h.write_file(conf,
+      [[return { listen = { ["local"] = "127.0.0.1:1", windw = 1 }, pool = { first = "10.0.0.1", last = "10.0.0.2" } }]])
     os.execute("kill -HUP " .. pid)
     assert.is_true(h.run_until(function() return log():match("reload refused") ~= nil end, 5), log())
     assert.matches("listener 'lnsd': unknown key 'windw'", log())
@@ -317,9 +310,7 @@ describe("scripts/pseudowired.lua", function()
     local function write(pws)
       for _, c in ipairs{ { lns_conf, ('role = "lns", ["local"] = "127.0.0.1:%d"'):format(port) },
         { lac_conf, ('role = "lac", peer = "127.0.0.1:%d"'):format(port) } } do
-        local f = assert(io.open(c[1], "w"))
-        f:write("return { " .. c[2] .. ", pseudowires = { " .. pws .. " } }")
-        f:close()
+        h.write_file(c[1], "return { " .. c[2] .. ", pseudowires = { " .. pws .. " } }")
       end
     end
     write("vc1 = {}, vc2 = {}")

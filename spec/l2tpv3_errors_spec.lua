@@ -42,6 +42,15 @@ describe("L2TPv3 LNS against a scripted LAC", function()
       { name = "local_session_id", value = sid }, { name = "remote_session_id", value = psid } })
   end
   local function until_(fn) return h.run_until(fn, 5) end
+  -- Tunnel tid up, and our LNS's answer (ICRP) to an ICRQ for session
+  -- sid: returns the tunnel and the session ID our LNS gave the call.
+  local function answered(tid, sid)
+    local t = lac:establish(tid)
+    icrq(t, sid)
+    assert.is_true(until_(function() return lac:got("ICRP", tid) > 0 end))
+    local _, icrp = lac:got("ICRP", tid)
+    return t, icrp.values.local_session_id
+  end
 
   it("a StopCCN in wait-ctl-conn (SCCRP sent, no SCCCN) removes the tunnel, which never came up", function()
     local t = lac:sccrq(70001)
@@ -55,9 +64,7 @@ describe("L2TPv3 LNS against a scripted LAC", function()
   end)
 
   it("a StopCCN once established brings the tunnel and its calls down, with the peer's result", function()
-    local t = lac:establish(70002)
-    icrq(t, 11)
-    assert.is_true(until_(function() return lac:got("ICRP", 70002) > 0 end))
+    local t = answered(70002, 11)
     stopccn(t, 6)
     assert.is_true(until_(function() return r.n("tunnel_down") == 1 end))
     local down = r.last("tunnel_down")
@@ -68,11 +75,7 @@ describe("L2TPv3 LNS against a scripted LAC", function()
   end)
 
   it("a CDN in wait-connect (ICRP sent, no ICCN) removes the call, which never came up", function()
-    local t = lac:establish(70003)
-    icrq(t, 12)
-    assert.is_true(until_(function() return lac:got("ICRP", 70003) > 0 end))
-    local _, icrp = lac:got("ICRP", 70003)
-    local ours = icrp.values.local_session_id
+    local t, ours = answered(70003, 12)
     assert.equal(1, #ctx:tunnels()[1]:sessions())
     cdn(t, 12, ours)
     assert.is_true(until_(function() return #ctx:tunnels()[1]:sessions() == 0 end))
@@ -81,11 +84,7 @@ describe("L2TPv3 LNS against a scripted LAC", function()
   end)
 
   it("a CDN once established brings the call down with the peer's result", function()
-    local t = lac:establish(70004)
-    icrq(t, 13)
-    assert.is_true(until_(function() return lac:got("ICRP", 70004) > 0 end))
-    local _, icrp = lac:got("ICRP", 70004)
-    local ours = icrp.values.local_session_id
+    local t, ours = answered(70004, 13)
     lac:send(t, "ICCN", { { name = "local_session_id", value = 13 }, { name = "remote_session_id", value = ours } })
     assert.is_true(until_(function() return r.n("session_up") == 1 end))
     cdn(t, 13, ours)

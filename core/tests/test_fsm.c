@@ -295,8 +295,8 @@ static void lns_at(struct bench *b, enum l2tp_cc_state st)
 	if (st == L2TP_CC_IDLE) {
 		/* A tunnel as the listener makes it, fed a ZLB: no event. */
 		uint8_t zlb[12] = {0xc8, 0x02, 0, 12, 0, 0, 0, 0, 0, 0, 0, 0};
-		CHECK_EQ(l2tp_tunnel_accept(l, (struct sockaddr *)&lac, sizeof(lac), LAC_IP ":1701", 77, false, NULL, zlb,
-					    sizeof(zlb), NULL, err, sizeof(err)),
+		CHECK_EQ(l2tp_tunnel_accept(l, (struct sockaddr *)&lac, sizeof(lac), LAC_IP ":1701", 77, false,
+					    l->cfg.tunnel.secret, zlb, sizeof(zlb), NULL, err, sizeof(err)),
 			 0);
 	} else {
 		struct l2tp_msg m;

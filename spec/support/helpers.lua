@@ -98,11 +98,16 @@ function M.sh(cmd)
   return code, slurp(out), slurp(errf)
 end
 
-function M.write_script(body)
-  local p = os.tmpname() .. ".lua"
-  local f = assert(io.open(p, "w"))
+-- Writes body to path, whole (a config a spec rewrites before a reload).
+function M.write_file(path, body)
+  local f = assert(io.open(path, "w"))
   f:write(body)
   f:close()
+end
+
+function M.write_script(body)
+  local p = os.tmpname() .. ".lua"
+  M.write_file(p, body)
   return p
 end
 
