@@ -248,6 +248,12 @@ static int ctx_tunnels(lua_State *L)
 	return 1;
 }
 
+static int ctx_listeners(lua_State *L)
+{
+	l2tp_lua_push_listeners(L, l2tp_lua_check_ctx(L, 1));
+	return 1;
+}
+
 static int ctx_find_tunnel(lua_State *L)
 {
 	struct lctx *lc;
@@ -423,6 +429,25 @@ static int ctx_dataplane(lua_State *L)
 	return 1;
 }
 
+/* ctx:log_level([level]): the context's level, set first if given. */
+static int ctx_log_level(lua_State *L)
+{
+	struct lctx *lc;
+	struct l2tp_context *ctx = open_ctx(L, &lc);
+	if (!ctx)
+		return l2tp_lua_closed(L);
+	if (!lua_isnoneornil(L, 2)) {
+		enum l2tp_log_level level;
+		const char *name = luaL_checkstring(L, 2);
+		if (l2tp_log_level_parse(name, &level) != 0)
+			return l2tp_lua_error(L, "ctx:log_level: '%s' is not valid (accepted: error, warn, info, debug)",
+					      name);
+		l2tp_context_set_log_level(ctx, level);
+	}
+	lua_pushstring(L, l2tp_log_level_name(l2tp_context_log_level(ctx)));
+	return 1;
+}
+
 static int ctx_is_closed(lua_State *L)
 {
 	struct lctx *lc = l2tp_lua_check_ctx(L, 1);
@@ -444,6 +469,7 @@ static const luaL_Reg ctx_methods[] = {
 	{"dynamic_tunnel", ctx_dynamic_tunnel},
 	{"listen", l2tp_lua_listen},
 	{"tunnels", ctx_tunnels},
+	{"listeners", ctx_listeners},
 	{"find_tunnel", ctx_find_tunnel},
 	{"kernel_tunnels", ctx_kernel_tunnels},
 	{"stats", ctx_stats},
@@ -452,6 +478,7 @@ static const luaL_Reg ctx_methods[] = {
 	{"close", ctx_close},
 	{"is_closed", ctx_is_closed},
 	{"dataplane", ctx_dataplane},
+	{"log_level", ctx_log_level},
 	{NULL, NULL},
 };
 

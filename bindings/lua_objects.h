@@ -58,6 +58,8 @@ const char *l2tp_lua_name_arg(lua_State *L, int idx, const char *call);
 void l2tp_lua_open_tunnel(lua_State *L);
 void l2tp_lua_open_listener(lua_State *L);
 int l2tp_lua_listen(lua_State *L);
+/* Pushes a list of the context's open listeners. */
+void l2tp_lua_push_listeners(lua_State *L, struct lctx *lc);
 int l2tp_lua_run_call_hook(struct lctx *lc, const char *what, const struct l2tp_call_request *req,
 			   struct l2tp_session_config *settings, struct l2tp_verdict *v, uint16_t default_result);
 void l2tp_lua_open_session(lua_State *L);

@@ -36,6 +36,13 @@ static int session_set_circuit(lua_State *L)
 	return 1;
 }
 
+static int session_state(lua_State *L)
+{
+	struct l2tp_session *s = l2tp_lua_session_arg(L, 1, NULL);
+	lua_pushstring(L, s ? l2tp_session_state_name(s) : "closed");
+	return 1;
+}
+
 static int session_interface_name(lua_State *L)
 {
 	struct l2tp_session *s = l2tp_lua_session_arg(L, 1, NULL);
@@ -134,6 +141,7 @@ static const luaL_Reg methods[] = {
 	{"config", session_config},
 	{"tunnel", session_tunnel},
 	{"is_up", session_is_up},
+	{"state", session_state},
 	{"is_closed", session_is_closed},
 	{NULL, NULL},
 };

@@ -130,6 +130,29 @@ static int tunnel_stats(lua_State *L)
 	return 1;
 }
 
+static int tunnel_state(lua_State *L)
+{
+	struct l2tp_tunnel *t = l2tp_lua_tunnel_arg(L, 1, NULL);
+	lua_pushstring(L, t ? l2tp_tunnel_state_name(t) : "closed");
+	return 1;
+}
+
+/* tunnel:addresses(): local, peer as "host:port" (nil while unknown). */
+static int tunnel_addresses(lua_State *L)
+{
+	struct l2tp_tunnel *t = l2tp_lua_tunnel_arg(L, 1, NULL);
+	if (!t)
+		return l2tp_lua_closed(L);
+	const char *a[2] = {l2tp_tunnel_local(t), l2tp_tunnel_peer(t)};
+	for (int i = 0; i < 2; i++) {
+		if (a[i][0])
+			lua_pushstring(L, a[i]);
+		else
+			lua_pushnil(L);
+	}
+	return 2;
+}
+
 static int tunnel_is_up(lua_State *L)
 {
 	struct l2tp_tunnel *t = l2tp_lua_tunnel_arg(L, 1, NULL);
@@ -160,6 +183,8 @@ static const luaL_Reg methods[] = {
 	{"kind", tunnel_kind},
 	{"stats", tunnel_stats},
 	{"is_up", tunnel_is_up},
+	{"state", tunnel_state},
+	{"addresses", tunnel_addresses},
 	{"is_closed", tunnel_is_closed},
 	{NULL, NULL},
 };

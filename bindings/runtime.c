@@ -197,7 +197,8 @@ void l2tp_lua_rt_track_context(lua_State *L, struct l2tp_lua_rt *rt, int idx)
 	idx = idx < 0 ? lua_gettop(L) + idx + 1 : idx;
 	lua_rawgeti(L, LUA_REGISTRYINDEX, rt->contexts_ref);
 	lua_pushvalue(L, idx);
-	lua_pushboolean(L, 1);
+	/* The value orders l2tp.contexts() by creation. */
+	lua_pushnumber(L, (lua_Number)++rt->contexts_made);
 	lua_rawset(L, -3);
 	lua_pop(L, 1);
 }

@@ -23,7 +23,8 @@ struct l2tp_lua_rt {
 	int timers;	  /* pending timers: they keep the loop alive */
 	int children;	  /* child processes and listening sockets: they keep the loop alive */
 	enum l2tp_log_level log_level; /* for l2tp.log and new contexts without one */
-	int contexts_ref; /* registry: table of context userdata kept alive while busy */
+	int contexts_ref; /* registry: context userdata kept alive while busy -> creation number */
+	unsigned long contexts_made;
 	int signals_ref;  /* registry: l2tp.on_signal handlers by signal name */
 	struct event *signal_events[L2TP_LUA_NSIGNALS];
 	char udp_buf[65536]; /* l2tp.udp sockets read into it, one at a time */
@@ -86,6 +87,7 @@ void l2tp_lua_open_codec(lua_State *L, int module_idx);
 void l2tp_lua_open_udp(lua_State *L, int module_idx);
 void l2tp_lua_open_results(lua_State *L, int module_idx);
 void l2tp_lua_open_signal(lua_State *L, int module_idx);
+void l2tp_lua_open_control(lua_State *L, int module_idx);
 /* Makes SIGHUP, SIGUSR1 and SIGUSR2 events on the loop (l2tp-run does at
  * start; l2tp.on_signal does in any host); idempotent. */
 void l2tp_lua_signals_install(struct l2tp_lua_rt *rt);

@@ -767,6 +767,13 @@ const char *l2tp_listener_name(const struct l2tp_listener *l)
 	return l->name;
 }
 
+void l2tp_context_foreach_listener(struct l2tp_context *ctx, void (*fn)(struct l2tp_listener *l, void *arg),
+				   void *arg)
+{
+	for (struct l2tp_listener *l = ctx->listeners; l; l = l->next)
+		fn(l, arg);
+}
+
 const char *l2tp_listener_address(const struct l2tp_listener *l)
 {
 	return l->local_str;

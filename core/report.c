@@ -51,17 +51,27 @@ static void report_tunnel(struct out *o, const struct l2tp_tunnel *t)
 			 (unsigned long long)st.tx_messages, (unsigned long long)st.tx_retransmits,
 			 (unsigned long long)st.rx_messages, (unsigned long long)st.rx_duplicates,
 			 (unsigned long long)st.rx_bad, (unsigned long long)st.rx_bad_digest, st.in_flight);
-	const char *state = !l2tp_tunnel_has_calls(t) ? (t->up ? "up" : "down")
-			    : t->up			  ? "established"
-							  : l2tp_cc_state_name(t->state);
 	emit(o, "tunnel '%s': %s %s/%s, %s, %s -> %s, tid %u ptid %u, %zu sessions%s", t->name,
-	     l2tp_tunnel_kind_name(t->kind), l2tp_version_name(t->cfg.version), l2tp_encap_name(t->cfg.encap), state,
+	     l2tp_tunnel_kind_name(t->kind), l2tp_version_name(t->cfg.version), l2tp_encap_name(t->cfg.encap), l2tp_tunnel_state_name(t),
 	     t->local_str, t->peer_str, t->cfg.tid, t->cfg.ptid, t->nsessions, counters);
 	for (const struct l2tp_session *s = t->sessions_head; s; s = s->next)
 		emit(o, "session '%s/%s': %s, %s, sid %u psid %u%s%s", t->name, s->name,
-		     l2tp_pseudowire_name(s->cfg.pseudowire),
-		     !l2tp_tunnel_has_calls(t) ? (s->up ? "up" : "down") : l2tp_call_state_name(s->state), s->cfg.sid,
+		     l2tp_pseudowire_name(s->cfg.pseudowire), l2tp_session_state_name(s), s->cfg.sid,
 		     s->cfg.psid, s->ifname[0] ? ", interface " : "", s->ifname);
+}
+
+const char *l2tp_tunnel_state_name(const struct l2tp_tunnel *t)
+{
+	if (!l2tp_tunnel_has_calls(t))
+		return t->up ? "up" : "down";
+	return t->up ? "established" : l2tp_cc_state_name(t->state);
+}
+
+const char *l2tp_session_state_name(const struct l2tp_session *s)
+{
+	if (!l2tp_tunnel_has_calls(s->tunnel))
+		return s->up ? "up" : "down";
+	return l2tp_call_state_name(s->state);
 }
 
 void l2tp_context_report(const struct l2tp_context *ctx, void (*line)(void *arg, const char *text), void *arg)

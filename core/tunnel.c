@@ -661,6 +661,16 @@ const char *l2tp_tunnel_name(const struct l2tp_tunnel *t)
 	return t->name;
 }
 
+const char *l2tp_tunnel_local(const struct l2tp_tunnel *t)
+{
+	return t->local_str;
+}
+
+const char *l2tp_tunnel_peer(const struct l2tp_tunnel *t)
+{
+	return t->peer_str;
+}
+
 uint64_t l2tp_tunnel_handle(const struct l2tp_tunnel *t)
 {
 	return t->obj.handle;

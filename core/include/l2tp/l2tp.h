@@ -159,6 +159,12 @@ enum l2tp_tunnel_kind l2tp_tunnel_kind(const struct l2tp_tunnel *t);
 const struct l2tp_tunnel_config *l2tp_tunnel_config(const struct l2tp_tunnel *t);
 bool l2tp_tunnel_is_up(const struct l2tp_tunnel *t);
 size_t l2tp_tunnel_session_count(const struct l2tp_tunnel *t);
+/* "up"/"down" for a static or quiescent tunnel; for a dynamic one
+ * "established" or the control connection's state (e.g. "wait-ctl-reply"). */
+const char *l2tp_tunnel_state_name(const struct l2tp_tunnel *t);
+/* The local and peer addresses as "host:port" ("" if not known yet). */
+const char *l2tp_tunnel_local(const struct l2tp_tunnel *t);
+const char *l2tp_tunnel_peer(const struct l2tp_tunnel *t);
 /* The control channel's counters; -ENOENT for a static tunnel (it has none). */
 struct l2tp_transport_stats;
 int l2tp_tunnel_control_stats(const struct l2tp_tunnel *t, struct l2tp_transport_stats *out);
@@ -246,6 +252,9 @@ int l2tp_listener_create(struct l2tp_context *ctx, const char *name, const struc
 			 struct l2tp_listener **out, char *err, size_t errlen);
 /* Stops accepting; tunnels already accepted stay. */
 void l2tp_listener_close(struct l2tp_listener *l);
+/* Calls fn for each open listener; fn must not close listeners. */
+void l2tp_context_foreach_listener(struct l2tp_context *ctx,
+				   void (*fn)(struct l2tp_listener *l, void *arg), void *arg);
 struct l2tp_listener *l2tp_listener_lookup(struct l2tp_context *ctx, uint64_t handle);
 uint64_t l2tp_listener_handle(const struct l2tp_listener *l);
 const char *l2tp_listener_name(const struct l2tp_listener *l);
@@ -286,6 +295,9 @@ const struct l2tp_session_config *l2tp_session_config(const struct l2tp_session 
 /* The data plane's interface for the session, or NULL if it has none. */
 const char *l2tp_session_interface_name(const struct l2tp_session *s);
 bool l2tp_session_is_up(const struct l2tp_session *s);
+/* "up"/"down" on a static or quiescent tunnel; the call's state otherwise
+ * (e.g. "wait-reply", "established"). */
+const char *l2tp_session_state_name(const struct l2tp_session *s);
 /* L2TPv3, an established call: tells the peer our end of the circuit went
  * up or down (SLI with Circuit Status, RFC 3931 section 5.4.5). Returns 0,
  * or -EINVAL/-EAGAIN with the reason in err. */
