@@ -32,6 +32,9 @@ static void usage(FILE *f)
 		"report to the log); unhandled, they are logged and ignored.\n"
 		"\n"
 		"options:\n"
+		"  -c, --control PATH     serve the control socket at PATH (mode 0600) for\n"
+		"                         l2tp-ctl; the script may add commands\n"
+		"                         (l2tp.control.command)\n"
 		"  -l, --log-level LEVEL  error, warn, info (default) or debug\n"
 		"  -h, --help             this text\n"
 		"  -V, --version          print the version\n"
@@ -77,19 +80,50 @@ static int traceback(lua_State *L)
 	return 1;
 }
 
+/* --control PATH: l2tp.control.listen(PATH) before the script runs, so a
+ * daemon can be seen into from its first moment. */
+static int open_control(lua_State *L, const char *path)
+{
+	lua_getglobal(L, "require");
+	lua_pushliteral(L, "l2tp");
+	if (lua_pcall(L, 1, 1, 0) != 0)
+		goto fail;
+	lua_getfield(L, -1, "control");
+	lua_getfield(L, -1, "listen");
+	lua_pushstring(L, path);
+	if (lua_pcall(L, 1, 2, 0) != 0)
+		goto fail;
+	if (lua_isnil(L, -2)) {
+		fprintf(stderr, "l2tp-run: --control: %s\n", lua_tostring(L, -1));
+		lua_settop(L, 0);
+		return -1;
+	}
+	lua_settop(L, 0);
+	return 0;
+fail:
+	fprintf(stderr, "l2tp-run: --control: %s\n", lua_tostring(L, -1));
+	lua_settop(L, 0);
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{"control", required_argument, NULL, 'c'},
 		{"log-level", required_argument, NULL, 'l'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	enum l2tp_log_level level = L2TP_LOG_INFO;
+	const char *control = NULL;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+l:hV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+c:l:hV", opts, NULL)) != -1) {
 		switch (c) {
+		case 'c':
+			control = optarg;
+			break;
 		case 'l':
 			if (l2tp_log_level_parse(optarg, &level) != 0) {
 				fprintf(stderr, "l2tp-run: log level '%s' is not valid (accepted: error, warn, info, debug)\n",
@@ -159,6 +193,10 @@ int main(int argc, char **argv)
 	l2tp_lua_signals_install(h.rt);
 
 	int rc = 0;
+	if (control && open_control(L, control) != 0) {
+		rc = EXIT_SCRIPT_ERROR;
+		goto out;
+	}
 	lua_pushcfunction(L, traceback);
 	int tb = lua_gettop(L);
 	if (luaL_loadfile(L, argv[script]) != 0) {

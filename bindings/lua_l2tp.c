@@ -1,9 +1,11 @@
 /* The `l2tp` module: require "l2tp" under l2tp-run or a plain luajit. */
 #include <event2/event.h>
 #include <lauxlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
+#include "embedded.h"
 #include "lua_config.h"
 #include "runtime.h"
 
@@ -91,7 +93,49 @@ static int l_now(lua_State *L)
 	return 1;
 }
 
+/* l2tp.contexts(): the open contexts, oldest first (what an operator's
+ * commands walk). */
+static int l_contexts(lua_State *L)
+{
+	struct l2tp_lua_rt *rt = l2tp_lua_rt(L);
+	lua_newtable(L);
+	int out = lua_gettop(L);
+	lua_newtable(L);
+	int order = lua_gettop(L), n = 0;
+	lua_rawgeti(L, LUA_REGISTRYINDEX, rt->contexts_ref);
+	for (lua_pushnil(L); lua_next(L, -2); lua_pop(L, 1)) {
+		struct l2tp_context *ctx = l2tp_lua_context_of_udata(L, -2);
+		if (!ctx || l2tp_context_is_closed(ctx))
+			continue;
+		lua_pushvalue(L, -2);
+		lua_rawseti(L, out, ++n);
+		lua_pushvalue(L, -1);
+		lua_rawseti(L, order, n);
+	}
+	lua_pop(L, 1);
+	/* Few contexts: an insertion sort by creation number. */
+	for (int i = 2; i <= n; i++) {
+		for (int j = i; j > 1; j--) {
+			lua_rawgeti(L, order, j - 1);
+			lua_rawgeti(L, order, j);
+			bool swap = lua_tonumber(L, -2) > lua_tonumber(L, -1);
+			lua_pop(L, 2);
+			if (!swap)
+				break;
+			for (int t = out; t <= order; t++) {
+				lua_rawgeti(L, t, j - 1);
+				lua_rawgeti(L, t, j);
+				lua_rawseti(L, t, j - 1);
+				lua_rawseti(L, t, j);
+			}
+		}
+	}
+	lua_pop(L, 1);
+	return 1;
+}
+
 static const luaL_Reg funcs[] = {
+	{"contexts", l_contexts},
 	{"context", l_context},
 	{"stop", l_stop},
 	{"run", l_run},
@@ -116,5 +160,16 @@ int luaopen_l2tp(lua_State *L)
 	l2tp_lua_open_udp(L, mod);
 	l2tp_lua_open_results(L, mod);
 	l2tp_lua_open_signal(L, mod);
+	l2tp_lua_open_control(L, mod);
+	/* The Lua parts last: each chunk gets the module built so far. */
+	for (const struct l2tp_lua_embedded *e = l2tp_lua_embedded; e->name; e++) {
+		char chunkname[64];
+		snprintf(chunkname, sizeof(chunkname), "=l2tp/%s.lua", e->name);
+		if (luaL_loadbuffer(L, e->source, e->len, chunkname) != 0)
+			return lua_error(L);
+		lua_pushvalue(L, mod);
+		lua_call(L, 1, 1);
+		lua_setfield(L, mod, e->name);
+	}
 	return 1;
 }
