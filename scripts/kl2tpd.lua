@@ -18,6 +18,11 @@
 -- SIGHUP reads CONFIG again: tunnels and calls added are brought up, those
 -- removed are closed, those changed are closed and brought up again with
 -- their new settings, the rest are left alone.
+--
+-- A tunnel that goes down is dialled again, and a call that drops is placed
+-- again, each after a backoff that doubles from 1 s to 60 s while it keeps
+-- failing. A tunnel or call closed by the operator (l2tp-ctl close, with
+-- l2tp-run --control) stays closed until `l2tp-ctl dial TUNNEL [SESSION]`.
 local l2tp = require "l2tp"
 local daemon = dofile((arg[0]:match("^(.*/)") or "./") .. "daemon.lua")
 
@@ -86,7 +91,8 @@ end
 
 local function dialer(name, entry)
   local cfg, sessions = split(entry)
-  local d = { name = name, entry = entry, cfg = cfg, sessions = sessions, backoff = MIN_BACKOFF }
+  local d = { name = name, entry = entry, cfg = cfg, sessions = sessions, backoff = MIN_BACKOFF,
+    call_backoff = {}, held = {} }
   function d.retry()
     l2tp.log("info", "tunnel %s: redialling in %d s", name, d.backoff)
     d.timer = l2tp.timer(d.backoff, function() dial(d, true) end)
@@ -108,30 +114,69 @@ ctx:on("tunnel_up", function(e)
   local d = dialers[e.tunnel_name]
   if d and d.tunnel == e.tunnel then d.backoff = MIN_BACKOFF end
 end)
+local function by_operator(e) return e.reason == l2tp.control.CLOSED_BY_OPERATOR end
+
 ctx:on("tunnel_down", function(e)
   l2tp.log("warn", "tunnel %s down: %s", e.tunnel_name, e.reason)
   local d = dialers[e.tunnel_name]
   -- a tunnel a reload replaced or removed is not redialled
-  if d and d.tunnel == e.tunnel and not ctx:is_closed() then d.retry() end
+  if not (d and d.tunnel == e.tunnel and not ctx:is_closed()) then return end
+  if by_operator(e) then
+    l2tp.log("info", "tunnel %s: closed by the operator, not redialled (l2tp-ctl dial %s)", d.name, d.name)
+    return
+  end
+  d.retry()
 end)
 ctx:on("session_up", function(e)
   l2tp.log("info", "session %s/%s up%s", e.tunnel_name, e.session_name,
     e.interface_name and (" on " .. e.interface_name) or "")
+  local d = dialers[e.tunnel_name]
+  if d and d.tunnel == e.tunnel then d.call_backoff[e.session_name] = nil end
 end)
 ctx:on("session_down", function(e)
   l2tp.log("warn", "session %s/%s down: %s", e.tunnel_name, e.session_name, e.reason)
   -- A call that drops while its tunnel stays up is placed again (while
-  -- the config still has it).
+  -- the config still has it), after a backoff that grows while the LNS
+  -- keeps refusing it.
   local d = dialers[e.tunnel_name]
-  if d and d.tunnel == e.tunnel and d.tunnel:is_up() then
-    l2tp.timer(MIN_BACKOFF, function()
-      if dialers[d.name] == d and d.tunnel:is_up() and d.sessions[e.session_name]
-        and not d.tunnel:find_session(e.session_name) then
-        place(d, e.session_name, true)
-      end
-    end)
+  if not (d and d.tunnel == e.tunnel and d.tunnel:is_up()) then return end
+  local sname = e.session_name
+  if by_operator(e) then
+    d.held[sname] = true
+    l2tp.log("info", "session %s/%s: closed by the operator, not placed again (l2tp-ctl dial %s %s)",
+      d.name, sname, d.name, sname)
+    return
   end
+  local wait = d.call_backoff[sname] or MIN_BACKOFF
+  d.call_backoff[sname] = math.min(wait * 2, MAX_BACKOFF)
+  l2tp.log("info", "session %s/%s: placing it again in %d s", d.name, sname, wait)
+  l2tp.timer(wait, function()
+    if dialers[d.name] == d and d.tunnel:is_up() and d.sessions[sname] and not d.held[sname]
+      and not d.tunnel:find_session(sname) then
+      place(d, sname, true)
+    end
+  end)
 end)
+
+-- l2tp-ctl dial TUNNEL [SESSION]: brings back what the operator closed.
+l2tp.control.command("dial", function(args)
+  local d = dialers[args[1] or ""]
+  if not d then return nil, ("usage: dial TUNNEL [SESSION]; no tunnel '%s' in the config"):format(args[1] or "") end
+  local sname = args[2]
+  if sname then
+    if not d.sessions[sname] then return nil, ("no session '%s' in tunnel '%s'"):format(sname, d.name) end
+    d.held[sname] = nil
+    if not (d.tunnel and d.tunnel:is_up()) then return {waiting = "tunnel " .. d.name .. " is not up"} end
+    if d.tunnel:find_session(sname) then return {already = sname} end
+    place(d, sname, true)
+    return {placed = d.name .. "/" .. sname}
+  end
+  if d.tunnel and not d.tunnel:is_closed() then return {already = d.name} end
+  d.held, d.backoff = {}, MIN_BACKOFF
+  if d.timer then d.timer:cancel() end
+  dial(d, true)
+  return {dialled = d.name}
+end, "dial TUNNEL [SESSION]: dial a tunnel or place a call the operator closed")
 
 local function apply(new)
   local old = {}

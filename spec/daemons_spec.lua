@@ -112,6 +112,65 @@ return { tunnel = { t3 = { version = "l2tpv3", peer = %q, secret = "k", digest =
     os.remove(conf)
   end)
 
+  it("places a refused call again after a backoff that doubles while the LNS keeps refusing it", function()
+    local ctx = l2tp.context{ log_level = "error" }
+    local asked = {}
+    local l = assert(ctx:listen("lns", { ["local"] = "127.0.0.1:0", on_call = function()
+      asked[#asked + 1] = l2tp.now()
+      return false, 4, "no room"
+    end }))
+    local conf = h.write_script(([[
+return { tunnel = { t1 = { peer = %q, session = { s1 = {} } } } }]]):format(l:address()))
+    start(h.l2tp_run .. " scripts/kl2tpd.lua " .. conf .. " --null")
+    local refused = h.run_until(function() return #asked >= 3 end, 15)
+    ctx:close()
+    l2tp.run(0.1)
+    os.remove(conf)
+    assert.is_true(refused, log())
+    -- timers never fire early: each gap is at least the backoff of its turn
+    assert.is_true(asked[2] - asked[1] >= 0.95, log())
+    assert.is_true(asked[3] - asked[2] >= 1.95, log())
+    assert.matches("session t1/s1: placing it again in 1 s", log())
+    assert.matches("session t1/s1: placing it again in 2 s", log())
+  end)
+
+  it("leaves a tunnel or call the operator closed down until l2tp-ctl dial brings it back", function()
+    local ctx = l2tp.context{ log_level = "error" }
+    local r = h.recorder(ctx)
+    local l = assert(ctx:listen("lns", { ["local"] = "127.0.0.1:0" }))
+    local conf = h.write_script(([[
+return { tunnel = { t1 = { peer = %q, session = { s1 = {} } } } }]]):format(l:address()))
+    local sock = os.tmpname()
+    os.remove(sock)
+    start(h.l2tp_run .. " --control " .. sock .. " scripts/kl2tpd.lua " .. conf .. " --null")
+    local function ctl(args) return h.sh(h.build_dir .. "/bindings/l2tp-ctl -s " .. sock .. " " .. args) end
+    assert.is_true(h.run_until(function() return r.n("session_up") == 1 end, 10), log())
+
+    assert.equal(0, (ctl("close session t1/s1")))
+    assert.is_true(h.run_until(function() return r.n("session_down") == 1 end, 5), log())
+    assert.is_true(h.run_until(function() return log():match("session t1/s1: closed by the operator") ~= nil end, 5))
+    assert.equal(0, (ctl("dial t1 s1")))
+    assert.is_true(h.run_until(function() return r.n("session_up") == 2 end, 5), log())
+
+    assert.equal(0, (ctl("close tunnel t1")))
+    assert.is_true(h.run_until(function() return r.n("tunnel_down") == 1 end, 5), log())
+    -- a redial would come after 1 s: give it twice that to show it does not
+    h.run_until(function() return r.n("tunnel_up") > 1 end, 2)
+    assert.equal(1, r.n("tunnel_up"))
+    assert.matches("tunnel t1: closed by the operator, not redialled", log())
+    local code, out = ctl("dial t1")
+    assert.equal(0, code)
+    assert.equal("dialled: t1\n", out)
+    assert.is_true(h.run_until(function() return r.n("session_up") == 3 end, 5), log())
+    local err
+    code, _, err = ctl("dial nope")
+    assert.equal(1, code)
+    assert.matches("no tunnel 'nope' in the config", err)
+    ctx:close()
+    l2tp.run(0.1)
+    os.remove(conf)
+  end)
+
   it("exits 1 naming a mistake in its config", function()
     local conf = h.write_script([[return { tunnel = { t1 = { peer = "127.0.0.1:1701", windowsize = 4 } } }]])
     local code, _, err = h.sh(h.l2tp_run .. " scripts/kl2tpd.lua " .. conf .. " --null")
