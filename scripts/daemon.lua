@@ -20,16 +20,29 @@ function M.args(name)
   return path, mode == "--null" and "null" or "netlink"
 end
 
--- Loads CONFIG for daemon `name`; check(config, fail) validates it, where
--- fail(fmt, ...) raises "name: path: message". Returns the config, or raises.
+-- Loads CONFIG for daemon `name`: a Lua file returning a table, or, when
+-- its name ends in .toml, a TOML file (go-l2tp's config files as they
+-- are). check(config, fail) validates it, where fail(fmt, ...) raises
+-- "name: path: message". Returns the config, or raises.
 function M.load(name, path, check)
   local function fail(fmt, ...) error(name .. ": " .. path .. ": " .. fmt:format(...), 0) end
-  local chunk, err = loadfile(path)
-  if not chunk then error(name .. ": " .. err, 0) end
-  setfenv(chunk, {}) -- a config is data: no access to the runtime
-  local ok, config = pcall(chunk)
-  if not ok then fail("%s", tostring(config)) end
-  if type(config) ~= "table" then fail("must return a table") end
+  local config
+  if path:match("%.toml$") then
+    local f, err = io.open(path)
+    if not f then error(name .. ": " .. err, 0) end
+    local text = f:read("*a")
+    f:close()
+    config, err = l2tp.toml.decode(text)
+    if not config then fail("%s", err) end
+  else
+    local chunk, err = loadfile(path)
+    if not chunk then error(name .. ": " .. err, 0) end
+    setfenv(chunk, {}) -- a config is data: no access to the runtime
+    local ok
+    ok, config = pcall(chunk)
+    if not ok then fail("%s", tostring(config)) end
+    if type(config) ~= "table" then fail("must return a table") end
+  end
   if check then check(config, fail) end
   return config
 end

@@ -188,6 +188,154 @@ return { tunnel = { t1 = { peer = %q, session = { s1 = {} } } } }]]):format(l:ad
   end)
 end)
 
+describe("scripts/ql2tpd.lua", function()
+  local function ctl(sock, args) return h.sh(h.build_dir .. "/bindings/l2tp-ctl -s " .. sock .. " " .. args) end
+  local function tmp(suffix)
+    local p = os.tmpname()
+    os.remove(p)
+    return p .. suffix
+  end
+
+  it("brings up go-l2tp's ql2tpd.toml as it is: static tunnels, sessions with cookies", function()
+    local conf = tmp(".toml")
+    local p1, p2 = h.free_port(), h.free_port()
+    h.write_file(conf, ([[
+# go-l2tp ql2tpd.toml
+[tunnel.t1]
+local = "127.0.0.1:%d"
+peer = "127.0.0.1:%d"
+version = "l2tpv3"
+encap = "udp"
+tid = 412
+ptid = 8192
+
+[tunnel.t1.session.s1]
+sid = 1
+psid = 2
+pseudowire = "eth"
+cookie = [ 0x34, 0x04, 0xa9, 0xbe ]
+peer_cookie = [ 0x80, 0x12, 0xff, 0x5b ]
+interface_name = "l2tpeth-s1"
+l2spec_type = "none"
+]]):format(p1, p2))
+    local sock = tmp(".sock")
+    start(h.l2tp_run .. " --control " .. sock .. " scripts/ql2tpd.lua " .. conf .. " --null")
+    assert.is_true(h.run_until(function() return log():match("session t1/s1 up") ~= nil end, 10), log())
+    local code, out = ctl(sock, "--json show tunnel t1")
+    assert.equal(0, code)
+    assert.matches('"tid": 412', out)
+    assert.matches('"ptid": 8192', out)
+    assert.matches('"kind": "static"', out)
+    code, out = ctl(sock, "show sessions")
+    assert.equal(0, code)
+    assert.matches("\nt1 +s1 +eth +up +1 +2 ", out)
+    os.remove(conf)
+  end)
+
+  it("runs a quiescent tunnel against ours, adds a session on SIGHUP, and remakes the tunnel the peer lost", function()
+    local ctx = l2tp.context{ log_level = "error" }
+    local r = h.recorder(ctx)
+    local p1, p2 = h.free_port(), h.free_port()
+    local function peer()
+      local t = assert(ctx:quiescent_tunnel("q", { ["local"] = "127.0.0.1:" .. p2, peer = "127.0.0.1:" .. p1,
+        version = "l2tpv3", tid = 2, ptid = 1, hello_timeout = 200, retry_timeout = 100, max_retries = 2 }))
+      t:session("a", { sid = 20, psid = 10, pseudowire = "eth" })
+      return t
+    end
+    local t = peer()
+    local conf = tmp(".toml")
+    local base = ([[
+[tunnel.q]
+local = "127.0.0.1:%d"
+peer = "127.0.0.1:%d"
+version = "l2tpv3"
+tid = 1
+ptid = 2
+hello_timeout = 200
+retry_timeout = 100
+max_retries = 2
+
+[tunnel.q.session.a]
+sid = 10
+psid = 20
+pseudowire = "eth"
+]]):format(p1, p2)
+    h.write_file(conf, base)
+    local pid = start(h.l2tp_run .. " scripts/ql2tpd.lua " .. conf .. " --null")
+    assert.is_true(h.run_until(function() return log():match("session q/a up") ~= nil end, 10), log())
+    -- HELLOs flow both ways: our end stays up
+    assert.is_true(h.run_until(function() return (t:stats().rx_messages or 0) >= 2 end, 10))
+    assert.equal(0, r.n("tunnel_down"))
+
+    h.write_file(conf, base .. "\n[tunnel.q.session.b]\nsid = 11\npsid = 21\npseudowire = \"eth\"\n")
+    os.execute("kill -HUP " .. pid)
+    assert.is_true(h.run_until(function() return log():match("session q/b up") ~= nil end, 10), log())
+    assert.matches("reload: session q/b added", log())
+
+    -- our end goes away: ql2tpd's HELLOs go unanswered, it takes the
+    -- tunnel down and makes it again; when we come back, both are up
+    t:close()
+    assert.is_true(h.run_until(function() return log():match("tunnel q: making it again in 1 s") ~= nil end, 10),
+      log())
+    t = peer()
+    assert.is_true(h.run_until(function() return count(DEFAULT_LOG, "tunnel q up") >= 2 end, 10), log())
+    ctx:close()
+    l2tp.run(0.1)
+    os.remove(conf)
+  end)
+
+  it("exits 1 naming the line of a TOML mistake, or the key go-l2tp does not have", function()
+    local conf = tmp(".toml")
+    h.write_file(conf, "[tunnel.t1]\nlocal = \"127.0.0.1:5000\"\npeer = 127.0.0.1\n")
+    local code, _, err = h.sh(h.l2tp_run .. " scripts/ql2tpd.lua " .. conf .. " --null")
+    assert.equal(1, code)
+    assert.equal(1, err:find("ql2tpd: " .. conf .. ": line 3: ", 1, true), err)
+    h.write_file(conf, "[tunnel.t1]\nlocal = \"127.0.0.1:5000\"\npeer = \"127.0.0.1:5001\"\nversion = \"l2tpv3\"\n" ..
+      "tid = 1\nptid = 2\nwindw_size = 4\n")
+    code, _, err = h.sh(h.l2tp_run .. " scripts/ql2tpd.lua " .. conf .. " --null")
+    os.remove(conf)
+    assert.equal(1, code)
+    assert.matches("tunnel 't1': unknown key 'windw_size'", err)
+  end)
+end)
+
+describe("go-l2tp TOML for kl2tpd", function()
+  it("dials what go-l2tp's kl2tpd.toml says", function()
+    local lns = LNS.new()
+    local conf = os.tmpname()
+    os.remove(conf)
+    conf = conf .. ".toml"
+    h.write_file(conf, ([[
+[tunnel.t1]
+peer = "%s"
+version = "l2tpv2"
+encap = "udp"
+hello_timeout = 60000
+window_size = 10
+retry_timeout = 250
+max_retries = 5
+host_name = "lac.example"
+framing_caps = [ "sync", "async" ]
+
+[tunnel.t1.session.s1]
+pseudowire = "ppp"
+]]):format(lns:address()))
+    local pid = start(h.l2tp_run .. " scripts/kl2tpd.lua " .. conf .. " --null")
+    local up = h.run_until(function() return lns:count("ICCN") >= 1 end, 10)
+    os.execute("kill -TERM " .. pid)
+    h.run_until(function() return lns:count("StopCCN") >= 1 end, 3)
+    lns:close()
+    os.remove(conf)
+    assert.is_true(up, log())
+    local sccrq = lns.heard[1]
+    assert.equal("SCCRQ", sccrq.type)
+    local seen = {}
+    for _, a in ipairs(sccrq.avps) do seen[a.name] = a.value end
+    assert.equal("lac.example", seen.host_name)
+    assert.equal(10, seen.receive_window_size)
+  end)
+end)
+
 describe("examples/failover.lua", function()
   it("moves the calls to the backup when the primary goes down, and back when it returns", function()
     local primary, backup = LNS.new(), LNS.new()
