@@ -43,22 +43,30 @@ struct server {
 	bool keep_alive; /* counts as a child: keeps the loop running */
 	struct client *clients;
 	int nclients;
+	struct client *dispatching; /* whose command runs now: see server_close */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
 struct client {
-	struct server *srv;
+	struct server *srv; /* NULL once the server closed under its command */
 	struct bufferevent *bev;
 	bool closing; /* the last reply is queued: free once it is written */
 	struct client *next, **pprev;
 };
 
-static void client_free(struct client *c)
+static void client_unlink(struct client *c)
 {
 	if (c->next)
 		c->next->pprev = c->pprev;
 	*c->pprev = c->next;
 	c->srv->nclients--;
+	c->srv = NULL;
+}
+
+static void client_free(struct client *c)
+{
+	if (c->srv)
+		client_unlink(c);
 	bufferevent_free(c->bev);
 	free(c);
 }
@@ -76,7 +84,12 @@ static json_t *json_text(const char *s, size_t len)
 		return json_null();
 	for (size_t i = 0; i < len; i++) {
 		unsigned char ch = (unsigned char)s[i];
-		size_t need = ch < 0x80 ? 0 : ch >= 0xc2 && ch < 0xe0 ? 1 : ch >= 0xe0 && ch < 0xf0 ? 2 : ch >= 0xf0 && ch < 0xf5 ? 3 : 4;
+		/* continuation bytes the lead byte calls for; 4: not a lead byte */
+		size_t need = ch < 0x80			 ? 0
+			      : ch >= 0xc2 && ch < 0xe0 ? 1
+			      : ch >= 0xe0 && ch < 0xf0 ? 2
+			      : ch >= 0xf0 && ch < 0xf5 ? 3
+							 : 4;
 		bool ok = need < 4 && i + need < len;
 		for (size_t k = 1; ok && k <= need; k++)
 			ok = ((unsigned char)s[i + k] & 0xc0) == 0x80;
@@ -276,11 +289,23 @@ static void on_read(struct bufferevent *bev, void *arg)
 			bufferevent_disable(bev, EV_READ);
 			break;
 		}
+		c->srv->dispatching = c;
 		handle(c, line, len);
 		free(line);
+		if (!c->srv) {
+			/* The command closed the server: the answer goes out, then
+			 * the client goes. */
+			c->closing = true;
+			bufferevent_disable(bev, EV_READ);
+			if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+				client_free(c);
+			return;
+		}
+		c->srv->dispatching = NULL;
 		/* A client that asks faster than it reads loses its link. */
 		if (evbuffer_get_length(bufferevent_get_output(bev)) > MAX_PENDING_REPLY) {
-			l2tp_lua_logf(c->srv->rt, L2TP_LOG_WARN, "control socket: a client does not read its replies: dropped");
+			l2tp_lua_logf(c->srv->rt, L2TP_LOG_WARN,
+				      "control socket: a client does not read its replies: dropped");
 			client_free(c);
 			return;
 		}
@@ -329,8 +354,16 @@ static void server_close(struct server *srv)
 {
 	if (srv->fd < 0)
 		return;
-	while (srv->clients)
-		client_free(srv->clients);
+	/* A command may close its own server: its client lives on until the
+	 * answer is written (on_read sees it orphaned). */
+	while (srv->clients) {
+		struct client *c = srv->clients;
+		if (c == srv->dispatching)
+			client_unlink(c);
+		else
+			client_free(c);
+	}
+	srv->dispatching = NULL;
 	event_free(srv->ev);
 	close(srv->fd);
 	srv->fd = -1;

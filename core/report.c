@@ -52,8 +52,8 @@ static void report_tunnel(struct out *o, const struct l2tp_tunnel *t)
 			 (unsigned long long)st.rx_messages, (unsigned long long)st.rx_duplicates,
 			 (unsigned long long)st.rx_bad, (unsigned long long)st.rx_bad_digest, st.in_flight);
 	emit(o, "tunnel '%s': %s %s/%s, %s, %s -> %s, tid %u ptid %u, %zu sessions%s", t->name,
-	     l2tp_tunnel_kind_name(t->kind), l2tp_version_name(t->cfg.version), l2tp_encap_name(t->cfg.encap), l2tp_tunnel_state_name(t),
-	     t->local_str, t->peer_str, t->cfg.tid, t->cfg.ptid, t->nsessions, counters);
+	     l2tp_tunnel_kind_name(t->kind), l2tp_version_name(t->cfg.version), l2tp_encap_name(t->cfg.encap),
+	     l2tp_tunnel_state_name(t), t->local_str, t->peer_str, t->cfg.tid, t->cfg.ptid, t->nsessions, counters);
 	for (const struct l2tp_session *s = t->sessions_head; s; s = s->next)
 		emit(o, "session '%s/%s': %s, %s, sid %u psid %u%s%s", t->name, s->name,
 		     l2tp_pseudowire_name(s->cfg.pseudowire), l2tp_session_state_name(s), s->cfg.sid,

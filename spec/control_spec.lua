@@ -205,6 +205,28 @@ print("ready"); io.stdout:flush()
     assert.equal(0, code)
   end)
 
+  it("lets a command close the control socket it came through, answering first", function()
+    local own = tmp(".sock")
+    d = start(([[
+local l2tp = require "l2tp"
+local server = assert(l2tp.control.listen(%q))
+l2tp.control.command("quit", function()
+  server:close()
+  return { closed = true }
+end)
+l2tp.timer(60, function() end)
+print("ready"); io.stdout:flush()
+]]):format(own))
+    local function ctl(args) return h.sh(CTL .. " -s " .. own .. " " .. args) end
+    local code, out = ctl("quit")
+    assert.equal(0, code)
+    assert.equal("closed: yes\n", out)
+    assert.equal(3, (ctl("version")))
+    -- the process lives on, and its other socket still answers
+    assert.equal(0, (d.ctl("version")))
+    os.remove(own)
+  end)
+
   it("answers malformed and oversized requests with an error, and an idle client blocks nobody", function()
     d = start("local l2tp = require 'l2tp'; l2tp.timer(60, function() end); print('ready'); io.stdout:flush()")
     local fd = raw_connect(d.sock)
