@@ -343,6 +343,7 @@ int main(int argc, char **argv)
 		json_t *w = json_string(argv[i]);
 		if (!w) {
 			fprintf(stderr, "l2tp-ctl: argument %d is not UTF-8\n", i - optind + 1);
+			json_decref(req);
 			return EXIT_USAGE;
 		}
 		json_array_append_new(req, w);
@@ -350,15 +351,19 @@ int main(int argc, char **argv)
 	char *text = json_dumps(req, JSON_COMPACT);
 	json_decref(req);
 	int fd = connect_to(path);
-	if (fd < 0)
-		return EXIT_CONNECT;
-	size_t tlen = strlen(text);
-	text[tlen] = '\n'; /* json_dumps leaves room only for the NUL: reuse it */
-	if (write(fd, text, tlen + 1) != (ssize_t)(tlen + 1)) {
-		fprintf(stderr, "l2tp-ctl: cannot send to %s: %s\n", path, strerror(errno));
+	if (fd < 0) {
+		free(text);
 		return EXIT_CONNECT;
 	}
+	size_t tlen = strlen(text);
+	text[tlen] = '\n'; /* json_dumps leaves room only for the NUL: reuse it */
+	ssize_t sent = write(fd, text, tlen + 1);
 	free(text);
+	if (sent != (ssize_t)(tlen + 1)) {
+		fprintf(stderr, "l2tp-ctl: cannot send to %s: %s\n", path, strerror(errno));
+		close(fd);
+		return EXIT_CONNECT;
+	}
 	size_t len;
 	char *line = read_reply(fd, timeout, &len);
 	close(fd);
@@ -368,7 +373,8 @@ int main(int argc, char **argv)
 	json_t *rep = json_loadb(line, len, 0, &jerr);
 	free(line);
 	if (!json_is_object(rep)) {
-		fprintf(stderr, "l2tp-ctl: the answer is not a JSON object: %s\n", rep ? "" : jerr.text);
+		fprintf(stderr, "l2tp-ctl: the answer is not a JSON object%s%s\n", rep ? "" : ": ", rep ? "" : jerr.text);
+		json_decref(rep);
 		return EXIT_CONNECT;
 	}
 	if (!json_is_true(json_object_get(rep, "ok"))) {
