@@ -47,6 +47,37 @@ function M.load(name, path, check)
   return config
 end
 
+-- go-l2tp's layout, { tunnel = { NAME = { ..., session = { NAME = {...} } } } },
+-- as kl2tpd and ql2tpd take it.
+
+-- Splits a tunnel entry into its own config and its sessions.
+function M.split(entry)
+  local cfg, sessions = {}, {}
+  for k, v in pairs(entry) do
+    if k == "session" then sessions = v else cfg[k] = v end
+  end
+  return cfg, sessions
+end
+
+-- Checks the layout, then every tunnel and its sessions as
+-- ctx:CONSTRUCTOR would take them (constructor(cfg) names it), so a
+-- reload never closes a tunnel for a config that cannot replace it.
+function M.check_tunnels(config, fail, constructor, no_tunnels)
+  for k in pairs(config) do
+    if k ~= "tunnel" then fail("unknown top-level key '%s' (accepted: tunnel)", tostring(k)) end
+  end
+  if type(config.tunnel) ~= "table" or next(config.tunnel) == nil then fail("%s", no_tunnels) end
+  for name, entry in pairs(config.tunnel) do
+    if type(entry) ~= "table" then fail("tunnel '%s' must be a table", tostring(name)) end
+    if entry.session ~= nil and type(entry.session) ~= "table" then
+      fail("tunnel '%s': session must be a table of sessions", tostring(name))
+    end
+    local cfg, sessions = M.split(entry)
+    local ok, err = l2tp.check_config(constructor(cfg), tostring(name), cfg, sessions)
+    if not ok then fail("%s", err) end
+  end
+end
+
 -- Whether a and b are equal values, tables compared key by key.
 function M.same(a, b)
   if type(a) ~= "table" or type(b) ~= "table" then return a == b end

@@ -29,32 +29,11 @@ local daemon = dofile((arg[0]:match("^(.*/)") or "./") .. "daemon.lua")
 local path, dataplane = daemon.args("kl2tpd")
 if not path then return end
 
--- Splits a tunnel entry into its own config and its sessions.
-local function split(entry)
-  local cfg, sessions = {}, {}
-  for k, v in pairs(entry) do
-    if k == "session" then sessions = v else cfg[k] = v end
-  end
-  return cfg, sessions
-end
+local split = daemon.split
 
--- The layout, then every tunnel and call as the runtime would take them,
--- so a reload never closes a tunnel for a config that cannot replace it.
 local function check(config, fail)
-  for k in pairs(config) do
-    if k ~= "tunnel" then fail("unknown top-level key '%s' (accepted: tunnel)", tostring(k)) end
-  end
-  if type(config.tunnel) ~= "table" or next(config.tunnel) == nil then
-    fail("no tunnels (accepted: tunnel = { name = { peer = ..., session = { ... } } })")
-  end
-  for name, entry in pairs(config.tunnel) do
-    if type(entry) ~= "table" then fail("tunnel '%s' must be a table", tostring(name)) end
-    if entry.session ~= nil and type(entry.session) ~= "table" then
-      fail("tunnel '%s': session must be a table of sessions", tostring(name))
-    end
-    local ok, err = l2tp.check_config("dynamic_tunnel", tostring(name), split(entry))
-    if not ok then fail("%s", err) end
-  end
+  daemon.check_tunnels(config, fail, function() return "dynamic_tunnel" end,
+    "no tunnels (accepted: tunnel = { name = { peer = ..., session = { ... } } })")
 end
 
 local config = daemon.load("kl2tpd", path, check)

@@ -38,34 +38,15 @@ local daemon = dofile((arg[0]:match("^(.*/)") or "./") .. "daemon.lua")
 local path, dataplane = daemon.args("ql2tpd")
 if not path then return end
 
-local function split(entry)
-  local cfg, sessions = {}, {}
-  for k, v in pairs(entry) do
-    if k == "session" then sessions = v else cfg[k] = v end
-  end
-  return cfg, sessions
-end
+local split = daemon.split
 
 local function kind(cfg)
   return (cfg.hello_timeout or 0) > 0 and "quiescent_tunnel" or "static_tunnel"
 end
 
 local function check(config, fail)
-  for k in pairs(config) do
-    if k ~= "tunnel" then fail("unknown top-level key '%s' (accepted: tunnel)", tostring(k)) end
-  end
-  if type(config.tunnel) ~= "table" or next(config.tunnel) == nil then
-    fail("no tunnels (accepted: [tunnel.NAME] tables, each with [tunnel.NAME.session.NAME] tables)")
-  end
-  for name, entry in pairs(config.tunnel) do
-    if type(entry) ~= "table" then fail("tunnel '%s' must be a table", tostring(name)) end
-    if entry.session ~= nil and type(entry.session) ~= "table" then
-      fail("tunnel '%s': session must be a table of sessions", tostring(name))
-    end
-    local cfg, sessions = split(entry)
-    local ok, err = l2tp.check_config(kind(cfg), tostring(name), cfg, sessions)
-    if not ok then fail("%s", err) end
-  end
+  daemon.check_tunnels(config, fail, kind,
+    "no tunnels (accepted: [tunnel.NAME] tables, each with [tunnel.NAME.session.NAME] tables)")
 end
 
 local config = daemon.load("ql2tpd", path, check)
@@ -74,20 +55,23 @@ local ctx = assert(l2tp.context{ dataplane = dataplane })
 local MIN_BACKOFF, MAX_BACKOFF = 1, 60
 local tunnels = {} -- name -> { entry, cfg, sessions, tunnel, backoff, timer }
 
--- Makes tunnel e and its sessions; a mistake raises unless lenient (a
+-- Opens session sname of e's tunnel; a mistake raises unless lenient (a
 -- reload or a retry), where it is logged.
+local function open(e, sname, lenient)
+  local ok, s, err = pcall(e.tunnel.session, e.tunnel, sname, e.sessions[sname])
+  if not (ok and s) then
+    if not lenient then error(ok and err or s, 0) end
+    l2tp.log("error", "session %s/%s: %s", e.name, sname, ok and err or s)
+  end
+end
+
+-- Makes tunnel e and its sessions (mistakes as open).
 local function make(e, lenient)
   e.timer = nil
   local ok, t, err = pcall(ctx[kind(e.cfg)], ctx, e.name, e.cfg)
   if ok and t then
     e.tunnel = t
-    for sname, scfg in pairs(e.sessions) do
-      local sok, s, serr = pcall(t.session, t, sname, scfg)
-      if not (sok and s) then
-        if not lenient then error(sok and serr or s, 0) end
-        l2tp.log("error", "session %s/%s: %s", e.name, sname, sok and serr or s)
-      end
-    end
+    for sname in pairs(e.sessions) do open(e, sname, lenient) end
     return
   end
   if not lenient then error(ok and err or t, 0) end
@@ -165,13 +149,11 @@ local function apply(new)
         l2tp.log("info", "reload: session %s/%s changed", name, sname)
         local s = e.tunnel:find_session(sname)
         if s then s:close("its config changed") end
-        local ok, s2, err = pcall(e.tunnel.session, e.tunnel, sname, sessions[sname])
-        if not (ok and s2) then l2tp.log("error", "session %s/%s: %s", name, sname, ok and err or s2) end
+        open(e, sname, true)
       end
       for _, sname in ipairs(s_added) do
         l2tp.log("info", "reload: session %s/%s added", name, sname)
-        local ok, s2, err = pcall(e.tunnel.session, e.tunnel, sname, sessions[sname])
-        if not (ok and s2) then l2tp.log("error", "session %s/%s: %s", name, sname, ok and err or s2) end
+        open(e, sname, true)
       end
     else
       l2tp.log("info", "reload: tunnel %s changed: making it again", name)
