@@ -50,11 +50,7 @@ local function raw_reply(fd)
   return table.concat(out)
 end
 
-local function tmp(suffix)
-  local p = os.tmpname()
-  os.remove(p)
-  return p .. suffix
-end
+local tmp = h.tmp_path
 
 -- Starts SCRIPT under l2tp-run --control; waits until it prints "ready".
 local function start(body, extra, sock)

@@ -140,8 +140,7 @@ return { tunnel = { t1 = { peer = %q, session = { s1 = {} } } } }]]):format(l:ad
     local l = assert(ctx:listen("lns", { ["local"] = "127.0.0.1:0" }))
     local conf = h.write_script(([[
 return { tunnel = { t1 = { peer = %q, session = { s1 = {} } } } }]]):format(l:address()))
-    local sock = os.tmpname()
-    os.remove(sock)
+    local sock = h.tmp_path(".sock")
     start(h.l2tp_run .. " --control " .. sock .. " scripts/kl2tpd.lua " .. conf .. " --null")
     local function ctl(args) return h.sh(h.build_dir .. "/bindings/l2tp-ctl -s " .. sock .. " " .. args) end
     assert.is_true(h.run_until(function() return r.n("session_up") == 1 end, 10), log())
@@ -190,11 +189,7 @@ end)
 
 describe("scripts/ql2tpd.lua", function()
   local function ctl(sock, args) return h.sh(h.build_dir .. "/bindings/l2tp-ctl -s " .. sock .. " " .. args) end
-  local function tmp(suffix)
-    local p = os.tmpname()
-    os.remove(p)
-    return p .. suffix
-  end
+  local tmp = h.tmp_path
 
   it("brings up go-l2tp's ql2tpd.toml as it is: static tunnels, sessions with cookies", function()
     local conf = tmp(".toml")
@@ -302,9 +297,7 @@ end)
 describe("go-l2tp TOML for kl2tpd", function()
   it("dials what go-l2tp's kl2tpd.toml says", function()
     local lns = LNS.new()
-    local conf = os.tmpname()
-    os.remove(conf)
-    conf = conf .. ".toml"
+    local conf = h.tmp_path(".toml")
     h.write_file(conf, ([[
 [tunnel.t1]
 peer = "%s"

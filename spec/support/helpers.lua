@@ -105,6 +105,14 @@ function M.write_file(path, body)
   f:close()
 end
 
+-- A fresh path in /tmp ending in suffix, with nothing at it (for a socket
+-- or a config whose name matters).
+function M.tmp_path(suffix)
+  local p = os.tmpname()
+  os.remove(p)
+  return p .. (suffix or "")
+end
+
 function M.write_script(body)
   local p = os.tmpname() .. ".lua"
   M.write_file(p, body)
