@@ -221,17 +221,9 @@ static int ctx_quiescent_tunnel(lua_State *L)
 	return create_tunnel(L, L2TP_TUNNEL_QUIESCENT, "ctx:quiescent_tunnel(name, cfg)");
 }
 
-struct push_arg {
-	lua_State *L;
-	struct lctx *lc;
-	int n;
-};
-
 static void push_tunnel_cb(struct l2tp_tunnel *t, void *arg)
 {
-	struct push_arg *pa = arg;
-	l2tp_lua_push_obj(pa->L, pa->lc, L2TP_TUNNEL_MT, l2tp_tunnel_handle(t), l2tp_tunnel_name(t));
-	lua_rawseti(pa->L, -2, ++pa->n);
+	l2tp_lua_list_add(arg, L2TP_TUNNEL_MT, l2tp_tunnel_handle(t), l2tp_tunnel_name(t));
 }
 
 static int ctx_tunnels(lua_State *L)
@@ -242,7 +234,7 @@ static int ctx_tunnels(lua_State *L)
 		lua_newtable(L);
 		return 1;
 	}
-	struct push_arg pa = {L, lc, 0};
+	struct l2tp_lua_list pa = {L, lc, 0};
 	lua_createtable(L, (int)l2tp_context_tunnel_count(ctx), 0);
 	l2tp_context_foreach_tunnel(ctx, push_tunnel_cb, &pa);
 	return 1;
@@ -344,7 +336,7 @@ static int ctx_off(lua_State *L)
 
 static void push_kernel_tunnel(const struct l2tp_dp_tunnel *t, const struct l2tp_session_stats *st, void *arg)
 {
-	struct push_arg *pa = arg;
+	struct l2tp_lua_list *pa = arg;
 	lua_State *L = pa->L;
 	char addr[L2TP_ADDR_STRLEN];
 	lua_createtable(L, 0, 8);
@@ -388,7 +380,7 @@ static int ctx_kernel_tunnels(lua_State *L)
 	char err[256];
 	if (!ctx)
 		return l2tp_lua_closed(L);
-	struct push_arg pa = {L, lc, 0};
+	struct l2tp_lua_list pa = {L, lc, 0};
 	lua_newtable(L);
 	int rc = l2tp_context_kernel_tunnels(ctx, push_kernel_tunnel, &pa, err, sizeof(err));
 	if (rc) {

@@ -295,22 +295,14 @@ static int l_tostring(lua_State *L)
 	return 1;
 }
 
-struct push_arg {
-	lua_State *L;
-	struct lctx *lc;
-	int n;
-};
-
 static void push_listener_cb(struct l2tp_listener *l, void *arg)
 {
-	struct push_arg *pa = arg;
-	l2tp_lua_push_obj(pa->L, pa->lc, LISTENER_MT, l2tp_listener_handle(l), l2tp_listener_name(l));
-	lua_rawseti(pa->L, -2, ++pa->n);
+	l2tp_lua_list_add(arg, LISTENER_MT, l2tp_listener_handle(l), l2tp_listener_name(l));
 }
 
 void l2tp_lua_push_listeners(lua_State *L, struct lctx *lc)
 {
-	struct push_arg pa = {L, lc, 0};
+	struct l2tp_lua_list pa = {L, lc, 0};
 	lua_newtable(L);
 	if (lc->ctx)
 		l2tp_context_foreach_listener(lc->ctx, push_listener_cb, &pa);

@@ -45,6 +45,12 @@ struct lctx *l2tp_lua_check_ctx(lua_State *L, int idx)
 	return luaL_checkudata(L, idx, L2TP_CTX_MT);
 }
 
+void l2tp_lua_list_add(struct l2tp_lua_list *list, const char *mt, uint64_t handle, const char *name)
+{
+	l2tp_lua_push_obj(list->L, list->lc, mt, handle, name);
+	lua_rawseti(list->L, -2, ++list->n);
+}
+
 void l2tp_lua_push_obj(lua_State *L, struct lctx *lc, const char *mt, uint64_t handle, const char *name)
 {
 	l2tp_lua_push_ctx(L, lc);

@@ -34,6 +34,15 @@ struct lctx *l2tp_lua_check_ctx(lua_State *L, int idx);
  * Lua holds it, so objects compare equal and can key tables). */
 void l2tp_lua_push_obj(lua_State *L, struct lctx *lc, const char *mt, uint64_t handle, const char *name);
 
+/* A list being filled by a core foreach callback: the table is on top of
+ * L's stack; list_add appends the object for handle to it. */
+struct l2tp_lua_list {
+	lua_State *L;
+	struct lctx *lc;
+	int n;
+};
+void l2tp_lua_list_add(struct l2tp_lua_list *list, const char *mt, uint64_t handle, const char *name);
+
 /* A tunnel's or listener's hooks (the HOOK keys of set in the config
  * table at cfg) go to the one store, the object's environment (see
  * l2tp_lua_cb_set); the context then holds the object while the core one

@@ -38,17 +38,9 @@ static int tunnel_close(lua_State *L)
 	return 1;
 }
 
-struct push_arg {
-	lua_State *L;
-	struct lctx *lc;
-	int n;
-};
-
 static void push_session_cb(struct l2tp_session *s, void *arg)
 {
-	struct push_arg *pa = arg;
-	l2tp_lua_push_obj(pa->L, pa->lc, L2TP_SESSION_MT, l2tp_session_handle(s), l2tp_session_name(s));
-	lua_rawseti(pa->L, -2, ++pa->n);
+	l2tp_lua_list_add(arg, L2TP_SESSION_MT, l2tp_session_handle(s), l2tp_session_name(s));
 }
 
 static int tunnel_sessions(lua_State *L)
@@ -59,7 +51,7 @@ static int tunnel_sessions(lua_State *L)
 		lua_newtable(L);
 		return 1;
 	}
-	struct push_arg pa = {L, o->lc, 0};
+	struct l2tp_lua_list pa = {L, o->lc, 0};
 	lua_createtable(L, (int)l2tp_tunnel_session_count(t), 0);
 	l2tp_tunnel_foreach_session(t, push_session_cb, &pa);
 	return 1;
