@@ -66,6 +66,28 @@ static char *cell(const json_t *v)
 	}
 }
 
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The keys of obj that skip (may be NULL) lacks, sorted: a stable order
+ * for what the view does not order. */
+static json_t *sorted_keys(const json_t *obj, const json_t *skip)
+{
+	const char **names = calloc(json_object_size(obj) + 1, sizeof(char *));
+	size_t n = 0;
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)obj, k, v) if (!json_object_get(skip, k)) names[n++] = k;
+	qsort(names, n, sizeof(*names), by_name);
+	json_t *out = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(out, json_string(names[i]));
+	free(names);
+	return out;
+}
+
 /* The columns to draw: the view's, or every key of the rows, sorted. */
 static json_t *columns_of(const json_t *rows, const json_t *cols)
 {
@@ -80,21 +102,8 @@ static json_t *columns_of(const json_t *rows, const json_t *cols)
 		json_t *v;
 		json_object_foreach(row, k, v) json_object_set(keys, k, json_true());
 	}
-	json_t *out = json_array();
-	const char *k;
-	json_t *v;
-	json_object_foreach(keys, k, v) json_array_append_new(out, json_string(k));
+	json_t *out = sorted_keys(keys, NULL);
 	json_decref(keys);
-	/* jansson keeps insertion order: sort for a stable table. */
-	size_t n = json_array_size(out);
-	for (size_t a = 1; a < n; a++)
-		for (size_t b = a; b > 0 && strcmp(json_string_value(json_array_get(out, b - 1)),
-						    json_string_value(json_array_get(out, b))) > 0;
-		     b--) {
-			json_t *x = json_incref(json_array_get(out, b - 1));
-			json_array_set(out, b - 1, json_array_get(out, b));
-			json_array_set_new(out, b, x);
-		}
 	return out;
 }
 
@@ -190,20 +199,13 @@ static void print_record(const json_t *obj, const json_t *view, int indent)
 			json_object_set(done, json_string_value(k), json_true());
 		}
 	}
-	const char *key;
-	json_t *v;
-	size_t n = 0;
-	const char **names = calloc(json_object_size(obj) + 1, sizeof(char *));
-	json_object_foreach((json_t *)obj, key, v) if (!json_object_get(done, key)) names[n++] = key;
-	for (size_t a = 1; a < n; a++)
-		for (size_t b = a; b > 0 && strcmp(names[b - 1], names[b]) > 0; b--) {
-			const char *x = names[b - 1];
-			names[b - 1] = names[b];
-			names[b] = x;
-		}
-	for (size_t j = 0; j < n; j++)
-		print_field(names[j], json_object_get(obj, names[j]), view, indent);
-	free(names);
+	json_t *rest = sorted_keys(obj, done);
+	json_array_foreach(rest, i, k)
+	{
+		const char *name = json_string_value(k);
+		print_field(name, json_object_get(obj, name), view, indent);
+	}
+	json_decref(rest);
 	json_decref(done);
 }
 
