@@ -54,6 +54,15 @@ static void push_event_table(lua_State *L, struct lctx *lc, const struct l2tp_ev
 		lua_pushboolean(L, ev->established);
 		lua_setfield(L, -2, "established");
 	}
+	if (ev->type == L2TP_EVENT_SESSION_DOWN) {
+		/* Accounting: how long it was up (s) and its last counters. */
+		lua_pushnumber(L, (lua_Number)ev->up_ms / 1000);
+		lua_setfield(L, -2, "duration");
+		if (ev->stats) {
+			l2tp_lua_push_session_stats(L, ev->stats);
+			lua_setfield(L, -2, "stats");
+		}
+	}
 	if (ev->type == L2TP_EVENT_SESSION_CIRCUIT) {
 		lua_pushstring(L, ev->circuit_active ? "up" : "down");
 		lua_setfield(L, -2, "circuit");
@@ -356,17 +365,7 @@ static void push_kernel_tunnel(const struct l2tp_dp_tunnel *t, const struct l2tp
 		lua_pushstring(L, addr);
 		lua_setfield(L, -2, "peer");
 	}
-	lua_createtable(L, 0, 4);
-	lua_pushnumber(L, (double)st->tx_packets);
-	lua_setfield(L, -2, "tx_packets");
-	lua_pushnumber(L, (double)st->tx_bytes);
-	lua_setfield(L, -2, "tx_bytes");
-	lua_pushnumber(L, (double)st->rx_packets);
-	lua_setfield(L, -2, "rx_packets");
-	lua_pushnumber(L, (double)st->rx_bytes);
-	lua_setfield(L, -2, "rx_bytes");
-	lua_pushnumber(L, (double)st->rx_errors);
-	lua_setfield(L, -2, "rx_errors");
+	l2tp_lua_push_session_stats(L, st);
 	lua_setfield(L, -2, "stats");
 	lua_rawseti(L, -2, ++pa->n);
 }

@@ -51,6 +51,10 @@ void l2tp_lua_list_add(struct l2tp_lua_list *list, const char *mt, uint64_t hand
 bool l2tp_lua_keep_hooks(lua_State *L, struct lctx *lc, int obj, int cfg, const struct l2tp_key *keys, unsigned set);
 void l2tp_lua_let_go(lua_State *L, struct lctx *lc, uint64_t handle);
 
+/* A data plane session's counters as a table (session:stats() and the
+ * accounting in session_down). */
+void l2tp_lua_push_session_stats(lua_State *L, const struct l2tp_session_stats *st);
+
 /* Returns the live core object, or NULL if it is closed. */
 struct l2tp_tunnel *l2tp_lua_tunnel_arg(lua_State *L, int idx, struct lobj **out);
 struct l2tp_session *l2tp_lua_session_arg(lua_State *L, int idx, struct lobj **out);

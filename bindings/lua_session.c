@@ -62,6 +62,21 @@ static void set_counter(lua_State *L, const char *name, uint64_t v)
 	lua_setfield(L, -2, name);
 }
 
+void l2tp_lua_push_session_stats(lua_State *L, const struct l2tp_session_stats *st)
+{
+	lua_createtable(L, 0, 10);
+	set_counter(L, "tx_packets", st->tx_packets);
+	set_counter(L, "tx_bytes", st->tx_bytes);
+	set_counter(L, "tx_errors", st->tx_errors);
+	set_counter(L, "rx_packets", st->rx_packets);
+	set_counter(L, "rx_bytes", st->rx_bytes);
+	set_counter(L, "rx_errors", st->rx_errors);
+	set_counter(L, "rx_seq_discards", st->rx_seq_discards);
+	set_counter(L, "rx_oos_packets", st->rx_oos_packets);
+	set_counter(L, "rx_cookie_discards", st->rx_cookie_discards);
+	set_counter(L, "rx_invalid", st->rx_invalid);
+}
+
 static int session_stats(lua_State *L)
 {
 	struct l2tp_session *s = l2tp_lua_session_arg(L, 1, NULL);
@@ -75,17 +90,7 @@ static int session_stats(lua_State *L)
 		lua_pushstring(L, err);
 		return 2;
 	}
-	lua_createtable(L, 0, 10);
-	set_counter(L, "tx_packets", st.tx_packets);
-	set_counter(L, "tx_bytes", st.tx_bytes);
-	set_counter(L, "tx_errors", st.tx_errors);
-	set_counter(L, "rx_packets", st.rx_packets);
-	set_counter(L, "rx_bytes", st.rx_bytes);
-	set_counter(L, "rx_errors", st.rx_errors);
-	set_counter(L, "rx_seq_discards", st.rx_seq_discards);
-	set_counter(L, "rx_oos_packets", st.rx_oos_packets);
-	set_counter(L, "rx_cookie_discards", st.rx_cookie_discards);
-	set_counter(L, "rx_invalid", st.rx_invalid);
+	l2tp_lua_push_session_stats(L, &st);
 	return 1;
 }
 

@@ -223,6 +223,7 @@ static bool prepare_data(struct l2tp_session *s)
 static void connected(struct l2tp_session *s)
 {
 	s->up = true;
+	s->up_at = l2tp_io_now(s->tunnel->ctx->io);
 	l2tp_tunnel_call_setup_done(s->tunnel, s);
 	l2tp_slog(s, L2TP_LOG_INFO, "established, peer session ID %u", s->cfg.psid);
 	l2tp_context_post(s->tunnel->ctx, L2TP_EVENT_SESSION_UP, s->tunnel, s, NULL, NULL);

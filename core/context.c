@@ -25,6 +25,9 @@ struct l2tp_evq_item {
 	bool has_result;
 	struct l2tp_result result;
 	bool circuit_active;
+	bool has_stats;
+	struct l2tp_session_stats stats;
+	uint64_t up_ms;
 };
 
 static void evq_item_free(struct l2tp_evq_item *it)
@@ -60,6 +63,8 @@ static void deliver(struct l2tp_context *ctx)
 				.established = it->established,
 				.result = it->has_result ? &it->result : NULL,
 				.circuit_active = it->circuit_active,
+				.stats = it->has_stats ? &it->stats : NULL,
+				.up_ms = it->up_ms,
 			};
 			ctx->event_fn(ctx->event_arg, &ev);
 		}
@@ -105,6 +110,14 @@ void l2tp_context_post(struct l2tp_context *ctx, enum l2tp_event_type type, cons
 		it->session_handle = s->obj.handle;
 		it->scfg = s->cfg;
 		memcpy(it->ifname, s->ifname, sizeof(it->ifname));
+		if (type == L2TP_EVENT_SESSION_DOWN) {
+			if (s->up)
+				it->up_ms = l2tp_io_now(ctx->io) - s->up_at;
+			if (s->final_stats) {
+				it->has_stats = true;
+				it->stats = *s->final_stats;
+			}
+		}
 	}
 	if (type == L2TP_EVENT_TUNNEL_DOWN || type == L2TP_EVENT_SESSION_DOWN) {
 		it->reason = strdup(reason ? reason : "closed");

@@ -200,6 +200,10 @@ struct l2tp_tunnel {
 	bool dp_created;
 	bool up;
 	bool closing;
+	uint64_t up_at; /* io clock, ms: when it came up (for the accounting in session_down) */
+	/* Its data plane counters as destroy read them, while session_down is
+	 * posted; NULL otherwise. */
+	const struct l2tp_session_stats *final_stats;
 	bool stop_sent; /* we sent the StopCCN (so we hold only until it is acknowledged) */
 	int busy;	/* in a message's handling, which may run a script's hook */
 	bool freed;	/* gone while busy: the memory goes when the handling returns */
@@ -230,6 +234,10 @@ struct l2tp_session {
 	bool dp_created;
 	bool up;
 	bool closing;
+	uint64_t up_at; /* io clock, ms: when it came up (for the accounting in session_down) */
+	/* Its data plane counters as destroy read them, while session_down is
+	 * posted; NULL otherwise. */
+	const struct l2tp_session_stats *final_stats;
 
 	bool counted; /* in its listener's session count */
 	/* in its tunnel's list of calls in setup */

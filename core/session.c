@@ -241,6 +241,7 @@ int l2tp_session_create(struct l2tp_tunnel *t, const char *name, const struct l2
 		  cfg->sid, cfg->psid, s->ifname[0] ? ", interface " : "", s->ifname);
 	if (t->up) {
 		s->up = true;
+		s->up_at = l2tp_io_now(ctx->io);
 		l2tp_context_post(ctx, L2TP_EVENT_SESSION_UP, t, s, NULL, NULL);
 	}
 	*out = s;
@@ -281,10 +282,16 @@ void l2tp_session_destroy(struct l2tp_session *s, const char *reason, const stru
 	if (!reason)
 		reason = "closed";
 	l2tp_pppd_stop(s);
+	struct l2tp_session_stats final;
 	if (s->dp_created) {
 		char err[256];
 		struct l2tp_dp_session dps;
 		l2tp_dp_session_fill(s, &dps);
+		/* The last moment the counters exist: session_down reports them. */
+		if (ctx->dp->session_stats(ctx->dp_state, &dps, &final, err, sizeof(err)) == 0)
+			s->final_stats = &final;
+		else
+			l2tp_slog(s, L2TP_LOG_WARN, "final counters not read: %s", err);
 		if (ctx->dp->session_delete(ctx->dp_state, &dps, err, sizeof(err)) != 0)
 			l2tp_slog(s, L2TP_LOG_ERROR, "data plane delete failed: %s", err);
 		s->dp_created = false;
@@ -296,6 +303,7 @@ void l2tp_session_destroy(struct l2tp_session *s, const char *reason, const stru
 	/* A call that fails during setup is reported too, in both roles. */
 	if (s->up || l2tp_tunnel_has_calls(t))
 		l2tp_context_post(ctx, L2TP_EVENT_SESSION_DOWN, t, s, reason, result);
+	s->final_stats = NULL;
 	session_free(s);
 }
 

@@ -67,6 +67,22 @@ describe("events", function()
     assert.equal("abcd", su.session_config.cookie)
   end)
 
+  it("session_down carries the accounting: time up and the data plane's last counters", function()
+    local t = ctx:static_tunnel("t1", h.tcfg())
+    local before = l2tp.now()
+    local s = t:session("s1", { sid = 10, psid = 20 })
+    l2tp.timer(0.25, function() s:close("done") end)
+    assert.is_true(h.run_until(function() return #seen >= 3 end, 5))
+    local elapsed = l2tp.now() - before
+    local down = seen[3]
+    assert.equal("session_down", down.event)
+    assert.is_true(down.duration >= 0.24 and down.duration <= elapsed, down.duration .. " of " .. elapsed)
+    -- the null data plane counts nothing, but the counters are all there
+    assert.same({ tx_packets = 0, tx_bytes = 0, tx_errors = 0, rx_packets = 0, rx_bytes = 0, rx_errors = 0,
+      rx_seq_discards = 0, rx_oos_packets = 0, rx_cookie_discards = 0, rx_invalid = 0 }, down.stats)
+    assert.is_nil(seen[1].duration) -- tunnel events have none
+  end)
+
   it("hand down events closed objects that still compare equal", function()
     local t = ctx:static_tunnel("t1", h.tcfg())
     t:close()

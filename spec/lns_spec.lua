@@ -80,6 +80,9 @@ describe("LNS: ctx:listen", function()
     local down = lacr.last("session_down")
     assert.equal(4, down.result_code)
     assert.equal("no ports free", down.message)
+    -- a call that never came up has no data plane counters and no time up
+    assert.is_nil(down.stats)
+    assert.equal(0, down.duration)
     assert.is_true(t:is_up())
   end)
 

@@ -39,7 +39,13 @@ local t = ctx:dynamic_tunnel("lac", { peer = "10.200.0.2:1701", host_name = "our
 t:session("call", { pppd = { "noauth", "nodefaultroute", "noipdefault", "ipcp-accept-local",
   "ipcp-accept-remote", "noccp", "lcp-echo-interval", "0" } })
 ctx:on("session_up", function(e) put("lac.up", tostring(t:config().tid)) end)
-ctx:on("session_down", function(e) put("lac.down", e.reason) end)
+ctx:on("session_down", function(e)
+  if e.stats then
+    put("lac.stats", string.format("%d %d %d %d %.3f", e.stats.tx_packets, e.stats.rx_packets, e.stats.tx_bytes,
+      e.stats.rx_bytes, e.duration))
+  end
+  put("lac.down", e.reason)
+end)
 l2tp.every(0.1, function()
   if io.open(dir .. "/lac.close") then t:close("test done"); put("lac.closed", "1"); l2tp.stop() end
 end)
@@ -87,6 +93,15 @@ end)
     -- closing the tunnel from Lua leaves no kernel tunnel, session or pppd
     write(dir .. "/lac.close", "1")
     assert.truthy(k.wait_for(function() return k.read(dir .. "/lac.closed") end, 10))
+    -- session_down carries the kernel session's last counters: PPP's
+    -- negotiation and the pings went through it both ways
+    local acct = k.wait_for(function() return k.read(dir .. "/lac.stats") end, 10)
+    assert.truthy(acct, "session_down had no stats: " .. (k.read(dir .. "/lac.log") or ""))
+    local txp, rxp, txb, rxb, dur = acct:match("^(%d+) (%d+) (%d+) (%d+) ([%d.]+)$")
+    assert.truthy(tonumber(txp) >= 3 and tonumber(rxp) >= 3, "counters: " .. acct)
+    assert.truthy(tonumber(txb) > tonumber(txp) and tonumber(rxb) > tonumber(rxp), "bytes: " .. acct)
+    assert.truthy(tonumber(dur) > 0, "duration: " .. acct)
+    io.stderr:write("session_down accounting (tx_packets rx_packets tx_bytes rx_bytes duration): " .. acct .. "\n")
     assert.truthy(k.wait_for(function() return k.kernel_tunnels("l2a") == "" end, 10), k.kernel_tunnels("l2a"))
     local _, sessions = k.ns("l2a", "ip l2tp show session")
     assert.equal("", sessions)

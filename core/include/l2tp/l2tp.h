@@ -77,6 +77,12 @@ struct l2tp_event {
 	bool established;	    /* down events: it had come up (a dynamic tunnel or call may fail before) */
 	const struct l2tp_result *result; /* down events: where the protocol gave one */
 	bool circuit_active;		  /* session_circuit: the peer's circuit is up */
+	/* session_down, for accounting: the data plane's counters as they
+	 * were when the session was deleted (NULL where it had no data plane
+	 * session, as a call that failed in setup, or they could not be
+	 * read), and how long it was up (0 if it never came up). */
+	const struct l2tp_session_stats *stats;
+	uint64_t up_ms;
 };
 
 typedef void (*l2tp_event_fn)(void *arg, const struct l2tp_event *ev);
