@@ -270,6 +270,7 @@ static int l_stats(lua_State *L)
 		{"refused_malformed", st.refused_malformed},
 		{"refused_auth", st.refused_auth},
 		{"refused_version", st.refused_version},
+		{"refused_address", st.refused_address},
 		{"evicted", st.evicted},
 		{"setup_timeouts", st.setup_timeouts},
 		{"answers_dropped", st.answers_dropped},

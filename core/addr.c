@@ -178,3 +178,79 @@ uint64_t l2tp_addr_hash(const struct sockaddr *sa, uint64_t salt)
 	}
 	return l2tp_hash_u64(h);
 }
+
+static int host_parse(const char *text, int *family, uint8_t out[16])
+{
+	if (inet_pton(AF_INET, text, out) == 1) {
+		*family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, text, out) == 1) {
+		*family = AF_INET6;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int l2tp_addr_range_parse(const char *text, struct l2tp_addr_range *out, char *err, size_t errlen)
+{
+	static const char accepted[] = "accepted: an address, address/prefix-length or first-last, as "
+				       "\"192.0.2.0/24\", \"2001:db8::/32\" or \"192.0.2.10-192.0.2.20\"";
+	char buf[128];
+	memset(out, 0, sizeof(*out));
+	if (strlen(text) >= sizeof(buf))
+		return l2tp_errf(err, errlen, -EINVAL, "address range '%.40s...' is too long (%s)", text, accepted);
+	snprintf(buf, sizeof(buf), "%s", text);
+	char *slash = strchr(buf, '/'), *dash = strchr(buf, '-');
+	if (slash)
+		*slash = '\0';
+	else if (dash)
+		*dash = '\0';
+	if (host_parse(buf, &out->family, out->lo) != 0)
+		return l2tp_errf(err, errlen, -EINVAL, "address range '%s': '%s' is not an IP address (%s)", text, buf,
+				 accepted);
+	size_t n = out->family == AF_INET ? 4 : 16;
+	memcpy(out->hi, out->lo, n);
+	if (slash) {
+		char *end;
+		unsigned long bits = strtoul(slash + 1, &end, 10);
+		if (!slash[1] || *end || bits > n * 8)
+			return l2tp_errf(err, errlen, -EINVAL, "address range '%s': prefix length '%s' is not valid (0-%zu)",
+					 text, slash + 1, n * 8);
+		for (size_t i = 0; i < n; i++) {
+			size_t keep = bits > i * 8 ? bits - i * 8 : 0;
+			uint8_t mask = keep >= 8 ? 0xff : (uint8_t)(0xff00 >> keep);
+			out->lo[i] &= mask;
+			out->hi[i] = out->lo[i] | (uint8_t)~mask;
+		}
+	} else if (dash) {
+		int family;
+		if (host_parse(dash + 1, &family, out->hi) != 0 || family != out->family)
+			return l2tp_errf(err, errlen, -EINVAL, "address range '%s': '%s' is not an %s address (%s)", text,
+					 dash + 1, out->family == AF_INET ? "IPv4" : "IPv6", accepted);
+		if (memcmp(out->lo, out->hi, n) > 0)
+			return l2tp_errf(err, errlen, -EINVAL, "address range '%s': its first address is after its last",
+					 text);
+	}
+	return 0;
+}
+
+bool l2tp_addr_range_has(const struct l2tp_addr_range *r, const struct sockaddr *sa)
+{
+	const uint8_t *host;
+	int family = sa->sa_family;
+	if (family == AF_INET) {
+		host = (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr;
+	} else if (family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+		host = a->s6_addr;
+		if (IN6_IS_ADDR_V4MAPPED(a)) {
+			family = AF_INET;
+			host += 12;
+		}
+	} else {
+		return false;
+	}
+	size_t n = family == AF_INET ? 4 : 16;
+	return family == r->family && memcmp(host, r->lo, n) >= 0 && memcmp(host, r->hi, n) <= 0;
+}

@@ -101,6 +101,7 @@ const struct l2tp_key l2tp_listener_keys[] = {
 	 L2TP_KEYS_LISTENER, 0, false},
 	{"tunnel_port", L2TP_KEY_ENUM, LF(tunnel_port), 0, 0, L2TP_TUNNEL_PORT_SAME, NULL, tunnel_ports,
 	 L2TP_KEYS_LISTENER, 0, false},
+	{"allow", L2TP_KEY_STRLIST, LF(allow), 0, 0, 0, NULL, NULL, L2TP_KEYS_LISTENER, 0, false},
 	{"on_tunnel", L2TP_KEY_HOOK, 0, 0, 0, 0, 0, NULL, NULL, L2TP_KEYS_LISTENER, 0, false},
 	{"on_call", L2TP_KEY_HOOK, 0, 0, 0, 0, 0, NULL, NULL, L2TP_KEYS_LISTENER, 0, false},
 	{NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, 0, false},

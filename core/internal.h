@@ -131,6 +131,7 @@ enum l2tp_refusal {
 	L2TP_REFUSED_MALFORMED,
 	L2TP_REFUSED_AUTH,
 	L2TP_REFUSED_VERSION,
+	L2TP_REFUSED_ADDRESS,
 	L2TP_REFUSED_ERROR,
 	L2TP_REFUSED_N,
 };
@@ -152,6 +153,8 @@ struct l2tp_listener {
 	struct l2tp_htable by_peer_tid; /* accepted tunnels by (LAC address, LAC tunnel ID) */
 	struct l2tp_htable same_port;	/* those whose socket shares our port, by LAC address */
 	struct l2tp_listener_stats stats;
+	struct l2tp_addr_range *allow; /* cfg.allow parsed; NULL: any LAC */
+	size_t nallow;
 	/* Stateless answers (refusals) allowed now: a token bucket, so the
 	 * listener cannot be used to reflect traffic at a third party. */
 	uint32_t answer_tokens;

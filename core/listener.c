@@ -29,6 +29,7 @@ static const char *const refusal_names[L2TP_REFUSED_N] = {
 	[L2TP_REFUSED_MALFORMED] = "malformed",
 	[L2TP_REFUSED_AUTH] = "refused for authentication",
 	[L2TP_REFUSED_VERSION] = "another protocol version",
+	[L2TP_REFUSED_ADDRESS] = "from addresses not allowed",
 	[L2TP_REFUSED_ERROR] = "local errors",
 };
 
@@ -461,6 +462,47 @@ static void on_sccrq(struct l2tp_listener *l, uint8_t *buf, size_t len, const st
 	l->stats.accepted++;
 }
 
+static bool allowed(const struct l2tp_listener *l, const struct sockaddr *from)
+{
+	if (!l->allow)
+		return true;
+	for (size_t i = 0; i < l->nallow; i++)
+		if (l2tp_addr_range_has(&l->allow[i], from))
+			return true;
+	return false;
+}
+
+/* cfg.allow, checked and parsed once. */
+static int parse_allow(struct l2tp_listener *l, char *err, size_t errlen)
+{
+	const char *p = l->cfg.allow;
+	size_t n = 0, i = 0;
+	if (!*p)
+		return 0;
+	for (const char *q = p; q; q = strchr(q + 1, '\n'))
+		n++;
+	l->allow = calloc(n, sizeof(*l->allow));
+	if (!l->allow)
+		return l2tp_errf(err, errlen, -ENOMEM, "out of memory");
+	while (*p) {
+		char one[128];
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		snprintf(one, sizeof(one), "%.*s", (int)len, p);
+		int rc = len < sizeof(one) ? l2tp_addr_range_parse(one, &l->allow[i], err, errlen)
+					   : l2tp_errf(err, errlen, -EINVAL, "'%.40s...' is too long for an address range", one);
+		if (rc) {
+			char prefix[32];
+			snprintf(prefix, sizeof(prefix), "allow[%zu]:", i + 1);
+			return l2tp_errprefix(err, errlen, rc, prefix);
+		}
+		i++;
+		p += len + (nl ? 1 : 0);
+	}
+	l->nallow = i;
+	return 0;
+}
+
 void l2tp_listener_input(struct l2tp_listener *l, uint8_t *buf, size_t len, const struct sockaddr *from,
 			 socklen_t flen)
 {
@@ -479,6 +521,13 @@ void l2tp_listener_input(struct l2tp_listener *l, uint8_t *buf, size_t len, cons
 	if (type != L2TP_MSG_SCCRQ || len > sizeof(l->copy))
 		return;
 	l2tp_addr_format(from, peer, sizeof(peer));
+	if (!allowed(l, from)) {
+		/* No answer: a LAC we do not serve learns nothing, and the
+		 * listener cannot be made to send to an address of its choosing. */
+		l->stats.refused_address++;
+		note_refusal(l, L2TP_REFUSED_ADDRESS, L2TP_LOG_INFO, "SCCRQ from %s dropped: not in allow", peer);
+		return;
+	}
 	enter(l);
 	if (!(l->cfg.versions & (1u << h.version))) {
 		refuse_version(l, &h, buf, from, flen, peer);
@@ -557,6 +606,9 @@ int l2tp_listener_create(struct l2tp_context *ctx, const char *name, const struc
 		l2tp_errprefix(err, errlen, rc, "local");
 		goto fail;
 	}
+	rc = parse_allow(l, err, errlen);
+	if (rc)
+		goto fail;
 	for (struct l2tp_listener *x = ctx->listeners; x; x = x->next) {
 		if (x->cfg.tunnel.encap == cfg->tunnel.encap && (ip || l2tp_addr_port((struct sockaddr *)&l->local)) &&
 		    (l2tp_addr_covers((struct sockaddr *)&x->local, (struct sockaddr *)&l->local) ||
@@ -617,10 +669,7 @@ int l2tp_listener_create(struct l2tp_context *ctx, const char *name, const struc
 	return 0;
 fail:
 	l2tp_endpoint_close(l->ep);
-	l2tp_htable_fini(&l->by_peer_tid);
-	l2tp_htable_fini(&l->same_port);
-	free(l->name);
-	free(l);
+	listener_free(l);
 	return l2tp_errprefix(err, errlen, rc, prefix);
 }
 
@@ -628,6 +677,7 @@ static void listener_free(struct l2tp_listener *l)
 {
 	l2tp_htable_fini(&l->by_peer_tid);
 	l2tp_htable_fini(&l->same_port);
+	free(l->allow);
 	free(l->name);
 	free(l);
 }

@@ -30,6 +30,19 @@ uint16_t l2tp_addr_port(const struct sockaddr *sa);
 bool l2tp_addr_covers(const struct sockaddr *bound, const struct sockaddr *to);
 uint64_t l2tp_addr_hash(const struct sockaddr *sa, uint64_t salt);
 
+/* A range of host addresses of one family, both ends included, in network
+ * byte order (only the first 4 bytes for IPv4). */
+struct l2tp_addr_range {
+	int family;
+	uint8_t lo[16], hi[16];
+};
+/* "192.0.2.7", "192.0.2.0/24", "192.0.2.10-192.0.2.20" and their IPv6
+ * forms (no brackets, no port). 0 or -EINVAL with the reason in err. */
+int l2tp_addr_range_parse(const char *text, struct l2tp_addr_range *out, char *err, size_t errlen);
+/* Whether sa's host is in the range; an IPv4-mapped IPv6 address (a
+ * dual-stack socket's peer) is matched as the IPv4 address it carries. */
+bool l2tp_addr_range_has(const struct l2tp_addr_range *r, const struct sockaddr *sa);
+
 /* Elements of an array (not a pointer). */
 #define L2TP_NELEM(a) (sizeof(a) / sizeof((a)[0]))
 

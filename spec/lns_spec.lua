@@ -226,6 +226,37 @@ describe("LNS: ctx:listen", function()
     assert.matches("^%[::1%]:%d+$", lns:tunnels()[1]:config().peer)
   end)
 
+  it("takes SCCRQs only from the address ranges in allow, and leaves the others unanswered", function()
+    local closed = lns:listen("closed", { ["local"] = "127.0.0.1:0", allow = { "192.0.2.0/24", "2001:db8::/32" } })
+    local t = dial(closed, "out", { setup_timeout = 300 })
+    assert.is_true(h.run_until(function() return t:is_closed() end, 5))
+    l2tp.run(0.05)
+    assert.is_true(closed:stats().refused_address >= 1) -- and its retransmissions
+    assert.equal(0, closed:stats().accepted)
+    -- not refused with a StopCCN: the LAC heard nothing and gave up
+    assert.matches("^setup timeout: no SCCRP", lacr.last("tunnel_down").reason)
+
+    -- a prefix, a range and one address of each family
+    local open = lns:listen("open", { ["local"] = "127.0.0.1:0", allow = { "10.0.0.0/8", "127.0.0.1-127.0.0.3" } })
+    local s = dial(open, "in"):session("c", {})
+    assert.is_true(h.run_until(function() return s:is_up() end, 5))
+    assert.equal(0, open:stats().refused_address)
+    local six = lns:listen("six", { ["local"] = "[::1]:0", allow = { "::1" } })
+    local s6 = dial(six, "in6"):session("c", {})
+    assert.is_true(h.run_until(function() return s6:is_up() end, 5))
+  end)
+
+  it("names what is wrong in allow", function()
+    assert.equal("listener 'x': allow[2]: address range '10.0.0.0/33': prefix length '33' is not valid (0-32)",
+      h.raises(lns.listen, lns, "x", { allow = { "10.0.0.1", "10.0.0.0/33" } }))
+    assert.matches("^listener 'x': allow%[1%]: address range 'lac%.example': 'lac%.example' is not an IP address",
+      h.raises(lns.listen, lns, "x", { allow = { "lac.example" } }))
+    assert.equal("listener 'x': allow[1]: address range '10.0.0.9-10.0.0.1': its first address is after its last",
+      h.raises(lns.listen, lns, "x", { allow = { "10.0.0.9-10.0.0.1" } }))
+    assert.matches("'::1' is not an IPv4 address", h.raises(lns.listen, lns, "x", { allow = { "10.0.0.1-::1" } }))
+    assert.equal(0, #lns:listeners())
+  end)
+
   it("keeps listening when the script drops the listener object", function()
     local address
     do address = listen():address() end
@@ -259,7 +290,7 @@ describe("LNS: ctx:listen", function()
 
   it("reads its own keys and its tunnels' template from one table, naming each", function()
     assert.matches("^listener 'x': unknown key 'peer' %(accepted: local, version, max_tunnels, max_sessions, max_pending, "
-      .. "tunnel_port, on_tunnel, on_call, encap, window_size, hello_timeout, retry_timeout, max_retries, max_retry_timeout, "
+      .. "tunnel_port, allow, on_tunnel, on_call, encap, window_size, hello_timeout, retry_timeout, max_retries, max_retry_timeout, "
       .. "ack_timeout, stopccn_timeout, setup_timeout, host_name, framing_caps, secret, hide_avps, digest, router_id%)$",
       h.raises(lns.listen, lns, "x", { peer = "127.0.0.1:1" }))
     assert.equal("listener 'x': max_pending -1 is out of range (accepted: 0-4294967295)",

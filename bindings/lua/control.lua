@@ -129,7 +129,7 @@ local TUNNEL_COLUMNS = {"name", "kind", "version", "encap", "state", "local", "p
   "tx", "rx", "retransmits"}
 local SESSION_COLUMNS = {"tunnel", "name", "pseudowire", "state", "sid", "psid", "interface"}
 local LISTENER_COUNTERS = {"accepted", "refused_by_hook", "refused_by_limit", "refused_malformed", "refused_auth",
-  "refused_version", "evicted", "setup_timeouts", "answers_dropped", "calls_accepted", "calls_refused"}
+  "refused_version", "refused_address", "evicted", "setup_timeouts", "answers_dropped", "calls_accepted", "calls_refused"}
 local LISTENER_GAUGES = {"tunnels", "pending", "sessions"}
 local CONTROL_COUNTERS = {"tx_messages", "tx_retransmits", "tx_zlbs", "tx_errors", "rx_messages", "rx_duplicates",
   "rx_out_of_order", "rx_zlbs", "rx_bad", "rx_bad_digest", "rx_stray"}

@@ -4,6 +4,7 @@
 #include "check.h"
 #include "l2tp/config.h"
 #include "l2tp/l2tp.h"
+#include "util.h"
 
 static struct l2tp_tunnel_config static_v3(void)
 {
@@ -210,6 +211,52 @@ static void addresses(void)
 	CHECK_EQ(l2tp_addr_parse("[1.2.3.4]:5", L2TP_ENCAP_UDP, &ss, &len, err, sizeof(err)), -EINVAL);
 }
 
+static bool in_range(const char *range, const char *addr)
+{
+	char err[256];
+	struct l2tp_addr_range r;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	if (l2tp_addr_range_parse(range, &r, err, sizeof(err)) != 0 ||
+	    l2tp_addr_parse(addr, L2TP_ENCAP_IP, &ss, &len, err, sizeof(err)) != 0)
+		return false;
+	return l2tp_addr_range_has(&r, (struct sockaddr *)&ss);
+}
+
+static void address_ranges(void)
+{
+	CHECK(in_range("192.0.2.0/24", "192.0.2.0"));
+	CHECK(in_range("192.0.2.0/24", "192.0.2.255"));
+	CHECK(!in_range("192.0.2.0/24", "192.0.3.0"));
+	CHECK(in_range("192.0.2.77/24", "192.0.2.1")); /* host bits are ignored */
+	CHECK(in_range("10.0.0.0/9", "10.127.255.255"));
+	CHECK(!in_range("10.0.0.0/9", "10.128.0.0"));
+	CHECK(in_range("0.0.0.0/0", "203.0.113.9"));
+	CHECK(!in_range("0.0.0.0/0", "2001:db8::1")); /* families never mix */
+	CHECK(in_range("192.0.2.7", "192.0.2.7"));
+	CHECK(!in_range("192.0.2.7", "192.0.2.8"));
+	CHECK(in_range("192.0.2.10-192.0.2.20", "192.0.2.20"));
+	CHECK(!in_range("192.0.2.10-192.0.2.20", "192.0.2.21"));
+	CHECK(!in_range("192.0.2.10-192.0.2.20", "192.0.2.9"));
+	CHECK(in_range("2001:db8::/32", "2001:db8:ffff::1"));
+	CHECK(!in_range("2001:db8::/32", "2001:db9::"));
+	CHECK(in_range("2001:db8::/127", "2001:db8::1"));
+	CHECK(!in_range("2001:db8::/127", "2001:db8::2"));
+	/* a dual-stack socket sees an IPv4 LAC as ::ffff:a.b.c.d */
+	CHECK(in_range("192.0.2.0/24", "::ffff:192.0.2.5"));
+	CHECK(!in_range("::ffff:0:0/96", "192.0.2.5"));
+
+	char err[256];
+	struct l2tp_addr_range r;
+	CHECK_EQ(l2tp_addr_range_parse("192.0.2.0/", &r, err, sizeof(err)), -EINVAL);
+	CHECK_STR(err, "address range '192.0.2.0/': prefix length '' is not valid (0-32)");
+	CHECK_EQ(l2tp_addr_range_parse("2001:db8::/129", &r, err, sizeof(err)), -EINVAL);
+	CHECK_STR(err, "address range '2001:db8::/129': prefix length '129' is not valid (0-128)");
+	CHECK_EQ(l2tp_addr_range_parse("", &r, err, sizeof(err)), -EINVAL);
+	CHECK_EQ(l2tp_addr_range_parse("192.0.2.1-", &r, err, sizeof(err)), -EINVAL);
+	CHECK_EQ(l2tp_addr_range_parse("192.0.2.0/24/8", &r, err, sizeof(err)), -EINVAL);
+}
+
 int main(void)
 {
 	RUN(defaults_follow_go_l2tp);
@@ -217,5 +264,6 @@ int main(void)
 	RUN(tunnel_checks_name_key_value_and_accepted);
 	RUN(session_checks);
 	RUN(addresses);
+	RUN(address_ranges);
 	return check_report();
 }

@@ -239,6 +239,10 @@ struct l2tp_listener_config {
 	 * cannot lock LACs out. */
 	uint32_t max_tunnels, max_sessions, max_pending;
 	enum l2tp_tunnel_port tunnel_port;
+	/* The LACs whose SCCRQs are taken: address ranges ("192.0.2.0/24",
+	 * "2001:db8::7", "192.0.2.10-192.0.2.20"), '\n'-separated; "" takes any.
+	 * An SCCRQ from elsewhere gets no answer at all. */
+	char allow[2048];
 	/* Return 0 to accept (settings filled where the hook chooses them);
 	 * nonzero with v filled to refuse. */
 	int (*on_tunnel)(void *arg, struct l2tp_listener *l, const struct l2tp_tunnel_request *req,
@@ -271,6 +275,7 @@ struct l2tp_listener_stats {
 	uint64_t refused_malformed; /* SCCRQs answered with a StopCCN for what was wrong with them */
 	uint64_t refused_auth;	    /* hidden AVPs that could not be read (no secret, wrong secret) */
 	uint64_t refused_version;   /* SCCRQs of a version the listener does not take */
+	uint64_t refused_address;   /* SCCRQs from an address not in allow (dropped unanswered) */
 	uint64_t evicted;	    /* pending tunnels dropped to make room (max_pending) */
 	uint64_t setup_timeouts;    /* accepted tunnels that did not come up in setup_timeout */
 	uint64_t answers_dropped;   /* refusals not sent: over the answer rate limit */
