@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "l2tp/pcap.h"
 #include "runtime.h"
 
 #define EXIT_SCRIPT_ERROR 1
@@ -35,7 +36,14 @@ static void usage(FILE *f)
 		"  -c, --control PATH     serve the control socket at PATH (mode 0600) for\n"
 		"                         l2tp-ctl; the script may add commands\n"
 		"                         (l2tp.control.command)\n"
-		"  -l, --log-level LEVEL  error, warn, info (default) or debug\n"
+		"  -l, --log-level LEVEL  error, warn, info (default), debug, or trace (debug\n"
+		"                         and one line per control message sent or received)\n"
+		"  -s, --syslog[=IDENT]   log to syslog (/dev/log, facility daemon) as IDENT\n"
+		"                         (default: the script's name); otherwise lines go to\n"
+		"                         stderr with timestamps, or with journald's priority\n"
+		"                         prefix when stderr is the journal (run by systemd)\n"
+		"  -p, --pcap FILE        write every datagram the control plane sends and\n"
+		"                         receives to FILE (pcap, for tshark or Wireshark)\n"
 		"  -h, --help             this text\n"
 		"  -V, --version          print the version\n"
 		"\n"
@@ -111,25 +119,35 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{"control", required_argument, NULL, 'c'},
 		{"log-level", required_argument, NULL, 'l'},
+		{"syslog", optional_argument, NULL, 's'},
+		{"pcap", required_argument, NULL, 'p'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	enum l2tp_log_level level = L2TP_LOG_INFO;
-	const char *control = NULL;
+	const char *control = NULL, *pcap = NULL, *ident = NULL;
+	bool syslog = false;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+c:l:hV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+c:l:s::p:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			control = optarg;
 			break;
 		case 'l':
 			if (l2tp_log_level_parse(optarg, &level) != 0) {
-				fprintf(stderr, "l2tp-run: log level '%s' is not valid (accepted: error, warn, info, debug)\n",
+				fprintf(stderr, "l2tp-run: log level '%s' is not valid (accepted: " L2TP_LOG_LEVELS ")\n",
 					optarg);
 				return EXIT_USAGE;
 			}
+			break;
+		case 's':
+			syslog = true;
+			ident = optarg;
+			break;
+		case 'p':
+			pcap = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -193,6 +211,28 @@ int main(int argc, char **argv)
 	l2tp_lua_signals_install(h.rt);
 
 	int rc = 0;
+	char err[256], name[64];
+	if (syslog) {
+		/* The script's name, as "lnsd" for lnsd.lua. */
+		if (!ident) {
+			const char *base = strrchr(argv[script], '/');
+			base = base ? base + 1 : argv[script];
+			size_t n = strcspn(base, ".");
+			snprintf(name, sizeof(name), "%.*s", (int)n, base);
+			ident = name;
+		}
+		struct l2tp_log_output_config lc = {.target = L2TP_LOG_TO_SYSLOG, .ident = ident};
+		if (l2tp_lua_rt_log_to(h.rt, &lc, err, sizeof(err)) != 0) {
+			fprintf(stderr, "l2tp-run: --syslog: %s\n", err);
+			rc = EXIT_USAGE;
+			goto out;
+		}
+	}
+	if (pcap && l2tp_pcap_open(pcap, &h.rt->pcap, err, sizeof(err)) != 0) {
+		fprintf(stderr, "l2tp-run: --pcap: %s\n", err);
+		rc = EXIT_USAGE;
+		goto out;
+	}
 	if (control && open_control(L, control) != 0) {
 		rc = EXIT_SCRIPT_ERROR;
 		goto out;

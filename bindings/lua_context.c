@@ -431,7 +431,7 @@ static int ctx_log_level(lua_State *L)
 		enum l2tp_log_level level;
 		const char *name = luaL_checkstring(L, 2);
 		if (l2tp_log_level_parse(name, &level) != 0)
-			return l2tp_lua_error(L, "ctx:log_level: '%s' is not valid (accepted: error, warn, info, debug)",
+			return l2tp_lua_error(L, "ctx:log_level: '%s' is not valid (accepted: " L2TP_LOG_LEVELS ")",
 					      name);
 		l2tp_context_set_log_level(ctx, level);
 	}
@@ -510,7 +510,7 @@ int l2tp_lua_context_new(lua_State *L)
 		if (!lua_isnil(L, -1)) {
 			const char *name = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
 			if (!name || l2tp_log_level_parse(name, &cc.log_level) != 0)
-				return l2tp_lua_error(L, "context: log_level %s%s%s is not valid (accepted: error, warn, info, debug)",
+				return l2tp_lua_error(L, "context: log_level %s%s%s is not valid (accepted: " L2TP_LOG_LEVELS ")",
 						      name ? "'" : "", name ? name : luaL_typename(L, -1), name ? "'" : "");
 		}
 		lua_pop(L, 1);
@@ -542,6 +542,8 @@ int l2tp_lua_context_new(lua_State *L)
 		lua_pushfstring(L, "context: %s", err);
 		return 2;
 	}
+	if (rt->pcap)
+		l2tp_context_set_pcap(lc->ctx, rt->pcap);
 	l2tp_lua_map_ctx(L, -1, lc);
 	l2tp_lua_rt_track_context(L, rt, -1);
 	return 1;

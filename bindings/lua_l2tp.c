@@ -57,7 +57,7 @@ static int l_log(lua_State *L)
 	enum l2tp_log_level level;
 	const char *name = luaL_checkstring(L, 1);
 	if (l2tp_log_level_parse(name, &level) != 0)
-		return l2tp_lua_error(L, "l2tp.log: level '%s' is not valid (accepted: error, warn, info, debug)", name);
+		return l2tp_lua_error(L, "l2tp.log: level '%s' is not valid (accepted: " L2TP_LOG_LEVELS ")", name);
 	if (level > rt->log_level)
 		return 0;
 	int nargs = lua_gettop(L) - 1;
@@ -70,6 +70,44 @@ static int l_log(lua_State *L)
 	return 0;
 }
 
+/* l2tp.log_to(target [, {ident =, path =}]): "stderr" (timestamped),
+ * "journal" (journald's "<N>" prefix) or "syslog" (its socket, path
+ * /dev/log by default; ident: the name in each line). */
+static int l_log_to(lua_State *L)
+{
+	static const char *const targets[] = {"stderr", "journal", "syslog", NULL};
+	struct l2tp_lua_rt *rt = l2tp_lua_rt(L);
+	const char *name = luaL_checkstring(L, 1);
+	struct l2tp_log_output_config c = {.fd = 2};
+	char err[256];
+	int i = 0;
+	while (targets[i] && strcmp(targets[i], name) != 0)
+		i++;
+	if (!targets[i])
+		return l2tp_lua_error(L, "l2tp.log_to: '%s' is not a log target (accepted: stderr, journal, syslog)", name);
+	c.target = (enum l2tp_log_target)i;
+	if (!lua_isnoneornil(L, 2)) {
+		luaL_checktype(L, 2, LUA_TTABLE);
+		for (lua_pushnil(L); lua_next(L, 2); lua_pop(L, 1)) {
+			const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
+			if ((strcmp(k, "ident") != 0 && strcmp(k, "path") != 0) || lua_type(L, -1) != LUA_TSTRING)
+				return l2tp_lua_error(L, "l2tp.log_to: option '%s' is not valid (accepted: ident and path, "
+							 "strings)", k);
+		}
+		lua_getfield(L, 2, "ident");
+		c.ident = lua_tostring(L, -1);
+		lua_getfield(L, 2, "path");
+		c.path = lua_tostring(L, -1);
+	}
+	if (l2tp_lua_rt_log_to(rt, &c, err, sizeof(err)) != 0) {
+		lua_pushnil(L);
+		lua_pushfstring(L, "l2tp.log_to: %s", err);
+		return 2;
+	}
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
 static int l_log_level(lua_State *L)
 {
 	struct l2tp_lua_rt *rt = l2tp_lua_rt(L);
@@ -77,7 +115,7 @@ static int l_log_level(lua_State *L)
 		enum l2tp_log_level level;
 		const char *name = luaL_checkstring(L, 1);
 		if (l2tp_log_level_parse(name, &level) != 0)
-			return l2tp_lua_error(L, "l2tp.log_level: '%s' is not valid (accepted: error, warn, info, debug)",
+			return l2tp_lua_error(L, "l2tp.log_level: '%s' is not valid (accepted: " L2TP_LOG_LEVELS ")",
 					      name);
 		rt->log_level = level;
 	}
@@ -141,6 +179,7 @@ static const luaL_Reg funcs[] = {
 	{"run", l_run},
 	{"log", l_log},
 	{"log_level", l_log_level},
+	{"log_to", l_log_to},
 	{"now", l_now},
 	{"check_config", l2tp_lua_check_config},
 	{NULL, NULL},
@@ -161,6 +200,7 @@ int luaopen_l2tp(lua_State *L)
 	l2tp_lua_open_results(L, mod);
 	l2tp_lua_open_signal(L, mod);
 	l2tp_lua_open_control(L, mod);
+	l2tp_lua_open_pcap(L, mod);
 	/* The Lua parts last: each chunk gets the module built so far. */
 	for (const struct l2tp_lua_embedded *e = l2tp_lua_embedded; e->name; e++) {
 		char chunkname[64];

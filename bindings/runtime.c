@@ -7,12 +7,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "l2tp/pcap.h"
+
 #define RT_KEY "l2tp.runtime"
 
 static int rt_gc(lua_State *L)
 {
 	struct l2tp_lua_rt *rt = luaL_checkudata(L, 1, RT_KEY);
 	l2tp_lua_signals_free(rt);
+	l2tp_pcap_unref(rt->pcap);
+	rt->pcap = NULL;
+	l2tp_log_output_free(rt->log_out);
+	rt->log_out = NULL;
 	if (rt->base) {
 		event_base_free(rt->base);
 		rt->base = NULL;
@@ -62,11 +68,33 @@ int l2tp_lua_error(lua_State *L, const char *fmt, ...)
 	return lua_error(L);
 }
 
+int l2tp_lua_rt_log_to(struct l2tp_lua_rt *rt, const struct l2tp_log_output_config *cfg, char *err, size_t errlen)
+{
+	struct l2tp_log_output *o;
+	int rc = l2tp_log_output_open(cfg, &o, err, errlen);
+	if (rc)
+		return rc;
+	l2tp_log_output_free(rt->log_out);
+	rt->log_out = o;
+	return 0;
+}
+
 void l2tp_lua_log_sink(void *arg, enum l2tp_log_level level, const char *line)
 {
-	(void)arg;
-	fprintf(stderr, "%s: %s\n", l2tp_log_level_name(level), line);
-	fflush(stderr);
+	struct l2tp_lua_rt *rt = arg;
+	if (!rt->log_out) {
+		/* Under systemd stderr is journald's stream: it takes the
+		 * priority from a prefix and has its own timestamps. */
+		struct l2tp_log_output_config c = {.target = L2TP_LOG_TO_STDERR, .fd = 2};
+		char err[256];
+		if (l2tp_log_fd_is_journal(2))
+			c.target = L2TP_LOG_TO_JOURNAL;
+		if (l2tp_log_output_open(&c, &rt->log_out, err, sizeof(err)) != 0) {
+			fprintf(stderr, "%s: %s\n", l2tp_log_level_name(level), line);
+			return;
+		}
+	}
+	l2tp_log_output_write(rt->log_out, level, line);
 }
 
 void l2tp_lua_logf(struct l2tp_lua_rt *rt, enum l2tp_log_level level, const char *fmt, ...)

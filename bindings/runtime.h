@@ -9,6 +9,7 @@
 #include <stdbool.h>
 
 #include "l2tp/l2tp.h"
+#include "l2tp/log.h"
 
 struct event_base;
 struct event;
@@ -27,6 +28,8 @@ struct l2tp_lua_rt {
 	unsigned long contexts_made;
 	int signals_ref;  /* registry: l2tp.on_signal handlers by signal name */
 	struct event *signal_events[L2TP_LUA_NSIGNALS];
+	struct l2tp_log_output *log_out; /* NULL until the first line: stderr, or journald's stream */
+	struct l2tp_pcap *pcap;		 /* l2tp.pcap: every context captures into it */
 	char udp_buf[65536]; /* l2tp.udp sockets read into it, one at a time */
 };
 
@@ -48,6 +51,8 @@ void l2tp_lua_rt_close_all(lua_State *L, struct l2tp_lua_rt *rt);
  * and returns the pcall status. On success nresults values are left. */
 int l2tp_lua_call(struct l2tp_lua_rt *rt, lua_State *L, int nargs, int nresults, const char *what);
 
+/* Sends the log elsewhere from now on (l2tp.log_to, l2tp-run --syslog). */
+int l2tp_lua_rt_log_to(struct l2tp_lua_rt *rt, const struct l2tp_log_output_config *cfg, char *err, size_t errlen);
 /* Logging sink shared by contexts and l2tp.log. */
 void l2tp_lua_log_sink(void *arg, enum l2tp_log_level level, const char *line);
 void l2tp_lua_logf(struct l2tp_lua_rt *rt, enum l2tp_log_level level, const char *fmt, ...)
@@ -88,6 +93,7 @@ void l2tp_lua_open_udp(lua_State *L, int module_idx);
 void l2tp_lua_open_results(lua_State *L, int module_idx);
 void l2tp_lua_open_signal(lua_State *L, int module_idx);
 void l2tp_lua_open_control(lua_State *L, int module_idx);
+void l2tp_lua_open_pcap(lua_State *L, int module_idx);
 /* Makes SIGHUP, SIGUSR1 and SIGUSR2 events on the loop (l2tp-run does at
  * start; l2tp.on_signal does in any host); idempotent. */
 void l2tp_lua_signals_install(struct l2tp_lua_rt *rt);

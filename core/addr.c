@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "l2tp/config.h"
 #include "hash.h"
@@ -152,7 +154,7 @@ bool l2tp_addr_equal(const struct sockaddr *a, const struct sockaddr *b)
 	return l2tp_addr_same_host(a, b) && l2tp_addr_port(a) == l2tp_addr_port(b);
 }
 
-static bool wildcard(const struct sockaddr *sa)
+bool l2tp_addr_is_wildcard(const struct sockaddr *sa)
 {
 	if (sa->sa_family == AF_INET)
 		return ((const struct sockaddr_in *)sa)->sin_addr.s_addr == htonl(INADDR_ANY);
@@ -163,7 +165,7 @@ bool l2tp_addr_covers(const struct sockaddr *bound, const struct sockaddr *to)
 {
 	if (l2tp_addr_port(bound) != l2tp_addr_port(to) || bound->sa_family != to->sa_family)
 		return false;
-	return wildcard(bound) || l2tp_addr_same_host(bound, to);
+	return l2tp_addr_is_wildcard(bound) || l2tp_addr_same_host(bound, to);
 }
 
 uint64_t l2tp_addr_hash(const struct sockaddr *sa, uint64_t salt)
@@ -253,4 +255,25 @@ bool l2tp_addr_range_has(const struct l2tp_addr_range *r, const struct sockaddr 
 	}
 	size_t n = family == AF_INET ? 4 : 16;
 	return family == r->family && memcmp(host, r->lo, n) >= 0 && memcmp(host, r->hi, n) <= 0;
+}
+
+int l2tp_addr_route_source(const struct sockaddr *to, struct sockaddr_storage *out)
+{
+	socklen_t len = to->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	struct sockaddr_storage dst;
+	if (to->sa_family != AF_INET && to->sa_family != AF_INET6)
+		return -EAFNOSUPPORT;
+	/* Connecting a UDP socket only looks the route up: nothing is sent. */
+	memcpy(&dst, to, len);
+	if (!l2tp_addr_port((struct sockaddr *)&dst))
+		l2tp_addr_set_port((struct sockaddr *)&dst, 1);
+	int fd = socket(to->sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	socklen_t olen = sizeof(*out);
+	int rc = connect(fd, (struct sockaddr *)&dst, len) == 0 && getsockname(fd, (struct sockaddr *)out, &olen) == 0
+			 ? 0
+			 : -errno;
+	close(fd);
+	return rc;
 }

@@ -368,6 +368,7 @@ int l2tp_context_new(struct event_base *base, const struct l2tp_context_config *
 		free(ctx);
 		return rc;
 	}
+	l2tp_io_set_tap(ctx->io, l2tp_trace_tap, ctx);
 	l2tp_log(ctx, L2TP_LOG_DEBUG, "context open, data plane '%s'", ctx->dp->name);
 	*out = ctx;
 	return 0;
@@ -406,6 +407,7 @@ void l2tp_context_free(struct l2tp_context *ctx)
 	if (!ctx)
 		return;
 	l2tp_context_close(ctx);
+	l2tp_log_flush(ctx);
 	while (ctx->evq_head) {
 		struct l2tp_evq_item *it = ctx->evq_head;
 		ctx->evq_head = it->next;
@@ -413,6 +415,7 @@ void l2tp_context_free(struct l2tp_context *ctx)
 	}
 	event_free(ctx->evq_ev);
 	l2tp_procs_free(ctx->procs);
+	l2tp_context_set_pcap(ctx, NULL);
 	l2tp_io_free(ctx->io);
 	l2tp_htable_fini(&ctx->linger_by_peer);
 	l2tp_htable_fini(&ctx->objs_by_handle);

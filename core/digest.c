@@ -164,19 +164,36 @@ int l2tp_msg_add_digest(struct l2tp_msg *msg, uint8_t type)
 	return 0;
 }
 
+int l2tp_avp_next(const uint8_t *msg, size_t len, size_t *off, struct l2tp_avp_raw *out)
+{
+	if (*off < 12)
+		*off = 12; /* past the control header, the same size in both versions */
+	if (len < *off + AVP_HDR)
+		return 0;
+	uint16_t w = l2tp_get16(msg + *off), alen = w & 0x3ff;
+	if (alen < AVP_HDR || alen > len - *off)
+		return -EBADMSG;
+	out->mandatory = w & 0x8000;
+	out->hidden = w & 0x4000;
+	out->vendor = l2tp_get16(msg + *off + 2);
+	out->type = l2tp_get16(msg + *off + 4);
+	out->value = msg + *off + AVP_HDR;
+	out->len = alen - AVP_HDR;
+	*off += alen;
+	return 1;
+}
+
 int l2tp_avp_scan(const uint8_t *msg, size_t len, uint16_t type, const uint8_t **value, size_t *vlen)
 {
-	size_t off = 12;
-	while (len >= off + AVP_HDR) {
-		uint16_t w = l2tp_get16(msg + off), alen = w & 0x3ff;
-		if (alen < AVP_HDR || alen > len - off)
-			return -EBADMSG;
-		if (!(w & 0x4000) && l2tp_get16(msg + off + 2) == 0 && l2tp_get16(msg + off + 4) == type) {
-			*value = msg + off + AVP_HDR;
-			*vlen = alen - AVP_HDR;
+	size_t off = 0;
+	struct l2tp_avp_raw a;
+	int rc;
+	while ((rc = l2tp_avp_next(msg, len, &off, &a)) > 0) {
+		if (!a.hidden && a.vendor == 0 && a.type == type) {
+			*value = a.value;
+			*vlen = a.len;
 			return 0;
 		}
-		off += alen;
 	}
-	return -ENOENT;
+	return rc < 0 ? rc : -ENOENT;
 }

@@ -87,6 +87,19 @@ struct l2tp_obj {
 	enum l2tp_obj_type type;
 };
 
+/* log.c: repetition limits, per call site. */
+#define L2TP_LOG_SLOTS 64
+#define L2TP_LOG_WINDOW_MS 10000u
+#define L2TP_LOG_BURST 100u
+#define L2TP_LOG_SAMPLE 300
+struct l2tp_log_slot {
+	const char *site; /* the format string of the call */
+	uint64_t start;	  /* the window's, on the io clock */
+	uint32_t n, held; /* lines in this window; of them, not logged */
+	enum l2tp_log_level level;
+	char sample[L2TP_LOG_SAMPLE]; /* the first line held */
+};
+
 struct l2tp_context {
 	struct event_base *base;
 	const struct l2tp_dataplane_ops *dp;
@@ -120,6 +133,9 @@ struct l2tp_context {
 	struct l2tp_procs *procs; /* pppd children; made when first needed */
 	struct l2tp_listener *listeners;
 	uint32_t router_id; /* random, for L2TPv3 tunnels with no address of their own to give */
+	struct l2tp_log_slot log_slots[L2TP_LOG_SLOTS];
+	struct event *log_ev; /* reports what was held when a window ends */
+	struct l2tp_pcap *pcap; /* capturing to, or NULL */
 };
 
 /* Why a listener turned a tunnel request away (its rate-limited log
@@ -265,7 +281,13 @@ void l2tp_context_post(struct l2tp_context *ctx, enum l2tp_event_type type, cons
 void l2tp_dp_tunnel_fill(const struct l2tp_tunnel *t, struct l2tp_dp_tunnel *out);
 void l2tp_dp_session_fill(const struct l2tp_session *s, struct l2tp_dp_session *out);
 
+/* trace.c: the io tap (traces and captures) */
+struct l2tp_tap_packet;
+void l2tp_trace_tap(void *arg, const struct l2tp_tap_packet *p);
+
 /* log.c */
+/* Logs the counts of lines held back by the repetition limit now. */
+void l2tp_log_flush(struct l2tp_context *ctx);
 void l2tp_vlog(struct l2tp_context *ctx, enum l2tp_log_level level, const char *fmt, va_list ap);
 void l2tp_tlog(const struct l2tp_tunnel *t, enum l2tp_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -34,6 +34,11 @@ struct l2tp_endpoint {
 	uint64_t deadline;
 	struct sockaddr_storage local;
 	socklen_t local_len;
+	struct sockaddr_storage peer; /* connected to; family 0: not */
+	/* Where its datagrams come from on the wire, when local is a wildcard
+	 * and the kernel chose on connect (traces); family 0: local. */
+	struct sockaddr_storage wire;
+	bool over_ip;
 	struct l2tp_endpoint_ops ops;
 	void *arg;
 	int busy;  /* handlers running */
@@ -46,6 +51,8 @@ struct l2tp_io {
 	void *arg;
 	struct l2tp_endpoint *head, *tail;
 	size_t count;
+	l2tp_io_tap_fn tap;
+	void *tap_arg;
 	/* One receive buffer for every socket: handlers run one at a time
 	 * and are done with a datagram when they return. */
 	uint8_t rxbuf[MAX_DATAGRAM];
@@ -73,6 +80,31 @@ struct l2tp_io *l2tp_io_new(struct event_base *base, const struct l2tp_io_ops *o
 void l2tp_io_free(struct l2tp_io *io)
 {
 	free(io);
+}
+
+void l2tp_io_set_tap(struct l2tp_io *io, l2tp_io_tap_fn fn, void *arg)
+{
+	io->tap = fn;
+	io->tap_arg = arg;
+}
+
+static void note_wire(struct l2tp_endpoint *ep)
+{
+	socklen_t len = sizeof(ep->wire);
+	if (ep->io->ops || !ep->peer.ss_family)
+		return;
+	if (getsockname(ep->sock, (struct sockaddr *)&ep->wire, &len) != 0)
+		ep->wire.ss_family = 0;
+}
+
+static void tap(const struct l2tp_endpoint *ep, bool out, const uint8_t *buf, size_t len, const struct sockaddr *other)
+{
+	const struct sockaddr *local = (const struct sockaddr *)(ep->wire.ss_family ? &ep->wire : &ep->local);
+	if (!other && ep->peer.ss_family)
+		other = (const struct sockaddr *)&ep->peer;
+	struct l2tp_tap_packet p = {out, ep->over_ip, out ? local : other, out ? other : local, buf, len};
+	if (p.src)
+		ep->io->tap(ep->io->tap_arg, &p);
 }
 
 uint64_t l2tp_io_now(const struct l2tp_io *io)
@@ -214,6 +246,8 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 		ssize_t n = recvfrom(fd, buf, MAX_DATAGRAM, 0, (struct sockaddr *)&from, &flen);
 		if (n < 0)
 			break;
+		if (ep->io->tap)
+			tap(ep, false, buf, (size_t)n, (struct sockaddr *)&from);
 		ep->ops.input(ep->arg, buf, (size_t)n, (struct sockaddr *)&from, flen);
 	}
 	leave(ep);
@@ -249,6 +283,10 @@ int l2tp_endpoint_open(struct l2tp_io *io, const struct l2tp_sock_req *req, cons
 		return sock;
 	}
 	ep->sock = sock;
+	ep->over_ip = req->over_ip;
+	if (req->peer && req->connect && req->peer_len <= sizeof(ep->peer))
+		memcpy(&ep->peer, req->peer, req->peer_len);
+	note_wire(ep);
 	L2TP_LIST_APPEND(io->head, io->tail, ep, prev, next);
 	io->count++;
 	if (!io->ops) {
@@ -283,6 +321,8 @@ int l2tp_endpoint_send(struct l2tp_endpoint *ep, const uint8_t *buf, size_t len,
 		       socklen_t to_len)
 {
 	struct l2tp_io *io = ep->io;
+	if (io->tap)
+		tap(ep, true, buf, len, to);
 	if (io->ops)
 		return io->ops->send(io->arg, ep->sock, buf, len, to, to_len);
 	ssize_t n = to ? sendto(ep->sock, buf, len, 0, to, to_len) : send(ep->sock, buf, len, 0);
@@ -292,9 +332,12 @@ int l2tp_endpoint_send(struct l2tp_endpoint *ep, const uint8_t *buf, size_t len,
 int l2tp_endpoint_connect(struct l2tp_endpoint *ep, const struct sockaddr *peer, socklen_t peer_len)
 {
 	struct l2tp_io *io = ep->io;
-	if (io->ops)
-		return io->ops->connect(io->arg, ep->sock, peer, peer_len);
-	return connect(ep->sock, peer, peer_len) == 0 ? 0 : -errno;
+	int rc = io->ops ? io->ops->connect(io->arg, ep->sock, peer, peer_len)
+			 : connect(ep->sock, peer, peer_len) == 0 ? 0 : -errno;
+	if (rc == 0 && peer_len <= sizeof(ep->peer))
+		memcpy(&ep->peer, peer, peer_len);
+	note_wire(ep);
+	return rc;
 }
 
 void l2tp_endpoint_arm(struct l2tp_endpoint *ep, uint64_t deadline)
@@ -336,6 +379,8 @@ int l2tp_io_deliver(struct l2tp_io *io, int sock, uint8_t *buf, size_t len, cons
 	for (struct l2tp_endpoint *ep = io->head; ep; ep = ep->next) {
 		if (ep->dead || ep->sock != sock)
 			continue;
+		if (io->tap)
+			tap(ep, false, buf, len, from);
 		enter(ep);
 		ep->ops.input(ep->arg, buf, len, from, from_len);
 		leave(ep);

@@ -1,11 +1,13 @@
 #include <errno.h>
+#include <event2/event.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
 
-static const char *const level_names[] = {"error", "warn", "info", "debug"};
+static const char *const level_names[] = {"error", "warn", "info", "debug", "trace"};
 
 const char *l2tp_log_level_name(enum l2tp_log_level level)
 {
@@ -25,16 +27,107 @@ int l2tp_log_level_parse(const char *name, enum l2tp_log_level *out)
 	return -EINVAL;
 }
 
+static void sink(struct l2tp_context *ctx, enum l2tp_log_level level, const char *line)
+{
+	if (ctx && ctx->log_fn)
+		ctx->log_fn(ctx->log_arg, level, line);
+	else
+		fprintf(stderr, "l2tp %s: %s\n", l2tp_log_level_name(level), line);
+}
+
+/* Repetition is limited per call site (its format string): a stream of
+ * packets a stranger sends, or a mass failure, must not turn into a stream
+ * of log lines that drowns everything else or fills a disk. Past the burst
+ * the lines of that site are counted, and the count is logged with one of
+ * them when the window ends. Debug and trace lines, which the operator asked
+ * for, are never held back. */
+static void report_held(struct l2tp_context *ctx, struct l2tp_log_slot *sl, uint64_t now)
+{
+	if (sl->held) {
+		char line[L2TP_LOG_SAMPLE + 100];
+		unsigned secs = (unsigned)((now - sl->start + 999) / 1000);
+		snprintf(line, sizeof(line), "%u more lines like this were not logged in the last %u s: %s", sl->held,
+			 secs ? secs : 1, sl->sample);
+		sink(ctx, sl->level, line);
+		sl->held = 0;
+	}
+	sl->start = now;
+	sl->n = 0;
+}
+
+static void arm(struct l2tp_context *ctx, uint64_t now);
+
+static void on_window(evutil_socket_t fd, short what, void *arg)
+{
+	struct l2tp_context *ctx = arg;
+	uint64_t now = l2tp_io_now(ctx->io);
+	(void)fd, (void)what;
+	for (size_t i = 0; i < L2TP_LOG_SLOTS; i++) {
+		struct l2tp_log_slot *sl = &ctx->log_slots[i];
+		if (sl->held && now - sl->start >= L2TP_LOG_WINDOW_MS)
+			report_held(ctx, sl, now);
+	}
+	arm(ctx, now);
+}
+
+/* The timer for the earliest window that has lines held. */
+static void arm(struct l2tp_context *ctx, uint64_t now)
+{
+	uint64_t next = UINT64_MAX;
+	for (size_t i = 0; i < L2TP_LOG_SLOTS; i++) {
+		const struct l2tp_log_slot *sl = &ctx->log_slots[i];
+		if (sl->held && sl->start + L2TP_LOG_WINDOW_MS < next)
+			next = sl->start + L2TP_LOG_WINDOW_MS;
+	}
+	if (next == UINT64_MAX)
+		return;
+	if (!ctx->log_ev && !(ctx->log_ev = event_new(ctx->base, -1, 0, on_window, ctx)))
+		return; /* the count is still reported with the site's next line */
+	uint64_t in = next > now ? next - now : 0;
+	struct timeval tv = {(time_t)(in / 1000), (suseconds_t)(in % 1000) * 1000};
+	event_add(ctx->log_ev, &tv);
+}
+
+static void emit(struct l2tp_context *ctx, enum l2tp_log_level level, const char *site, const char *line)
+{
+	if (ctx && level <= L2TP_LOG_INFO && ctx->io) {
+		uint64_t now = l2tp_io_now(ctx->io);
+		struct l2tp_log_slot *sl = &ctx->log_slots[((uintptr_t)site >> 3) % L2TP_LOG_SLOTS];
+		if (sl->site != site || now - sl->start >= L2TP_LOG_WINDOW_MS) {
+			report_held(ctx, sl, now);
+			sl->site = site;
+		}
+		if (++sl->n > L2TP_LOG_BURST) {
+			if (sl->held++ == 0) {
+				sl->level = level;
+				snprintf(sl->sample, sizeof(sl->sample), "%s", line);
+				arm(ctx, now);
+			}
+			return;
+		}
+	}
+	sink(ctx, level, line);
+}
+
+void l2tp_log_flush(struct l2tp_context *ctx)
+{
+	uint64_t now = l2tp_io_now(ctx->io);
+	for (size_t i = 0; i < L2TP_LOG_SLOTS; i++)
+		if (ctx->log_slots[i].held)
+			report_held(ctx, &ctx->log_slots[i], now);
+	if (ctx->log_ev) {
+		event_free(ctx->log_ev);
+		ctx->log_ev = NULL;
+	}
+}
+
 void l2tp_vlog(struct l2tp_context *ctx, enum l2tp_log_level level, const char *fmt, va_list ap)
 {
 	char line[1024];
 	if (ctx && level > ctx->log_level)
 		return;
 	vsnprintf(line, sizeof(line), fmt, ap);
-	if (ctx && ctx->log_fn)
-		ctx->log_fn(ctx->log_arg, level, line);
-	else
-		fprintf(stderr, "l2tp %s: %s\n", l2tp_log_level_name(level), line);
+	emit(ctx, level, fmt, line);
 }
 
 void l2tp_log(struct l2tp_context *ctx, enum l2tp_log_level level, const char *fmt, ...)
@@ -48,24 +141,26 @@ void l2tp_log(struct l2tp_context *ctx, enum l2tp_log_level level, const char *f
 /* Every line names its object so a log of many tunnels stays readable. */
 void l2tp_tlog(const struct l2tp_tunnel *t, enum l2tp_log_level level, const char *fmt, ...)
 {
-	char msg[900];
+	char msg[900], line[1024];
 	va_list ap;
 	if (level > t->ctx->log_level)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	l2tp_log(t->ctx, level, "tunnel '%s': %s", t->name, msg);
+	snprintf(line, sizeof(line), "tunnel '%s': %s", t->name, msg);
+	emit(t->ctx, level, fmt, line);
 }
 
 void l2tp_slog(const struct l2tp_session *s, enum l2tp_log_level level, const char *fmt, ...)
 {
-	char msg[900];
+	char msg[900], line[1024];
 	va_list ap;
 	if (level > s->tunnel->ctx->log_level)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	l2tp_log(s->tunnel->ctx, level, "session '%s/%s': %s", s->tunnel->name, s->name, msg);
+	snprintf(line, sizeof(line), "session '%s/%s': %s", s->tunnel->name, s->name, msg);
+	emit(s->tunnel->ctx, level, fmt, line);
 }

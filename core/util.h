@@ -18,6 +18,7 @@ char *l2tp_strdup(const char *s);
 const char *l2tp_format_ms(uint32_t ms, char *buf, size_t len);
 
 struct sockaddr;
+struct sockaddr_storage;
 /* Socket addresses (IPv4 and IPv6; other families never match). */
 bool l2tp_addr_same_host(const struct sockaddr *a, const struct sockaddr *b);
 void l2tp_addr_set_port(struct sockaddr *sa, uint16_t port);
@@ -28,6 +29,11 @@ uint16_t l2tp_addr_port(const struct sockaddr *sa);
 /* Whether a socket bound to `bound` receives what is sent to `to`: same
  * port, and the same host or a wildcard one of the same family. */
 bool l2tp_addr_covers(const struct sockaddr *bound, const struct sockaddr *to);
+/* 0.0.0.0 or ::. */
+bool l2tp_addr_is_wildcard(const struct sockaddr *sa);
+/* The address the kernel would send from to reach `to` (its port is not
+ * meaningful). 0 or a negative errno. */
+int l2tp_addr_route_source(const struct sockaddr *to, struct sockaddr_storage *out);
 uint64_t l2tp_addr_hash(const struct sockaddr *sa, uint64_t salt);
 
 /* A range of host addresses of one family, both ends included, in network

@@ -30,7 +30,7 @@ describe("l2tp.context", function()
   end)
 
   it("rejects an unknown log level", function()
-    assert.equal("context: log_level 'verbose' is not valid (accepted: error, warn, info, debug)",
+    assert.equal("context: log_level 'verbose' is not valid (accepted: error, warn, info, debug, trace)",
       h.raises(l2tp.context, { log_level = "verbose" }))
   end)
 

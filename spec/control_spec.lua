@@ -306,7 +306,40 @@ print("ready"); io.stdout:flush()
     assert.matches("'loud' is not valid", err)
     -- the context logs at debug now: its last words say so
     d.stop()
-    assert.matches("\ndebug: context closed\n", d.log())
+    assert.matches(" debug: context closed\n", d.log())
+  end)
+
+  it("starts and stops a capture, and traces control messages at log level trace", function()
+    d = start(PAIR)
+    local path = h.tmp_path(".pcap")
+    local code, out = d.ctl("pcap")
+    assert.equal(0, code)
+    assert.equal("capturing: no\n", out)
+    code, out = d.ctl("pcap " .. path)
+    assert.equal(0, code, out)
+    assert.equal(0, d.ctl("log-level trace"))
+    assert.equal(0, d.ctl("close tunnel t1"))
+    -- the StopCCN and its acknowledgement, seen from both contexts
+    local packets = 0
+    for _ = 1, 400 do
+      packets = tonumber(d.until_ctl("pcap", "packets: %d+"):match("packets: (%d+)"))
+      if packets >= 4 then break end
+      h.sh("sleep 0.05")
+    end
+    assert.is_true(packets >= 4, packets .. " packets")
+    code, out = d.ctl("pcap off")
+    assert.equal(0, code)
+    assert.equal("capturing: no\n", out)
+    code, _, err = d.ctl("pcap /nonexistent/x.pcap")
+    assert.equal(1, code)
+    assert.matches("cannot create '/nonexistent/x.pcap'", err)
+    d.stop()
+    assert.matches(" trace: sent StopCCN ", d.log())
+    assert.matches(" trace: received StopCCN ", d.log())
+    local f = assert(io.open(path, "rb"))
+    assert.is_true(#f:read("*a") > 24 + 4 * 16)
+    f:close()
+    os.remove(path)
   end)
 end)
 

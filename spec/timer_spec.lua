@@ -112,7 +112,7 @@ end)
 
 describe("l2tp.log", function()
   it("checks the level (its output is pinned in l2tp_run_spec)", function()
-    assert.equal("l2tp.log: level 'loud' is not valid (accepted: error, warn, info, debug)",
+    assert.equal("l2tp.log: level 'loud' is not valid (accepted: error, warn, info, debug, trace)",
       h.raises(l2tp.log, "loud", "x"))
   end)
   it("l2tp.log_level reads and sets the level", function()

@@ -302,6 +302,25 @@ local function log_level(args)
   return {log_level = l2tp.log_level()}
 end
 
+-- pcap FILE | off: capture every context's datagrams from now on, as
+-- --pcap does from the start; pcap alone tells how it goes.
+local function pcap(args)
+  if args[1] == nil then
+    local st = l2tp.pcap()
+    if not st then return {capturing = false} end
+    return {capturing = true, packets = st.packets, error = st.error}
+  end
+  if args[1] == "off" then
+    l2tp.pcap(false)
+    l2tp.log("info", "capture stopped from the control socket")
+    return {capturing = false}
+  end
+  local ok, err = l2tp.pcap(args[1])
+  if not ok then return nil, err end
+  l2tp.log("info", "capturing to %s from the control socket", args[1])
+  return {capturing = true, file = args[1]}
+end
+
 local function help()
   local rows = M.array()
   local names = {}
@@ -326,6 +345,7 @@ end, "show tunnels | sessions [TUNNEL] | tunnel NAME | listeners")
 define("stats", stats, "stats: totals over every context")
 define("metrics", metrics, "metrics: counters in Prometheus text format")
 define("close", close, "close tunnel NAME | close session TUNNEL/SESSION (stays closed: daemons do not redial)")
+define("pcap", pcap, "pcap [FILE | off]: capture every datagram sent and received to FILE (pcap), or stop")
 define("log-level", log_level, "log-level [LEVEL]: show or set the log level (error, warn, info, debug, trace)")
 
 return M

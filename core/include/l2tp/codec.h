@@ -331,6 +331,16 @@ int l2tp_msg_add_digest(struct l2tp_msg *msg, uint8_t type);
 /* The first AVP of type in an encoded control message, unhidden, without
  * decoding it (or checking it): -ENOENT if there is none. */
 int l2tp_avp_scan(const uint8_t *msg, size_t len, uint16_t type, const uint8_t **value, size_t *vlen);
+/* An encoded control message's AVPs one by one, headers read and nothing
+ * decoded (traces, scans): *off starts at 0 and is moved past each; 1 with
+ * the AVP in out, 0 at the end, -EBADMSG where an AVP's length is wrong. */
+struct l2tp_avp_raw {
+	bool mandatory, hidden;
+	uint16_t vendor, type;
+	const uint8_t *value;
+	size_t len;
+};
+int l2tp_avp_next(const uint8_t *msg, size_t len, size_t *off, struct l2tp_avp_raw *out);
 
 /* Checks a decoded message against its type's required AVPs. */
 int l2tp_msg_validate(const struct l2tp_msg *msg, struct l2tp_codec_error *err);

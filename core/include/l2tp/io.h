@@ -73,6 +73,19 @@ size_t l2tp_io_sockets(const struct l2tp_io *io);
  * decodes at a time: handlers run one after another). */
 struct l2tp_msg *l2tp_io_scratch(struct l2tp_io *io);
 
+/* A tap sees every datagram the io's sockets send or receive, as it goes
+ * out or before its handler sees it (traces and captures). */
+struct l2tp_tap_packet {
+	bool out;
+	bool over_ip; /* L2TPv3 over IP: buf lacks the zero Session ID the wire has */
+	const struct sockaddr *src, *dst; /* dst NULL: not known (an unconnected socket's own sends never are) */
+	const uint8_t *buf;
+	size_t len;
+};
+typedef void (*l2tp_io_tap_fn)(void *arg, const struct l2tp_tap_packet *p);
+/* fn NULL: none. */
+void l2tp_io_set_tap(struct l2tp_io *io, l2tp_io_tap_fn fn, void *arg);
+
 /* A test's socket layer only. A datagram for sock, as if it had arrived
  * from `from` (buf may be changed); -ENOENT when no endpoint has sock. */
 int l2tp_io_deliver(struct l2tp_io *io, int sock, uint8_t *buf, size_t len, const struct sockaddr *from,

@@ -30,12 +30,15 @@ enum l2tp_log_level {
 	L2TP_LOG_WARN = 1,
 	L2TP_LOG_INFO = 2,
 	L2TP_LOG_DEBUG = 3,
+	L2TP_LOG_TRACE = 4, /* debug, and one line per control message sent or received */
 };
 
 /* A log sink gets one finished line (no trailing newline). */
 typedef void (*l2tp_log_fn)(void *arg, enum l2tp_log_level level, const char *line);
 
 const char *l2tp_log_level_name(enum l2tp_log_level level);
+/* Every level's name, for messages. */
+#define L2TP_LOG_LEVELS "error, warn, info, debug, trace"
 /* Returns 0 and sets *out, or -EINVAL for an unknown name. */
 int l2tp_log_level_parse(const char *name, enum l2tp_log_level *out);
 
@@ -134,6 +137,11 @@ void l2tp_context_stats(const struct l2tp_context *ctx, struct l2tp_context_stat
 void l2tp_context_report(const struct l2tp_context *ctx, void (*line)(void *arg, const char *text), void *arg);
 /* The context's sockets and clock (tests drive a l2tp_io_ops one with it). */
 struct l2tp_io *l2tp_context_io(const struct l2tp_context *ctx);
+
+/* Captures every datagram the context's sockets send and receive into pc
+ * (see l2tp/pcap.h; the context holds a reference), or stops: pc NULL. */
+struct l2tp_pcap;
+void l2tp_context_set_pcap(struct l2tp_context *ctx, struct l2tp_pcap *pc);
 
 /* Logs through the context's sink; a NULL context logs to stderr. */
 void l2tp_log(struct l2tp_context *ctx, enum l2tp_log_level level, const char *fmt, ...)
