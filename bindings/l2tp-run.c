@@ -2,6 +2,7 @@
  * loop. */
 #include <errno.h>
 #include <event2/event.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <lauxlib.h>
 #include <lua.h>
@@ -11,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "l2tp/pcap.h"
 #include "runtime.h"
@@ -42,6 +45,8 @@ static void usage(FILE *f)
 		"                         (default: the script's name); otherwise lines go to\n"
 		"                         stderr with timestamps, or with journald's priority\n"
 		"                         prefix when stderr is the journal (run by systemd)\n"
+		"  -P, --pid-file PATH    hold a lock on PATH and write our pid in it; a second\n"
+		"                         process given the same PATH refuses to start\n"
 		"  -p, --pcap FILE        write every datagram the control plane sends and\n"
 		"                         receives to FILE (pcap, for tshark or Wireshark)\n"
 		"  -h, --help             this text\n"
@@ -72,6 +77,35 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	l2tp_lua_rt_close_all(h->L, h->rt);
 	h->rt->stop = true;
 	event_base_loopbreak(h->rt->base);
+}
+
+/* --pid-file: the lock is the file's flock, held while we live, so a stale
+ * file left by a killed process never blocks a start; the pid in it is for
+ * people and service managers. */
+static int lock_pidfile(const char *path)
+{
+	char buf[32];
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		fprintf(stderr, "l2tp-run: --pid-file: cannot open %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		ssize_t n = read(fd, buf, sizeof(buf) - 1);
+		buf[n > 0 ? n : 0] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		fprintf(stderr, "l2tp-run: --pid-file: another instance%s%s%s holds %s\n", buf[0] ? " (pid " : "", buf,
+			buf[0] ? ")" : "", path);
+		close(fd);
+		return -1;
+	}
+	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, (size_t)n, 0) != n) {
+		fprintf(stderr, "l2tp-run: --pid-file: cannot write %s: %s\n", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 static int traceback(lua_State *L)
@@ -121,16 +155,18 @@ int main(int argc, char **argv)
 		{"log-level", required_argument, NULL, 'l'},
 		{"syslog", optional_argument, NULL, 's'},
 		{"pcap", required_argument, NULL, 'p'},
+		{"pid-file", required_argument, NULL, 'P'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	enum l2tp_log_level level = L2TP_LOG_INFO;
-	const char *control = NULL, *pcap = NULL, *ident = NULL;
+	const char *control = NULL, *pcap = NULL, *ident = NULL, *pidfile = NULL;
+	int pidfd = -1;
 	bool syslog = false;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+c:l:s::p:hV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+c:l:s::p:P:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			control = optarg;
@@ -148,6 +184,9 @@ int main(int argc, char **argv)
 			break;
 		case 'p':
 			pcap = optarg;
+			break;
+		case 'P':
+			pidfile = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -212,6 +251,10 @@ int main(int argc, char **argv)
 
 	int rc = 0;
 	char err[256], name[64];
+	if (pidfile && (pidfd = lock_pidfile(pidfile)) < 0) {
+		rc = EXIT_SCRIPT_ERROR;
+		goto out;
+	}
 	if (syslog) {
 		/* The script's name, as "lnsd" for lnsd.lua. */
 		if (!ident) {
@@ -266,5 +309,9 @@ out:
 	for (int i = 0; i < 3; i++)
 		event_free(stop_events[i]);
 	lua_close(L);
+	if (pidfd >= 0) {
+		unlink(pidfile);
+		close(pidfd);
+	}
 	return rc;
 }
