@@ -37,15 +37,46 @@ static const char *describe(lua_State *L, int idx, char *buf, size_t len)
 	return buf;
 }
 
+/* Byte keys: a cookie (4 or 8 bytes) or a MAC address (6, also written
+ * "aa:bb:cc:dd:ee:ff"). */
+#define MAC_LEN 6
+static const char *mac_text(const uint8_t *b)
+{
+	static char buf[18];
+	snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3], b[4], b[5]);
+	return buf;
+}
+
+static bool bytes_len_ok(const struct l2tp_key *k, size_t n)
+{
+	return k->size == MAC_LEN ? n == MAC_LEN : n == 4 || n == 8;
+}
+
+static const char *bytes_accepted(const struct l2tp_key *k)
+{
+	return k->size == MAC_LEN ? "6 bytes, or \"aa:bb:cc:dd:ee:ff\"" : "4 or 8 bytes";
+}
+
 static void read_bytes(lua_State *L, int idx, const char *what, const struct l2tp_key *k, uint8_t *dst,
 		       uint8_t *len)
 {
 	char vb[80];
+	unsigned m[MAC_LEN];
+	char tail;
+	if (k->size == MAC_LEN && lua_type(L, idx) == LUA_TSTRING &&
+	    sscanf(lua_tostring(L, idx), "%2x:%2x:%2x:%2x:%2x:%2x%c", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5], &tail) ==
+		    MAC_LEN &&
+	    lua_objlen(L, idx) == 17) {
+		for (int i = 0; i < MAC_LEN; i++)
+			dst[i] = (uint8_t)m[i];
+		*len = MAC_LEN;
+		return;
+	}
 	if (lua_type(L, idx) == LUA_TSTRING) {
 		size_t n;
 		const char *s = lua_tolstring(L, idx, &n);
-		if (n != 4 && n != 8)
-			l2tp_lua_error(L, "%s: %s has %u bytes (accepted: 4 or 8 bytes)", what, k->name, (unsigned)n);
+		if (!bytes_len_ok(k, n))
+			l2tp_lua_error(L, "%s: %s has %u bytes (accepted: %s)", what, k->name, (unsigned)n, bytes_accepted(k));
 		memcpy(dst, s, n);
 		*len = (uint8_t)n;
 		return;
@@ -54,8 +85,8 @@ static void read_bytes(lua_State *L, int idx, const char *what, const struct l2t
 		l2tp_lua_error(L, "%s: %s must be a string or an array of byte values, got %s", what, k->name,
 			       describe(L, idx, vb, sizeof(vb)));
 	size_t n = lua_objlen(L, idx);
-	if (n != 4 && n != 8)
-		l2tp_lua_error(L, "%s: %s has %u bytes (accepted: 4 or 8 bytes)", what, k->name, (unsigned)n);
+	if (!bytes_len_ok(k, n))
+		l2tp_lua_error(L, "%s: %s has %u bytes (accepted: %s)", what, k->name, (unsigned)n, bytes_accepted(k));
 	for (size_t i = 1; i <= n; i++) {
 		lua_rawgeti(L, idx, (int)i);
 		lua_Number v = lua_tonumber(L, -1);
@@ -347,9 +378,13 @@ static void push_table(lua_State *L, const struct l2tp_key *keys, const void *ba
 		}
 		case L2TP_KEY_BYTES: {
 			uint8_t len = *((const uint8_t *)base + k->aux);
+			const uint8_t *b = (const uint8_t *)field;
 			if (!len)
 				continue;
-			lua_pushlstring(L, field, len);
+			if (k->size == MAC_LEN)
+				lua_pushfstring(L, "%s", mac_text(b));
+			else
+				lua_pushlstring(L, field, len);
 			break;
 		}
 		case L2TP_KEY_TIEBREAKER:

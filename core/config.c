@@ -65,6 +65,13 @@ const struct l2tp_key l2tp_tunnel_keys[] = {
 	{"router_id", L2TP_KEY_UINT, TF(router_id), 0, U32MAX, 0, NULL, NULL, CALLS, 0, false},
 	{"tie_breaker", L2TP_KEY_TIEBREAKER, TF(tie_breaker), 0, 0, 0, NULL, NULL, L2TP_KEYS_DYNAMIC,
 	 offsetof(struct l2tp_tunnel_config, has_tie_breaker), false},
+	{"debug", L2TP_KEY_UINT, TF(debug), 0, U32MAX, 0, NULL, NULL, L2TP_KEYS_STATIC | L2TP_KEYS_QUIESCENT, 0, false},
+	{"udp_checksum", L2TP_KEY_BOOL, TF(udp_checksum), 0, 0, 1, NULL, NULL, L2TP_KEYS_STATIC | L2TP_KEYS_QUIESCENT, 0,
+	 false},
+	{"udp6_zero_checksum_tx", L2TP_KEY_BOOL, TF(udp6_zero_checksum_tx), 0, 0, 0, NULL, NULL,
+	 L2TP_KEYS_STATIC | L2TP_KEYS_QUIESCENT, 0, false},
+	{"udp6_zero_checksum_rx", L2TP_KEY_BOOL, TF(udp6_zero_checksum_rx), 0, 0, 0, NULL, NULL,
+	 L2TP_KEYS_STATIC | L2TP_KEYS_QUIESCENT, 0, false},
 	{"on_outgoing_call", L2TP_KEY_HOOK, 0, 0, 0, 0, 0, NULL, NULL, L2TP_KEYS_DYNAMIC, 0, false},
 	{NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, 0, false},
 };
@@ -86,6 +93,12 @@ const struct l2tp_key l2tp_session_keys[] = {
 	{"called_number", L2TP_KEY_STRING, SF(called_number), 0, 0, 0, NULL, NULL, L2TP_KEYS_DYNAMIC, 0, false},
 	{"pppd_args", L2TP_KEY_STRING, SF(pppd_args), 0, 0, 0, NULL, NULL, CALLS, 0, false},
 	{"pppd", L2TP_KEY_STRLIST, SF(pppd_extra), 0, 0, 0, NULL, NULL, CALLS, 0, false},
+	{"mtu", L2TP_KEY_UINT, SF(mtu), 0, 65535, 0, NULL, NULL, L2TP_KEYS_ALL, 0, false},
+	{"mru", L2TP_KEY_UINT, SF(mru), 0, 65535, 0, NULL, NULL, L2TP_KEYS_ALL, 0, false},
+	{"debug", L2TP_KEY_UINT, SF(debug), 0, U32MAX, 0, NULL, NULL, L2TP_KEYS_ALL, 0, false},
+	{"pppoe_session_id", L2TP_KEY_UINT, SF(pppoe_session_id), 0, 65535, 0, NULL, NULL, L2TP_KEYS_ALL, 0, false},
+	{"pppoe_peer_mac", L2TP_KEY_BYTES, SF(pppoe_peer_mac), 0, 0, 0, NULL, NULL, L2TP_KEYS_ALL,
+	 offsetof(struct l2tp_session_config, pppoe_peer_mac_len), false},
 	{NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, 0, false},
 };
 
@@ -420,6 +433,15 @@ int l2tp_session_config_check(const struct l2tp_session_config *cfg, enum l2tp_v
 		return l2tp_errf(err, errlen, -EINVAL,
 				 "%s is not allowed with l2tpv2 (cookies are an l2tpv3 feature)",
 				 cfg->cookie_len ? "cookie" : "peer_cookie");
+	if ((cfg->pppoe_session_id || cfg->pppoe_peer_mac_len) && cfg->pseudowire != L2TP_PW_PPP_AC)
+		return l2tp_errf(err, errlen, -EINVAL, "%s is for pseudowire 'pppac' (a PPPoE session's), not '%s'",
+				 cfg->pppoe_session_id ? "pppoe_session_id" : "pppoe_peer_mac",
+				 l2tp_pseudowire_name(cfg->pseudowire));
+	if ((cfg->mtu && cfg->mtu < 68) || (cfg->mru && cfg->mru < 68))
+		return l2tp_errf(err, errlen, -EINVAL, "%s %u is out of range (accepted: 0 for the default, or 68-65535)",
+				 cfg->mtu && cfg->mtu < 68 ? "mtu" : "mru", cfg->mtu && cfg->mtu < 68 ? cfg->mtu : cfg->mru);
+	if (cfg->mru && l2tp_pseudowire_is_ethernet(cfg->pseudowire))
+		return l2tp_errf(err, errlen, -EINVAL, "mru is for PPP sessions (an Ethernet pseudowire's interface takes mtu)");
 	if (version == L2TP_V2 && cfg->remote_end_id[0])
 		return l2tp_errf(err, errlen, -EINVAL, "remote_end_id is not allowed with l2tpv2 (it names an l2tpv3 pseudowire)");
 	if (!l2tp_cookie_len_ok(cfg->cookie_size))

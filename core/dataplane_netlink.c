@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <linux/if_pppox.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <stdlib.h>
@@ -35,9 +37,10 @@ static int nl_dp_tunnel_create(void *state, const struct l2tp_dp_tunnel *t, char
 		.fd = t->fd,
 		.local = t->local,
 		.peer = t->peer,
-		/* IPv4 UDP checksums on, as ip l2tp does by default; IPv6
-		 * requires them. */
-		.udp_csum = true,
+		.debug = t->debug,
+		.udp_csum = t->udp_csum,
+		.udp6_zero_csum_tx = t->udp6_zero_csum_tx,
+		.udp6_zero_csum_rx = t->udp6_zero_csum_rx,
 	};
 	return l2tp_nl_tunnel_create(state, &nt, err, errlen);
 }
@@ -68,6 +71,23 @@ static void fill_session(const struct l2tp_dp_session *s, struct l2tp_nl_session
 	ns->send_seq = ns->recv_seq = c->seqnum;
 	ns->lns_mode = s->lns_mode;
 	ns->reorder_timeout_ms = c->reorder_timeout_ms;
+	ns->debug = c->debug;
+}
+
+/* mtu on an Ethernet session's interface. */
+static int set_mtu(const char *ifname, unsigned mtu, char *err, size_t errlen)
+{
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_mtu = (int)mtu;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int rc = fd >= 0 && ioctl(fd, SIOCSIFMTU, &ifr) == 0 ? 0 : -errno;
+	if (fd >= 0)
+		close(fd);
+	if (rc)
+		return l2tp_errf(err, errlen, rc, "interface %s: cannot set mtu %u: %s", ifname, mtu, strerror(-rc));
+	return 0;
 }
 
 static int nl_dp_session_create(void *state, const struct l2tp_dp_session *s, char ifname[L2TP_IFNAME_MAX],
@@ -84,6 +104,12 @@ static int nl_dp_session_create(void *state, const struct l2tp_dp_session *s, ch
 	if (l2tp_pseudowire_is_ethernet(s->cfg->pseudowire) &&
 	    l2tp_nl_session_get(state, ns.tid, ns.sid, &got, NULL, 0) == 0)
 		snprintf(ifname, L2TP_IFNAME_MAX, "%s", got.ifname);
+	if (s->cfg->mtu && ifname[0] && (rc = set_mtu(ifname, s->cfg->mtu, err, errlen)) != 0) {
+		/* nothing left half-made */
+		l2tp_nl_session_delete(state, ns.tid, ns.sid, NULL, 0);
+		ifname[0] = '\0';
+		return rc;
+	}
 	return 0;
 }
 

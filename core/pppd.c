@@ -43,7 +43,7 @@ int l2tp_pppd_start(struct l2tp_session *s, char *err, size_t errlen)
 	struct l2tp_context *ctx = t->ctx;
 	struct l2tp_dp_tunnel dpt;
 	struct l2tp_dp_session dps;
-	char fdstr[16], tidstr[16], sidstr[16];
+	char fdstr[16], tidstr[16], sidstr[16], mtustr[8], mrustr[8];
 	char filebuf[4096], extra[sizeof(s->cfg.pppd_extra)];
 	char *argv[256];
 	int n = 0, rc;
@@ -73,6 +73,17 @@ int l2tp_pppd_start(struct l2tp_session *s, char *err, size_t errlen)
 	if (s->cfg.interface_name[0]) {
 		argv[n++] = "ifname";
 		argv[n++] = s->cfg.interface_name;
+	}
+	/* Before the user's arguments, which may still say otherwise. */
+	if (s->cfg.mtu) {
+		snprintf(mtustr, sizeof(mtustr), "%u", s->cfg.mtu);
+		argv[n++] = "mtu";
+		argv[n++] = mtustr;
+	}
+	if (s->cfg.mru) {
+		snprintf(mrustr, sizeof(mrustr), "%u", s->cfg.mru);
+		argv[n++] = "mru";
+		argv[n++] = mrustr;
 	}
 	if (s->cfg.pppd_args[0]) {
 		FILE *f = fopen(s->cfg.pppd_args, "r");

@@ -88,6 +88,10 @@ void l2tp_dp_tunnel_fill(const struct l2tp_tunnel *t, struct l2tp_dp_tunnel *out
 	out->peer = t->peer;
 	out->peer_len = t->peer_len;
 	out->fd = t->ch ? l2tp_channel_fd(t->ch) : -1;
+	out->debug = t->cfg.debug;
+	out->udp_csum = t->cfg.udp_checksum;
+	out->udp6_zero_csum_tx = t->cfg.udp6_zero_checksum_tx;
+	out->udp6_zero_csum_rx = t->cfg.udp6_zero_checksum_rx;
 }
 
 int l2tp_tunnel_send(struct l2tp_tunnel *t, const struct l2tp_session *s, struct l2tp_msg *m)

@@ -39,6 +39,40 @@ describe("tunnel:session", function()
     assert.equal("l2tpeth42", s:interface_name())
   end)
 
+  it("takes the kernel's keys and go-l2tp's PPPoE keys", function()
+    local s = t:session("eth", { sid = 10, psid = 20, mtu = 1400, debug = 0xff })
+    assert.equal(1400, s:config().mtu)
+    assert.equal(255, s:config().debug)
+    -- a pppac session carries a PPPoE session: its ID and the subscriber's MAC,
+    -- as text or as go-l2tp's TOML has it (an array of bytes)
+    local v2 = ctx:static_tunnel("v2", h.tcfg{ tid = 2, ptid = 2, ["local"] = "127.0.0.1:5002" })
+    local a = v2:session("a", { sid = 1, psid = 1, pseudowire = "pppac", pppoe_session_id = 0x1234,
+      pppoe_peer_mac = "ca:6b:d5:10:0a:ff", mtu = 1492, mru = 1492 })
+    local c = a:config()
+    assert.equal(0x1234, c.pppoe_session_id)
+    assert.equal("ca:6b:d5:10:0a:ff", c.pppoe_peer_mac)
+    assert.equal(1492, c.mru)
+    local b = v2:session("b", { sid = 2, psid = 2, pseudowire = "pppac",
+      pppoe_peer_mac = { 0xca, 0x6b, 0xd5, 0x10, 0x0a, 0x01 } })
+    assert.equal("ca:6b:d5:10:0a:01", b:config().pppoe_peer_mac)
+    assert.is_nil(s:config().pppoe_peer_mac)
+  end)
+
+  it("names what is wrong with the kernel's and the PPPoE keys", function()
+    assert.equal("session 't1/s1': pppoe_session_id is for pseudowire 'pppac' (a PPPoE session's), not 'eth'",
+      err("s1", { sid = 1, psid = 1, pppoe_session_id = 7 }))
+    assert.equal("session 't1/s1': pppoe_peer_mac has 5 bytes (accepted: 6 bytes, or \"aa:bb:cc:dd:ee:ff\")",
+      err("s1", { sid = 1, psid = 1, pseudowire = "pppac", pppoe_peer_mac = { 1, 2, 3, 4, 5 } }))
+    assert.equal("session 't1/s1': pppoe_peer_mac has 17 bytes (accepted: 6 bytes, or \"aa:bb:cc:dd:ee:ff\")",
+      err("s1", { sid = 1, psid = 1, pseudowire = "pppac", pppoe_peer_mac = "ca:6b:d5:10:0a:zz" }))
+    assert.equal("session 't1/s1': mtu 40 is out of range (accepted: 0 for the default, or 68-65535)",
+      err("s1", { sid = 1, psid = 1, mtu = 40 }))
+    assert.equal("session 't1/s1': mru is for PPP sessions (an Ethernet pseudowire's interface takes mtu)",
+      err("s1", { sid = 1, psid = 1, mru = 1400 }))
+    assert.equal("session 't1/s1': mtu 70000 is out of range (accepted: 0-65535)",
+      err("s1", { sid = 1, psid = 1, mtu = 70000 }))
+  end)
+
   it("names Ethernet interfaces as the kernel would when none is given", function()
     local a = t:session("a", { sid = 1, psid = 1 })
     local b = t:session("b", { sid = 2, psid = 2 })
@@ -61,7 +95,8 @@ describe("tunnel:session", function()
   describe("validation", function()
     it("an unknown key", function()
       assert.equal("session 't1/s1': unknown key 'cookies' (accepted: sid, psid, pseudowire, seqnum, "
-        .. "reorder_timeout, cookie, peer_cookie, interface_name, l2spec_type)", err("s1", { sid = 1, psid = 1, cookies = "x" }))
+        .. "reorder_timeout, cookie, peer_cookie, interface_name, l2spec_type, mtu, mru, debug, pppoe_session_id, "
+        .. "pppoe_peer_mac)", err("s1", { sid = 1, psid = 1, cookies = "x" }))
     end)
     it("a 5-byte cookie, as a string or an array", function()
       assert.equal("session 't1/s1': cookie has 5 bytes (accepted: 4 or 8 bytes)",

@@ -41,6 +41,20 @@ describe("ctx:static_tunnel", function()
     assert.same({ "sync" }, c.framing_caps)
   end)
 
+  it("takes the kernel's keys: debug flags and UDP checksums", function()
+    local c = ctx:static_tunnel("t1", h.tcfg()):config()
+    assert.is_true(c.udp_checksum) -- the kernel's and ip l2tp's default
+    assert.is_false(c.udp6_zero_checksum_tx)
+    c = ctx:static_tunnel("t2", h.tcfg{ tid = 2, ["local"] = "[::1]:5000", peer = "[::1]:5001", debug = 3,
+      udp_checksum = false, udp6_zero_checksum_tx = true, udp6_zero_checksum_rx = true }):config()
+    assert.equal(3, c.debug)
+    assert.is_false(c.udp_checksum)
+    assert.is_true(c.udp6_zero_checksum_tx and c.udp6_zero_checksum_rx)
+    -- a dynamic tunnel's UDP socket is ours, not the kernel's: not its keys
+    assert.matches("unknown key 'udp_checksum'", h.raises(ctx.dynamic_tunnel, ctx, "d", { peer = "127.0.0.1:1701",
+      udp_checksum = false }))
+  end)
+
   it("takes IP encapsulation with bare addresses", function()
     local t = ctx:static_tunnel("t1", h.tcfg{ encap = "ip", ["local"] = "127.0.0.1", peer = "127.0.0.2" })
     assert.equal("ip", t:config().encap)
@@ -49,7 +63,8 @@ describe("ctx:static_tunnel", function()
   describe("validation", function()
     it("an unknown key", function()
       assert.equal("tunnel 't1': unknown key 'windw_size' (accepted: local, peer, version, encap, tid, ptid, "
-        .. "window_size, hello_timeout, retry_timeout, max_retries, host_name, framing_caps)",
+        .. "window_size, hello_timeout, retry_timeout, max_retries, host_name, framing_caps, debug, udp_checksum, "
+        .. "udp6_zero_checksum_tx, udp6_zero_checksum_rx)",
         err("t1", h.tcfg{ windw_size = 4 }))
     end)
     it("a non-string key", function()

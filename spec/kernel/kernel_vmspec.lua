@@ -40,8 +40,13 @@ describe("kernel data plane", function()
   end
 
   it("interoperates with iproute2: one end by the runtime, the other by ip l2tp", function()
-    k.endpoint("a", "l2a", "static", tcfg(encaps[1], "10.200.0.1:5001", "10.200.0.2:5001", 30, 40),
-      { sid = 300, psid = 400, pseudowire = "eth", cookie = "abcd", peer_cookie = "wxyz", interface_name = "pwa" })
+    -- with the kernel-side keys: no IPv4 UDP checksums, debug flags, the interface's MTU
+    k.endpoint("a", "l2a", "static", tcfg(encaps[1], "10.200.0.1:5001", "10.200.0.2:5001", 30, 40,
+        { udp_checksum = false, debug = 0 }),
+      { sid = 300, psid = 400, pseudowire = "eth", cookie = "abcd", peer_cookie = "wxyz", interface_name = "pwa",
+        mtu = 1400 })
+    local _, link = k.ns("l2a", "ip link show pwa")
+    assert.matches(" mtu 1400 ", link)
     k.must("ip -n l2b l2tp add tunnel tunnel_id 40 peer_tunnel_id 30 encap udp local 10.200.0.2 remote 10.200.0.1 "
       .. "udp_sport 5001 udp_dport 5001")
     k.must("ip -n l2b l2tp add session name pwb tunnel_id 40 session_id 400 peer_session_id 300 "

@@ -77,6 +77,12 @@ struct l2tp_tunnel_config {
 	/* L2TPv3 */
 	enum l2tp_digest digest; /* with a secret, every message carries one */
 	uint32_t router_id;	 /* 0: the local IPv4 address, or a random one */
+	/* The kernel's side (static and quiescent tunnels: the kernel makes
+	 * their UDP socket from the addresses) */
+	uint32_t debug;		   /* the kernel's debug flags for the tunnel */
+	bool udp_checksum;	   /* IPv4: UDP checksums on data packets (default on) */
+	bool udp6_zero_checksum_tx; /* IPv6: send data with a zero UDP checksum */
+	bool udp6_zero_checksum_rx; /* IPv6: accept data with a zero UDP checksum */
 };
 
 struct l2tp_session_config {
@@ -101,6 +107,14 @@ struct l2tp_session_config {
 	/* PPP sessions on the kernel data plane: pppd runs for them */
 	char pppd_args[256];	  /* a file of extra pppd arguments (as kl2tpd) */
 	char pppd_extra[1024];	  /* more arguments, '\n'-separated */
+	/* MTU and MRU: pppd's for a PPP session, the interface's MTU for an
+	 * Ethernet one (0: the defaults) */
+	uint16_t mtu, mru;
+	uint32_t debug; /* the kernel's debug flags for the session */
+	/* pseudowire pppac (go-l2tp's keys): the PPPoE session it carries */
+	uint16_t pppoe_session_id;
+	uint8_t pppoe_peer_mac[6];
+	uint8_t pppoe_peer_mac_len; /* 0 or 6 */
 };
 
 /* The one description of every config key: its name (go-l2tp's TOML key

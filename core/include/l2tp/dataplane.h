@@ -22,6 +22,8 @@ struct l2tp_dp_tunnel {
 	struct sockaddr_storage peer;
 	socklen_t peer_len;
 	int fd; /* managed tunnel: the control socket; -1: unmanaged (static) */
+	uint32_t debug;
+	bool udp_csum, udp6_zero_csum_tx, udp6_zero_csum_rx; /* unmanaged tunnels */
 };
 
 struct l2tp_dp_session {
