@@ -281,17 +281,21 @@ void l2tp_session_destroy(struct l2tp_session *s, const char *reason, const stru
 	s->closing = true;
 	if (!reason)
 		reason = "closed";
-	l2tp_pppd_stop(s);
 	struct l2tp_session_stats final;
+	char err[256];
+	struct l2tp_dp_session dps;
+	l2tp_dp_session_fill(s, &dps);
+	/* The last moment the counters exist, for session_down: before the
+	 * PPPoL2TP socket closes with pppd, as its last close deletes the
+	 * kernel session. */
 	if (s->dp_created) {
-		char err[256];
-		struct l2tp_dp_session dps;
-		l2tp_dp_session_fill(s, &dps);
-		/* The last moment the counters exist: session_down reports them. */
 		if (ctx->dp->session_stats(ctx->dp_state, &dps, &final, err, sizeof(err)) == 0)
 			s->final_stats = &final;
 		else
 			l2tp_slog(s, L2TP_LOG_WARN, "final counters not read: %s", err);
+	}
+	l2tp_pppd_stop(s);
+	if (s->dp_created) {
 		if (ctx->dp->session_delete(ctx->dp_state, &dps, err, sizeof(err)) != 0)
 			l2tp_slog(s, L2TP_LOG_ERROR, "data plane delete failed: %s", err);
 		s->dp_created = false;

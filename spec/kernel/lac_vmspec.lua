@@ -71,6 +71,11 @@ end)
     local reason = k.wait_for(function() return k.read(dir .. "/lac.down") end, 10)
     assert.matches("^pppd ", reason or "")
     io.stderr:write("after killing pppd: session_down reason: " .. reason .. "\n")
+    -- pppd went first, and still the counters were read before its socket closed
+    local acct = k.read(dir .. "/lac.stats")
+    assert.truthy(acct, "session_down had no stats: " .. (k.read(dir .. "/lac.log") or ""))
+    local txp, rxp = acct:match("^(%d+) (%d+) ")
+    assert.truthy(tonumber(txp) >= 1 and tonumber(rxp) >= 1, "counters: " .. acct)
     assert.truthy(k.wait_for(function() local _, o = k.ns("l2a", "ip l2tp show session"); return o == "" end, 5))
     assert.truthy(k.wait_for(function()
       -- xl2tpd logs the message of the CDN it received
