@@ -94,6 +94,7 @@ struct l2tp_obj {
 #define L2TP_LOG_SAMPLE 300
 struct l2tp_log_slot {
 	const char *site; /* the format string of the call */
+	const void *obj;  /* the tunnel or session it is about, or NULL */
 	uint64_t start;	  /* the window's, on the io clock */
 	uint32_t n, held; /* lines in this window; of them, not logged */
 	enum l2tp_log_level level;

@@ -88,15 +88,43 @@ static void arm(struct l2tp_context *ctx, uint64_t now)
 	event_add(ctx->log_ev, &tv);
 }
 
-static void emit(struct l2tp_context *ctx, enum l2tp_log_level level, const char *site, const char *line)
+/* The slot of (site, obj): a few places to look, so two sites whose
+ * lines alternate do not keep pushing each other out (and so neither is
+ * ever limited). Past them the oldest window gives way. */
+#define PROBES 4
+static struct l2tp_log_slot *slot_for(struct l2tp_context *ctx, const char *site, const void *obj, uint64_t now)
+{
+	uint64_t h = ((uint64_t)(uintptr_t)site ^ ((uint64_t)(uintptr_t)obj * 0x9e3779b97f4a7c15ull)) *
+		     0xff51afd7ed558ccdull;
+	size_t first = (size_t)(h >> 58) % L2TP_LOG_SLOTS;
+	struct l2tp_log_slot *free_one = NULL, *oldest = NULL;
+	for (size_t i = 0; i < PROBES; i++) {
+		struct l2tp_log_slot *sl = &ctx->log_slots[(first + i) % L2TP_LOG_SLOTS];
+		if (sl->site == site && sl->obj == obj)
+			return sl;
+		if (!free_one && (!sl->site || (!sl->held && now - sl->start >= L2TP_LOG_WINDOW_MS)))
+			free_one = sl;
+		if (!oldest || sl->start < oldest->start)
+			oldest = sl;
+	}
+	struct l2tp_log_slot *sl = free_one ? free_one : oldest;
+	report_held(ctx, sl, now);
+	sl->site = site;
+	sl->obj = obj;
+	return sl;
+}
+
+/* obj: the tunnel or session a line is about, or NULL: a flood against
+ * one object is limited without holding back the lines of others (a mass
+ * reconnect's "established" lines, each session's pppd). */
+static void emit(struct l2tp_context *ctx, enum l2tp_log_level level, const char *site, const void *obj,
+		 const char *line)
 {
 	if (ctx && level <= L2TP_LOG_INFO && ctx->io) {
 		uint64_t now = l2tp_io_now(ctx->io);
-		struct l2tp_log_slot *sl = &ctx->log_slots[((uintptr_t)site >> 3) % L2TP_LOG_SLOTS];
-		if (sl->site != site || now - sl->start >= L2TP_LOG_WINDOW_MS) {
+		struct l2tp_log_slot *sl = slot_for(ctx, site, obj, now);
+		if (now - sl->start >= L2TP_LOG_WINDOW_MS)
 			report_held(ctx, sl, now);
-			sl->site = site;
-		}
 		if (++sl->n > L2TP_LOG_BURST) {
 			if (sl->held++ == 0) {
 				sl->level = level;
@@ -127,7 +155,7 @@ void l2tp_vlog(struct l2tp_context *ctx, enum l2tp_log_level level, const char *
 	if (ctx && level > ctx->log_level)
 		return;
 	vsnprintf(line, sizeof(line), fmt, ap);
-	emit(ctx, level, fmt, line);
+	emit(ctx, level, fmt, NULL, line);
 }
 
 void l2tp_log(struct l2tp_context *ctx, enum l2tp_log_level level, const char *fmt, ...)
@@ -149,7 +177,7 @@ void l2tp_tlog(const struct l2tp_tunnel *t, enum l2tp_log_level level, const cha
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	snprintf(line, sizeof(line), "tunnel '%s': %s", t->name, msg);
-	emit(t->ctx, level, fmt, line);
+	emit(t->ctx, level, fmt, t, line);
 }
 
 void l2tp_slog(const struct l2tp_session *s, enum l2tp_log_level level, const char *fmt, ...)
@@ -162,5 +190,5 @@ void l2tp_slog(const struct l2tp_session *s, enum l2tp_log_level level, const ch
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	snprintf(line, sizeof(line), "session '%s/%s': %s", s->tunnel->name, s->name, msg);
-	emit(s->tunnel->ctx, level, fmt, line);
+	emit(s->tunnel->ctx, level, fmt, s, line);
 }
