@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "l2tp/pcap.h"
@@ -85,18 +86,33 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 static int lock_pidfile(const char *path)
 {
 	char buf[32];
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		fprintf(stderr, "l2tp-run: --pid-file: cannot open %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		ssize_t n = read(fd, buf, sizeof(buf) - 1);
-		buf[n > 0 ? n : 0] = '\0';
-		buf[strcspn(buf, "\n")] = '\0';
-		fprintf(stderr, "l2tp-run: --pid-file: another instance%s%s%s holds %s\n", buf[0] ? " (pid " : "", buf,
-			buf[0] ? ")" : "", path);
+	int fd = -1;
+	/* The holder unlinks the file as it exits: a lock taken on a file
+	 * already unlinked (opened just before) locks nothing, so look again. */
+	for (int tries = 0; tries < 10; tries++) {
+		struct stat opened, named;
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+		if (fd < 0) {
+			fprintf(stderr, "l2tp-run: --pid-file: cannot open %s: %s\n", path, strerror(errno));
+			return -1;
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+			ssize_t n = read(fd, buf, sizeof(buf) - 1);
+			buf[n > 0 ? n : 0] = '\0';
+			buf[strcspn(buf, "\n")] = '\0';
+			fprintf(stderr, "l2tp-run: --pid-file: another instance%s%s%s holds %s\n", buf[0] ? " (pid " : "",
+				buf, buf[0] ? ")" : "", path);
+			close(fd);
+			return -1;
+		}
+		if (fstat(fd, &opened) == 0 && stat(path, &named) == 0 && opened.st_dev == named.st_dev &&
+		    opened.st_ino == named.st_ino)
+			break;
 		close(fd);
+		fd = -1;
+	}
+	if (fd < 0) {
+		fprintf(stderr, "l2tp-run: --pid-file: %s keeps changing under us\n", path);
 		return -1;
 	}
 	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
