@@ -386,6 +386,7 @@ void l2tp_context_close(struct l2tp_context *ctx)
 	while (ctx->linger_head)
 		linger_drop(ctx->linger_head);
 	ctx->closed = true;
+	l2tp_context_set_pcap(ctx, NULL); /* no socket left to capture */
 	ctx->dp->close(ctx->dp_state);
 	ctx->dp_state = NULL;
 	l2tp_log(ctx, L2TP_LOG_DEBUG, "context closed");

@@ -2,6 +2,7 @@
  * L2TP/IP socket read from the libevent loop, CLOCK_MONOTONIC) or a test's
  * own (l2tp_io_ops: the test delivers datagrams and runs the clock). The
  * layers above never learn which. */
+#define _GNU_SOURCE /* struct in6_pktinfo */
 #include "l2tp/io.h"
 
 #include <errno.h>
@@ -97,9 +98,13 @@ static void note_wire(struct l2tp_endpoint *ep)
 		ep->wire.ss_family = 0;
 }
 
-static void tap(const struct l2tp_endpoint *ep, bool out, const uint8_t *buf, size_t len, const struct sockaddr *other)
+/* ours: where a received datagram came to, if the kernel said (else the
+ * endpoint's own address). */
+static void tap(const struct l2tp_endpoint *ep, bool out, const uint8_t *buf, size_t len, const struct sockaddr *other,
+		const struct sockaddr *ours)
 {
-	const struct sockaddr *local = (const struct sockaddr *)(ep->wire.ss_family ? &ep->wire : &ep->local);
+	const struct sockaddr *local =
+		ours ? ours : (const struct sockaddr *)(ep->wire.ss_family ? &ep->wire : &ep->local);
 	if (!other && ep->peer.ss_family)
 		other = (const struct sockaddr *)&ep->peer;
 	struct l2tp_tap_packet p = {out, ep->over_ip, out ? local : other, out ? other : local, buf, len};
@@ -200,7 +205,39 @@ static int real_open(const struct l2tp_sock_req *req, struct sockaddr_storage *b
 	*bound_len = sizeof(*bound);
 	if (getsockname(fd, (struct sockaddr *)bound, bound_len) != 0)
 		*bound_len = 0;
+	/* Bound to a wildcard and unconnected, a socket has no address of its
+	 * own: ask the kernel which of ours each datagram came to (traces and
+	 * captures show it). */
+	if (*bound_len && !(req->peer && req->connect) && l2tp_addr_is_wildcard((struct sockaddr *)bound)) {
+		if (bound->ss_family == AF_INET)
+			setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+		else
+			setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
+	}
 	return fd;
+}
+
+/* The address a datagram came to, from its IP_PKTINFO or IPV6_PKTINFO,
+ * with our port; false when it carried none. */
+static bool pktinfo_dst(struct msghdr *mh, const struct sockaddr_storage *local, struct sockaddr_storage *out)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO && local->ss_family == AF_INET) {
+			struct in_pktinfo pi;
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			memcpy(out, local, sizeof(struct sockaddr_in));
+			((struct sockaddr_in *)out)->sin_addr = pi.ipi_addr;
+			return true;
+		}
+		if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO && local->ss_family == AF_INET6) {
+			struct in6_pktinfo pi;
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			memcpy(out, local, sizeof(struct sockaddr_in6));
+			((struct sockaddr_in6 *)out)->sin6_addr = pi.ipi6_addr;
+			return true;
+		}
+	}
+	return false;
 }
 
 static void endpoint_free(struct l2tp_endpoint *ep)
@@ -241,13 +278,20 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	enter(ep);
 	for (int i = 0; i < READ_BUDGET && !ep->dead; i++) {
-		struct sockaddr_storage from;
-		socklen_t flen = sizeof(from);
-		ssize_t n = recvfrom(fd, buf, MAX_DATAGRAM, 0, (struct sockaddr *)&from, &flen);
+		struct sockaddr_storage from, to;
+		union {
+			char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+			struct cmsghdr align;
+		} control;
+		struct iovec iov = {buf, MAX_DATAGRAM};
+		struct msghdr mh = {&from, sizeof(from), &iov, 1, control.buf, sizeof(control.buf), 0};
+		ssize_t n = recvmsg(fd, &mh, 0);
 		if (n < 0)
 			break;
+		socklen_t flen = mh.msg_namelen;
 		if (ep->io->tap)
-			tap(ep, false, buf, (size_t)n, (struct sockaddr *)&from);
+			tap(ep, false, buf, (size_t)n, (struct sockaddr *)&from,
+			    pktinfo_dst(&mh, &ep->local, &to) ? (struct sockaddr *)&to : NULL);
 		ep->ops.input(ep->arg, buf, (size_t)n, (struct sockaddr *)&from, flen);
 	}
 	leave(ep);
@@ -321,12 +365,17 @@ int l2tp_endpoint_send(struct l2tp_endpoint *ep, const uint8_t *buf, size_t len,
 		       socklen_t to_len)
 {
 	struct l2tp_io *io = ep->io;
-	if (io->tap)
-		tap(ep, true, buf, len, to);
-	if (io->ops)
-		return io->ops->send(io->arg, ep->sock, buf, len, to, to_len);
-	ssize_t n = to ? sendto(ep->sock, buf, len, 0, to, to_len) : send(ep->sock, buf, len, 0);
-	return n == (ssize_t)len ? 0 : -errno;
+	int rc;
+	if (io->ops) {
+		rc = io->ops->send(io->arg, ep->sock, buf, len, to, to_len);
+	} else {
+		ssize_t n = to ? sendto(ep->sock, buf, len, 0, to, to_len) : send(ep->sock, buf, len, 0);
+		rc = n == (ssize_t)len ? 0 : -errno;
+	}
+	/* What went out: a datagram the kernel refused did not. */
+	if (rc == 0 && io->tap)
+		tap(ep, true, buf, len, to, NULL);
+	return rc;
 }
 
 int l2tp_endpoint_connect(struct l2tp_endpoint *ep, const struct sockaddr *peer, socklen_t peer_len)
@@ -380,7 +429,7 @@ int l2tp_io_deliver(struct l2tp_io *io, int sock, uint8_t *buf, size_t len, cons
 		if (ep->dead || ep->sock != sock)
 			continue;
 		if (io->tap)
-			tap(ep, false, buf, len, from);
+			tap(ep, false, buf, len, from, NULL);
 		enter(ep);
 		ep->ops.input(ep->arg, buf, len, from, from_len);
 		leave(ep);

@@ -27,6 +27,7 @@ struct l2tp_pcap {
 	int refs;
 	uint64_t packets;
 	int error;
+	off_t size; /* where the next record goes */
 };
 
 static void put16(uint8_t *p, uint16_t v)
@@ -90,6 +91,7 @@ int l2tp_pcap_open(const char *path, struct l2tp_pcap **out, char *err, size_t e
 		return l2tp_errf(err, errlen, -e, "cannot write '%s': %s", path, strerror(e));
 	}
 	pc->refs = 1;
+	pc->size = sizeof(hdr);
 	*out = pc;
 	return 0;
 }
@@ -121,15 +123,24 @@ int l2tp_pcap_error(const struct l2tp_pcap *pc)
 
 /* The IP header the datagram had; its length, or 0 for addresses that
  * are not IPv4 or IPv6 of one family. */
+static bool v4mapped(const struct sockaddr *sa)
+{
+	return sa->sa_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&((const struct sockaddr_in6 *)sa)->sin6_addr);
+}
+
 static size_t ip_header(uint8_t *h, const struct l2tp_tap_packet *p, uint8_t proto, size_t payload,
 			uint32_t *pseudo)
 {
 	int family = p->src->sa_family;
 	if (family != p->dst->sa_family)
 		return 0;
-	if (family == AF_INET) {
-		const void *src = &((const struct sockaddr_in *)p->src)->sin_addr;
-		const void *dst = &((const struct sockaddr_in *)p->dst)->sin_addr;
+	/* A dual-stack socket's IPv4 peer went over IPv4. */
+	bool mapped = v4mapped(p->src) && v4mapped(p->dst);
+	if (family == AF_INET || mapped) {
+		const uint8_t *src = mapped ? ((const struct sockaddr_in6 *)p->src)->sin6_addr.s6_addr + 12
+					    : (const uint8_t *)&((const struct sockaddr_in *)p->src)->sin_addr;
+		const uint8_t *dst = mapped ? ((const struct sockaddr_in6 *)p->dst)->sin6_addr.s6_addr + 12
+					    : (const uint8_t *)&((const struct sockaddr_in *)p->dst)->sin_addr;
 		memset(h, 0, 20);
 		h[0] = 0x45;
 		put16(h + 2, (uint16_t)(20 + payload));
@@ -198,8 +209,12 @@ void l2tp_pcap_write(struct l2tp_pcap *pc, const struct l2tp_tap_packet *p)
 	host32(rec + 12, (uint32_t)caplen);
 	ssize_t n = writev(pc->fd, iov, 4);
 	if (n != (ssize_t)(sizeof(rec) + caplen)) {
-		pc->error = n < 0 ? errno : EIO;
+		pc->error = n < 0 ? errno : ENOSPC;
+		/* no torn record: the file ends with the last whole one */
+		if (n > 0 && ftruncate(pc->fd, pc->size) != 0)
+			pc->error = errno;
 		return;
 	}
+	pc->size += n;
 	pc->packets++;
 }

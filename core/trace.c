@@ -51,10 +51,9 @@ static void trace_line(struct l2tp_context *ctx, const struct l2tp_tap_packet *p
 		 rc < 0 ? " (then a malformed AVP)" : "");
 }
 
-/* A socket bound to a wildcard address has no address of its own: show
- * the one the kernel routes from toward the other side, as the wire has
- * it (the destination of a datagram received on it was, but for
- * asymmetric routing, the same). */
+/* A socket bound to a wildcard address has no address of its own: what it
+ * sends goes out from the one the kernel routes from toward the peer.
+ * (What it receives carries its destination: see pktinfo_dst in io.c.) */
 static const struct sockaddr *concrete(const struct sockaddr *ours, const struct sockaddr *theirs,
 				       struct sockaddr_storage *buf)
 {
@@ -74,8 +73,6 @@ void l2tp_trace_tap(void *arg, const struct l2tp_tap_packet *p)
 	struct l2tp_tap_packet q = *p;
 	if (p->out)
 		q.src = concrete(p->src, p->dst, &buf);
-	else if (p->dst)
-		q.dst = concrete(p->dst, p->src, &buf);
 	if (ctx->pcap)
 		l2tp_pcap_write(ctx->pcap, &q);
 	if (ctx->log_level >= L2TP_LOG_TRACE)

@@ -77,6 +77,35 @@ describe("l2tp.pcap", function()
     os.remove(path)
   end)
 
+  it("records where a datagram to a wildcard socket came to, and a dual-stack socket's IPv4 as IPv4", function()
+    if no_tshark() then return end
+    local path = h.tmp_path(".pcap")
+    assert.is_true(l2tp.pcap(path))
+    local any4 = lns:listen("any4", { ["local"] = "0.0.0.0:0" })
+    local any6 = lns:listen("any6", { ["local"] = "[::]:0" })
+    local p4, p6 = port(any4:address()), port(any6:address())
+    -- to a second loopback address, and IPv4 to the IPv6 wildcard
+    lac:dynamic_tunnel("a", { peer = "127.0.0.2:" .. p4, setup_timeout = 300 })
+    lac:dynamic_tunnel("b", { peer = "127.0.0.1:" .. p6, setup_timeout = 300 })
+    assert.is_true(h.run_until(function() return any4:stats().accepted + any6:stats().accepted >= 2 end, 5))
+    h.run_until(function() return false end, 0.1)
+    assert.is_true(l2tp.pcap(false))
+    local rows = tshark(path, { p4, p6 }, "-Y 'l2tp.avp.message_type == 1' -T fields -e ip.src -e ip.dst -e udp.dstport")
+    os.remove(path)
+    -- each SCCRQ twice, as sent and as received, and the same both times
+    local n4, n6 = 0, 0
+    for line in rows:gmatch("[^\n]+") do
+      if line:match("\t" .. p4 .. "$") then
+        assert.equal("127.0.0.1\t127.0.0.2\t" .. p4, line)
+        n4 = n4 + 1
+      else
+        assert.equal("127.0.0.1\t127.0.0.1\t" .. p6, line)
+        n6 = n6 + 1
+      end
+    end
+    assert.is_true(n4 >= 2 and n6 >= 2, rows)
+  end)
+
   it("follows contexts made later, stops on false, and says why it cannot start", function()
     local path = h.tmp_path(".pcap")
     assert.is_true(l2tp.pcap(path))
