@@ -216,7 +216,7 @@ int l2tp_addr_range_parse(const char *text, struct l2tp_addr_range *out, char *e
 	if (slash) {
 		char *end;
 		unsigned long bits = strtoul(slash + 1, &end, 10);
-		if (!slash[1] || *end || bits > n * 8)
+		if (!slash[1] || strspn(slash + 1, "0123456789") != strlen(slash + 1) || *end || bits > n * 8)
 			return l2tp_errf(err, errlen, -EINVAL, "address range '%s': prefix length '%s' is not valid (0-%zu)",
 					 text, slash + 1, n * 8);
 		for (size_t i = 0; i < n; i++) {
@@ -233,6 +233,14 @@ int l2tp_addr_range_parse(const char *text, struct l2tp_addr_range *out, char *e
 		if (memcmp(out->lo, out->hi, n) > 0)
 			return l2tp_errf(err, errlen, -EINVAL, "address range '%s': its first address is after its last",
 					 text);
+	}
+	/* IPv4 written the IPv6 way (::ffff:a.b.c.d) is matched as IPv4, as
+	 * a dual-stack socket's IPv4 peers are. */
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	if (out->family == AF_INET6 && memcmp(out->lo, mapped, 12) == 0 && memcmp(out->hi, mapped, 12) == 0) {
+		out->family = AF_INET;
+		memmove(out->lo, out->lo + 12, 4);
+		memmove(out->hi, out->hi + 12, 4);
 	}
 	return 0;
 }

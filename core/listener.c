@@ -279,6 +279,16 @@ static bool tie_break(struct l2tp_listener *l, const struct l2tp_ctl_view *req, 
 }
 
 /* A datagram for one of our tunnels (an ID that is not 0). */
+static bool allowed(const struct l2tp_listener *l, const struct sockaddr *from)
+{
+	if (!l->allow)
+		return true;
+	for (size_t i = 0; i < l->nallow; i++)
+		if (l2tp_addr_range_has(&l->allow[i], from))
+			return true;
+	return false;
+}
+
 static void to_tunnel(struct l2tp_listener *l, uint8_t *buf, size_t len, const struct l2tp_header *h, uint16_t type,
 		      const struct sockaddr *from, socklen_t flen)
 {
@@ -289,7 +299,7 @@ static void to_tunnel(struct l2tp_listener *l, uint8_t *buf, size_t len, const s
 		l2tp_channel_input(t->ch, buf, len);
 		return;
 	}
-	if (type == L2TP_MSG_STOPCCN)
+	if (type == L2TP_MSG_STOPCCN && allowed(l, from))
 		ack_stopccn(l, buf, len, h, from, flen);
 }
 
@@ -460,16 +470,6 @@ static void on_sccrq(struct l2tp_listener *l, uint8_t *buf, size_t len, const st
 		return;
 	}
 	l->stats.accepted++;
-}
-
-static bool allowed(const struct l2tp_listener *l, const struct sockaddr *from)
-{
-	if (!l->allow)
-		return true;
-	for (size_t i = 0; i < l->nallow; i++)
-		if (l2tp_addr_range_has(&l->allow[i], from))
-			return true;
-	return false;
 }
 
 /* cfg.allow, checked and parsed once. */

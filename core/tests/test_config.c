@@ -244,7 +244,12 @@ static void address_ranges(void)
 	CHECK(!in_range("2001:db8::/127", "2001:db8::2"));
 	/* a dual-stack socket sees an IPv4 LAC as ::ffff:a.b.c.d */
 	CHECK(in_range("192.0.2.0/24", "::ffff:192.0.2.5"));
-	CHECK(!in_range("::ffff:0:0/96", "192.0.2.5"));
+	/* and an IPv4 range written the IPv6 way is one */
+	CHECK(in_range("::ffff:192.0.2.0/120", "192.0.2.5"));
+	CHECK(in_range("::ffff:192.0.2.0/120", "::ffff:192.0.2.5"));
+	CHECK(!in_range("::ffff:192.0.2.0/120", "192.0.3.5"));
+	CHECK(in_range("::ffff:0:0/96", "192.0.2.5"));
+	CHECK(!in_range("::/95", "192.0.2.5"));
 
 	char err[256];
 	struct l2tp_addr_range r;
@@ -255,6 +260,11 @@ static void address_ranges(void)
 	CHECK_EQ(l2tp_addr_range_parse("", &r, err, sizeof(err)), -EINVAL);
 	CHECK_EQ(l2tp_addr_range_parse("192.0.2.1-", &r, err, sizeof(err)), -EINVAL);
 	CHECK_EQ(l2tp_addr_range_parse("192.0.2.0/24/8", &r, err, sizeof(err)), -EINVAL);
+	/* only digits after the slash: strtoul would read "-0" as 0, allow-all */
+	CHECK_EQ(l2tp_addr_range_parse("10.0.0.0/-0", &r, err, sizeof(err)), -EINVAL);
+	CHECK_STR(err, "address range '10.0.0.0/-0': prefix length '-0' is not valid (0-32)");
+	CHECK_EQ(l2tp_addr_range_parse("10.0.0.0/+8", &r, err, sizeof(err)), -EINVAL);
+	CHECK_EQ(l2tp_addr_range_parse("10.0.0.0/ 8", &r, err, sizeof(err)), -EINVAL);
 }
 
 int main(void)
