@@ -40,6 +40,9 @@ struct l2tp_endpoint {
 	 * and the kernel chose on connect (traces); family 0: local. */
 	struct sockaddr_storage wire;
 	bool over_ip;
+	/* The destination of the datagram its input handler has now */
+	struct sockaddr_storage rx_dst;
+	socklen_t rx_dst_len;
 	struct l2tp_endpoint_ops ops;
 	void *arg;
 	int busy;  /* handlers running */
@@ -289,10 +292,17 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 		if (n < 0)
 			break;
 		socklen_t flen = mh.msg_namelen;
+		bool have_to = pktinfo_dst(&mh, &ep->local, &to);
 		if (ep->io->tap)
-			tap(ep, false, buf, (size_t)n, (struct sockaddr *)&from,
-			    pktinfo_dst(&mh, &ep->local, &to) ? (struct sockaddr *)&to : NULL);
+			tap(ep, false, buf, (size_t)n, (struct sockaddr *)&from, have_to ? (struct sockaddr *)&to : NULL);
+		if (have_to) {
+			ep->rx_dst = to;
+			ep->rx_dst_len = to.ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+		}
 		ep->ops.input(ep->arg, buf, (size_t)n, (struct sockaddr *)&from, flen);
+		if (ep->dead)
+			break;
+		ep->rx_dst_len = 0;
 	}
 	leave(ep);
 }
@@ -404,6 +414,12 @@ void l2tp_endpoint_arm(struct l2tp_endpoint *ep, uint64_t deadline)
 	uint64_t in = deadline > now ? deadline - now : 0;
 	struct timeval tv = {(time_t)(in / 1000), (suseconds_t)(in % 1000) * 1000};
 	event_add(ep->tev, &tv);
+}
+
+const struct sockaddr *l2tp_endpoint_rx_dst(const struct l2tp_endpoint *ep, socklen_t *len)
+{
+	*len = ep->rx_dst_len;
+	return ep->rx_dst_len ? (const struct sockaddr *)&ep->rx_dst : NULL;
 }
 
 const struct sockaddr *l2tp_endpoint_local(const struct l2tp_endpoint *ep, socklen_t *len)

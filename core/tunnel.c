@@ -429,11 +429,21 @@ static int tunnel_new(struct l2tp_context *ctx, enum l2tp_tunnel_kind kind, cons
 		t->cfg.version = acc->version;
 		if (acc->secret != cfg->secret)
 			snprintf(t->cfg.secret, sizeof(t->cfg.secret), "%s", acc->secret);
-		memcpy(&t->local, &acc->l->local, acc->l->local_len);
-		t->local_len = acc->l->local_len;
+		socklen_t dst_len;
+		const struct sockaddr *dst = l2tp_endpoint_rx_dst(acc->l->ep, &dst_len);
+		if (dst) {
+			/* A listener on a wildcard: the tunnel answers from the
+			 * address the LAC dialled, or the LAC drops the answer. */
+			memcpy(&t->local, dst, dst_len);
+			t->local_len = dst_len;
+			l2tp_addr_format(dst, t->local_str, sizeof(t->local_str));
+		} else {
+			memcpy(&t->local, &acc->l->local, acc->l->local_len);
+			t->local_len = acc->l->local_len;
+			memcpy(t->local_str, acc->l->local_str, sizeof(t->local_str));
+		}
 		memcpy(&t->peer, acc->peer, acc->peer_len);
 		t->peer_len = acc->peer_len;
-		memcpy(t->local_str, acc->l->local_str, sizeof(t->local_str));
 		snprintf(t->peer_str, sizeof(t->peer_str), "%s", acc->peer_str);
 		/* What the config reads back says where the tunnel is. */
 		memcpy(t->cfg.local, t->local_str, sizeof(t->cfg.local));

@@ -257,6 +257,23 @@ describe("LNS: ctx:listen", function()
     assert.equal(0, #lns:listeners())
   end)
 
+  it("on a wildcard address, answers each LAC from the address it dialled", function()
+    local l = assert(lns:listen("any", { ["local"] = "0.0.0.0:0" }))
+    local p = l:address():match(":(%d+)$")
+    local s2 = lac:dynamic_tunnel("via2", { peer = "127.0.0.2:" .. p, retry_timeout = 200 }):session("c", {})
+    local s1 = lac:dynamic_tunnel("via1", { peer = "127.0.0.1:" .. p, retry_timeout = 200 }):session("c", {})
+    assert.is_true(h.run_until(function() return s1:is_up() and s2:is_up() end, 5))
+    local locals = {}
+    for _, t in ipairs(lns:tunnels()) do locals[#locals + 1] = (t:addresses()) end
+    table.sort(locals)
+    assert.same({ "127.0.0.1:" .. p, "127.0.0.2:" .. p }, locals)
+    -- and IPv4 LACs of a dual-stack listener
+    local six = assert(lns:listen("any6", { ["local"] = "[::]:0" }))
+    local s6 = lac:dynamic_tunnel("via6", { peer = "127.0.0.2:" .. six:address():match(":(%d+)$"),
+      retry_timeout = 200 }):session("c", {})
+    assert.is_true(h.run_until(function() return s6:is_up() end, 5))
+  end)
+
   it("keeps listening when the script drops the listener object", function()
     local address
     do address = listen():address() end

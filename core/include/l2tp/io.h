@@ -111,6 +111,10 @@ int l2tp_endpoint_connect(struct l2tp_endpoint *ep, const struct sockaddr *peer,
 /* The timer fires once at deadline (ms on the io's clock); L2TP_NEVER disarms. */
 void l2tp_endpoint_arm(struct l2tp_endpoint *ep, uint64_t deadline);
 const struct sockaddr *l2tp_endpoint_local(const struct l2tp_endpoint *ep, socklen_t *len);
+/* In an input handler: the address the datagram came to, where the socket
+ * is bound to a wildcard and the kernel said (IP_PKTINFO); else NULL. An
+ * LNS on 0.0.0.0 answers a LAC from the address the LAC dialled. */
+const struct sockaddr *l2tp_endpoint_rx_dst(const struct l2tp_endpoint *ep, socklen_t *len);
 /* The kernel's fd, or -1 under a test's socket layer. */
 int l2tp_endpoint_fd(const struct l2tp_endpoint *ep);
 struct l2tp_io *l2tp_endpoint_io(const struct l2tp_endpoint *ep);
