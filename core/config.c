@@ -60,6 +60,7 @@ const struct l2tp_key l2tp_tunnel_keys[] = {
 	 L2TP_KEYS_ALL, 0, false},
 	{"secret", L2TP_KEY_STRING, TF(secret), 0, 0, 0, NULL, NULL, CALLS, 0, true},
 	{"hide_avps", L2TP_KEY_BOOL, TF(hide_avps), 0, 0, 0, NULL, NULL, CALLS, 0, false},
+	{"hide_tunnel_id", L2TP_KEY_BOOL, TF(hide_tunnel_id), 0, 0, 1, NULL, NULL, CALLS, 0, false},
 	{"challenge", L2TP_KEY_BOOL, TF(challenge), 0, 0, 0, NULL, NULL, L2TP_KEYS_DYNAMIC, 0, false},
 	{"digest", L2TP_KEY_ENUM, TF(digest), 0, 0, L2TP_DIGEST_MD5, NULL, digests, CALLS, 0, false},
 	{"router_id", L2TP_KEY_UINT, TF(router_id), 0, U32MAX, 0, NULL, NULL, CALLS, 0, false},

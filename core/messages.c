@@ -210,7 +210,10 @@ static void describe_us(struct l2tp_msg *m, const struct l2tp_tunnel *t)
 		l2tp_msg_add_u32(m, L2TP_AVP_ROUTER_ID, true, l2tp_tunnel_router_id(t));
 		l2tp_msg_add_u32(m, L2TP_AVP_ASSIGNED_CONNECTION_ID, true, c->tid);
 	}
-	m->avps[m->navps - 1].hidden = c->hide_avps;
+	/* xl2tpd loads its secret only after it has read the SCCRQ or SCCRP
+	 * (and only when challenged): hide_tunnel_id = false keeps what it
+	 * reads there in the clear. */
+	m->avps[m->navps - 1].hidden = c->hide_avps && c->hide_tunnel_id;
 	if (c->version == L2TP_V3)
 		l2tp_msg_add(m, L2TP_AVP_PW_CAPABILITIES_LIST, true, false, pw_caps, sizeof(pw_caps));
 	l2tp_msg_add_u16(m, L2TP_AVP_RECEIVE_WINDOW_SIZE, true, c->window_size);

@@ -107,3 +107,96 @@ length bit = yes
       .. up.session_config.psid .. "\n")
   end)
 end)
+
+-- xl2tpd 1.3.18 and hidden AVPs (RFC 2661 section 4.3). Read in its source
+-- (aaa.c, control.c) and seen here: it loads the tunnel secret from its
+-- auth file only in handle_challenge, which runs after it has parsed an
+-- SCCRQ or SCCRP, and only when the peer challenged it. So it decrypts a
+-- hidden AVP in an SCCRQ or SCCRP, and any hidden AVP from a peer that did
+-- not challenge it, with an empty secret: "decrypt_avp: Decrypted length
+-- is too long", StopCCN "Invalid Hidden AVP". (It never hides AVPs
+-- itself: "hidden bit = yes" only adds Random Vectors.) With
+-- hide_tunnel_id = false and a challenge (our LNS always challenges when
+-- it has a secret; our LAC needs challenge = true) the call's hidden
+-- Assigned Session ID goes through.
+describe("interop: hidden AVPs with xl2tpd", function()
+  local dir, pid
+  before_each(function()
+    dir = h.tmp_path(".xl2tpd")
+    os.execute("mkdir -p " .. dir)
+    h.write_file(dir .. "/secrets", "* * wire\n")
+  end)
+  after_each(function()
+    if pid then os.execute("kill " .. pid .. " 2>/dev/null") end
+    pid = nil
+    os.execute("rm -rf " .. dir)
+  end)
+
+  local function xl2tpd(section)
+    local port = h.free_port()
+    h.write_file(dir .. "/x.conf", ("[global]\nport = %d\nlisten-addr = 127.0.0.1\nauth file = %s/secrets\n%s")
+      :format(port, dir, section))
+    local p = io.popen(("xl2tpd -D -c %s/x.conf -p %s/pid -C %s/ctl >%s/log 2>&1 & echo $!"):format(dir, dir, dir, dir))
+    pid = p:read("*l")
+    p:close()
+    return port
+  end
+  local function log() local f = io.open(dir .. "/log"); local s = f and f:read("*a") or ""; if f then f:close() end; return s end
+
+  local function lac_call(over)
+    local ctx = l2tp.context{ log_level = "error" }
+    local r = h.recorder(ctx)
+    local port = xl2tpd("[lns default]\nip range = 10.99.0.10-10.99.0.20\nlocal ip = 10.99.0.1\nhostname = xl2tpd-lns\n"
+      .. "require authentication = no\nlength bit = yes\n")
+    h.run_until(function() return log():match("Listening") end, 5)
+    local cfg = { peer = "127.0.0.1:" .. port, host_name = "our-lac", secret = "wire", hide_avps = true,
+      setup_timeout = 3000 }
+    for k, v in pairs(over) do cfg[k] = v end
+    ctx:dynamic_tunnel("x", cfg):session("call", {})
+    h.run_until(function() return r.n("session_up") > 0 or r.n("tunnel_down") > 0 end, 10)
+    ctx:close()
+    l2tp.run(0.1)
+    return r, log()
+  end
+
+  it("our LAC: hiding the call's IDs works once we challenge xl2tpd; its tunnel ID in the SCCRQ never does", function()
+    if h.sh("command -v xl2tpd") ~= 0 then return skip("xl2tpd is not installed (apt-get install xl2tpd)") end
+    local r, xlog = lac_call{ hide_tunnel_id = false, challenge = true }
+    assert.equal(1, r.n("session_up"), xlog)
+    assert.matches("Call established with 127%.0%.0%.1", xlog)
+    -- the peer's limits, shown: a hidden Assigned Tunnel ID in the SCCRQ
+    os.execute("kill " .. pid .. "; sleep 0.2")
+    r, xlog = lac_call{ challenge = true }
+    assert.equal(0, r.n("session_up"))
+    assert.matches("decrypt_avp: Decrypted length is too long", xlog)
+    assert.matches("Invalid Hidden AVP", xlog)
+    -- and a hidden Assigned Session ID when xl2tpd was not challenged
+    os.execute("kill " .. pid .. "; sleep 0.2")
+    r, xlog = lac_call{ hide_tunnel_id = false }
+    assert.equal(0, r.n("session_up"))
+    assert.matches("Invalid Hidden AVP", xlog)
+  end)
+
+  it("our LNS: xl2tpd's LAC takes the call's hidden IDs (our LNS challenges it), not a hidden SCCRP", function()
+    if h.sh("command -v xl2tpd") ~= 0 then return skip("xl2tpd is not installed (apt-get install xl2tpd)") end
+    local function dial(hide_tunnel_id)
+      local ctx = l2tp.context{ log_level = "error" }
+      local r = h.recorder(ctx)
+      local l = assert(ctx:listen("lns", { ["local"] = "127.0.0.1:0", secret = "wire", hide_avps = true,
+        hide_tunnel_id = hide_tunnel_id, on_call = function() return true end }))
+      xl2tpd(("[lac ours]\nlns = %s\nhostname = xl2tpd-lac\nautodial = yes\nredial = no\nlength bit = yes\n")
+        :format(l:address()))
+      h.run_until(function() return r.n("session_up") > 0 or log():match("Invalid Hidden AVP") end, 10)
+      ctx:close()
+      l2tp.run(0.1)
+      os.execute("kill " .. pid .. "; sleep 0.2")
+      return r, log()
+    end
+    local r, xlog = dial(false)
+    assert.equal(1, r.n("session_up"), xlog)
+    assert.matches("Call established with 127%.0%.0%.1", xlog)
+    r, xlog = dial(true)
+    assert.equal(0, r.n("session_up"))
+    assert.matches("decrypt_avp: Decrypted length is too long", xlog)
+  end)
+end)

@@ -308,7 +308,7 @@ describe("LNS: ctx:listen", function()
   it("reads its own keys and its tunnels' template from one table, naming each", function()
     assert.matches("^listener 'x': unknown key 'peer' %(accepted: local, version, max_tunnels, max_sessions, max_pending, "
       .. "tunnel_port, allow, on_tunnel, on_call, encap, window_size, hello_timeout, retry_timeout, max_retries, max_retry_timeout, "
-      .. "ack_timeout, stopccn_timeout, setup_timeout, host_name, framing_caps, secret, hide_avps, digest, router_id%)$",
+      .. "ack_timeout, stopccn_timeout, setup_timeout, host_name, framing_caps, secret, hide_avps, hide_tunnel_id, digest, router_id%)$",
       h.raises(lns.listen, lns, "x", { peer = "127.0.0.1:1" }))
     assert.equal("listener 'x': max_pending -1 is out of range (accepted: 0-4294967295)",
       h.raises(lns.listen, lns, "x", { max_pending = -1 }))

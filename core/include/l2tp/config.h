@@ -71,6 +71,7 @@ struct l2tp_tunnel_config {
 	/* dynamic tunnels */
 	char secret[L2TP_SECRET_MAX]; /* tunnel authentication and hidden AVPs; "" = none */
 	bool hide_avps;		      /* hide what RFC 2661 allows hiding */
+	bool hide_tunnel_id;	      /* with hide_avps: in SCCRQ and SCCRP too (xl2tpd cannot read it there) */
 	bool challenge;		      /* challenge the peer (needs secret) */
 	bool has_tie_breaker;	      /* send a Tie Breaker AVP in SCCRQ */
 	uint8_t tie_breaker[8];
