@@ -88,18 +88,16 @@ static void arm(struct l2tp_context *ctx, uint64_t now)
 	event_add(ctx->log_ev, &tv);
 }
 
-/* The slot of (site, obj): a few places to look, so two sites whose
- * lines alternate do not keep pushing each other out (and so neither is
- * ever limited). Past them the oldest window gives way. */
-#define PROBES 4
+/* The slot of (site, obj), looked for in every slot: with fewer places
+ * (a hash and a few probes) keys whose lines alternate pushed each other
+ * out and so were never limited, as often as the addresses of their format
+ * strings happened to cluster. Past 64 keys in play the oldest window
+ * gives way. */
 static struct l2tp_log_slot *slot_for(struct l2tp_context *ctx, const char *site, const void *obj, uint64_t now)
 {
-	uint64_t h = ((uint64_t)(uintptr_t)site ^ ((uint64_t)(uintptr_t)obj * 0x9e3779b97f4a7c15ull)) *
-		     0xff51afd7ed558ccdull;
-	size_t first = (size_t)(h >> 58) % L2TP_LOG_SLOTS;
 	struct l2tp_log_slot *free_one = NULL, *oldest = NULL;
-	for (size_t i = 0; i < PROBES; i++) {
-		struct l2tp_log_slot *sl = &ctx->log_slots[(first + i) % L2TP_LOG_SLOTS];
+	for (size_t i = 0; i < L2TP_LOG_SLOTS; i++) {
+		struct l2tp_log_slot *sl = &ctx->log_slots[i];
 		if (sl->site == site && sl->obj == obj)
 			return sl;
 		if (!free_one && (!sl->site || (!sl->held && now - sl->start >= L2TP_LOG_WINDOW_MS)))
