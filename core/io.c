@@ -111,8 +111,7 @@ static void tap(const struct l2tp_endpoint *ep, bool out, const uint8_t *buf, si
 	if (!other && ep->peer.ss_family)
 		other = (const struct sockaddr *)&ep->peer;
 	struct l2tp_tap_packet p = {out, ep->over_ip, out ? local : other, out ? other : local, buf, len};
-	if (p.src)
-		ep->io->tap(ep->io->tap_arg, &p);
+	ep->io->tap(ep->io->tap_arg, &p);
 }
 
 uint64_t l2tp_io_now(const struct l2tp_io *io)
@@ -300,8 +299,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 			ep->rx_dst_len = to.ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
 		}
 		ep->ops.input(ep->arg, buf, (size_t)n, (struct sockaddr *)&from, flen);
-		if (ep->dead)
-			break;
+		/* Only for the handler of this datagram. */
 		ep->rx_dst_len = 0;
 	}
 	leave(ep);

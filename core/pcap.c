@@ -167,12 +167,6 @@ static size_t ip_header(uint8_t *h, const struct l2tp_tap_packet *p, uint8_t pro
 	return 0;
 }
 
-static uint16_t port_of(const struct sockaddr *sa)
-{
-	return sa->sa_family == AF_INET ? ((const struct sockaddr_in *)sa)->sin_port
-					: ((const struct sockaddr_in6 *)sa)->sin6_port;
-}
-
 void l2tp_pcap_write(struct l2tp_pcap *pc, const struct l2tp_tap_packet *p)
 {
 	static const uint8_t zero_sid[4] = {0};
@@ -190,10 +184,8 @@ void l2tp_pcap_write(struct l2tp_pcap *pc, const struct l2tp_tap_packet *p)
 	if (p->over_ip) {
 		iov[2] = (struct iovec){(void *)zero_sid, sizeof(zero_sid)};
 	} else {
-		/* Ports as the sockaddrs hold them: already in network order. */
-		uint16_t sport = port_of(p->src), dport = port_of(p->dst);
-		memcpy(udp, &sport, 2);
-		memcpy(udp + 2, &dport, 2);
+		put16(udp, l2tp_addr_port(p->src));
+		put16(udp + 2, l2tp_addr_port(p->dst));
 		put16(udp + 4, (uint16_t)(8 + p->len));
 		put16(udp + 6, 0);
 		uint16_t c = fold(sum(sum(pseudo, udp, 8), p->buf, p->len));

@@ -14,7 +14,7 @@ static void trace_line(struct l2tp_context *ctx, const struct l2tp_tap_packet *p
 {
 	struct l2tp_header h;
 	uint16_t type;
-	char src[L2TP_ADDR_STRLEN], dst[L2TP_ADDR_STRLEN], avps[700], tname[16];
+	char src[L2TP_ADDR_STRLEN], dst[L2TP_ADDR_STRLEN], avps[700], tname[16], aname[40];
 	l2tp_addr_format(p->src, src, sizeof(src));
 	if (p->dst)
 		l2tp_addr_format(p->dst, dst, sizeof(dst));
@@ -38,10 +38,10 @@ static void trace_line(struct l2tp_context *ctx, const struct l2tp_tap_packet *p
 	avps[0] = '\0';
 	while ((rc = l2tp_avp_next(p->buf, h.length < p->len ? h.length : p->len, &off, &a)) > 0) {
 		const struct l2tp_avp_info *info = l2tp_avp_info(a.vendor, a.type);
-		int n = info ? snprintf(avps + used, sizeof(avps) - used, "%s%s%s", used ? ", " : ": ", info->name,
-					a.hidden ? " (hidden)" : "")
-			     : snprintf(avps + used, sizeof(avps) - used, "%svendor %u type %u%s", used ? ", " : ": ",
-					a.vendor, a.type, a.hidden ? " (hidden)" : "");
+		if (!info)
+			snprintf(aname, sizeof(aname), "vendor %u type %u", a.vendor, a.type);
+		int n = snprintf(avps + used, sizeof(avps) - used, "%s%s%s", used ? ", " : ": ", info ? info->name : aname,
+				 a.hidden ? " (hidden)" : "");
 		if (n < 0 || (size_t)n >= sizeof(avps) - used)
 			break;
 		used += (size_t)n;
