@@ -427,14 +427,8 @@ static int ctx_log_level(lua_State *L)
 	struct l2tp_context *ctx = open_ctx(L, &lc);
 	if (!ctx)
 		return l2tp_lua_closed(L);
-	if (!lua_isnoneornil(L, 2)) {
-		enum l2tp_log_level level;
-		const char *name = luaL_checkstring(L, 2);
-		if (l2tp_log_level_parse(name, &level) != 0)
-			return l2tp_lua_error(L, "ctx:log_level: '%s' is not valid (accepted: " L2TP_LOG_LEVELS ")",
-					      name);
-		l2tp_context_set_log_level(ctx, level);
-	}
+	if (!lua_isnoneornil(L, 2))
+		l2tp_context_set_log_level(ctx, l2tp_lua_check_log_level(L, 2, "ctx:log_level: "));
 	lua_pushstring(L, l2tp_log_level_name(l2tp_context_log_level(ctx)));
 	return 1;
 }

@@ -54,10 +54,7 @@ static int l_run(lua_State *L)
 static int l_log(lua_State *L)
 {
 	struct l2tp_lua_rt *rt = l2tp_lua_rt(L);
-	enum l2tp_log_level level;
-	const char *name = luaL_checkstring(L, 1);
-	if (l2tp_log_level_parse(name, &level) != 0)
-		return l2tp_lua_error(L, "l2tp.log: level '%s' is not valid (accepted: " L2TP_LOG_LEVELS ")", name);
+	enum l2tp_log_level level = l2tp_lua_check_log_level(L, 1, "l2tp.log: level ");
 	if (level > rt->log_level)
 		return 0;
 	int nargs = lua_gettop(L) - 1;
@@ -111,14 +108,8 @@ static int l_log_to(lua_State *L)
 static int l_log_level(lua_State *L)
 {
 	struct l2tp_lua_rt *rt = l2tp_lua_rt(L);
-	if (!lua_isnoneornil(L, 1)) {
-		enum l2tp_log_level level;
-		const char *name = luaL_checkstring(L, 1);
-		if (l2tp_log_level_parse(name, &level) != 0)
-			return l2tp_lua_error(L, "l2tp.log_level: '%s' is not valid (accepted: " L2TP_LOG_LEVELS ")",
-					      name);
-		rt->log_level = level;
-	}
+	if (!lua_isnoneornil(L, 1))
+		rt->log_level = l2tp_lua_check_log_level(L, 1, "l2tp.log_level: ");
 	lua_pushstring(L, l2tp_log_level_name(rt->log_level));
 	return 1;
 }

@@ -7,16 +7,10 @@
 #include "l2tp/pcap.h"
 #include "runtime.h"
 
-/* Every context the runtime tracks (open or still delivering). */
-static void set_all(lua_State *L, struct l2tp_lua_rt *rt, struct l2tp_pcap *pc)
+/* A closed context has let its capture go and has no socket left. */
+static void set_one(struct l2tp_context *ctx, void *pc)
 {
-	lua_rawgeti(L, LUA_REGISTRYINDEX, rt->contexts_ref);
-	for (lua_pushnil(L); lua_next(L, -2); lua_pop(L, 1)) {
-		struct l2tp_context *ctx = l2tp_lua_context_of_udata(L, -2);
-		if (ctx)
-			l2tp_context_set_pcap(ctx, pc);
-	}
-	lua_pop(L, 1);
+	l2tp_context_set_pcap(ctx, pc);
 }
 
 static int l_pcap(lua_State *L)
@@ -47,7 +41,7 @@ static int l_pcap(lua_State *L)
 	} else if (!(lua_type(L, 1) == LUA_TBOOLEAN && !lua_toboolean(L, 1))) {
 		return l2tp_lua_error(L, "l2tp.pcap: takes a file name, or false to stop, got %s", luaL_typename(L, 1));
 	}
-	set_all(L, rt, pc);
+	l2tp_lua_rt_foreach_context(L, rt, set_one, pc);
 	l2tp_pcap_unref(rt->pcap);
 	rt->pcap = pc;
 	lua_pushboolean(L, 1);

@@ -31,21 +31,15 @@ static void report_line(void *arg, const char *text)
 }
 
 /* SIGUSR1: the report, whatever the log level (the operator asked). */
+static void report_context(struct l2tp_context *ctx, void *arg)
+{
+	l2tp_context_report(ctx, report_line, arg);
+}
+
 static void report(lua_State *L, struct l2tp_lua_rt *rt)
 {
-	int n = 0;
 	l2tp_lua_log_sink(rt, L2TP_LOG_INFO, "SIGUSR1: state report");
-	lua_rawgeti(L, LUA_REGISTRYINDEX, rt->contexts_ref);
-	int tbl = lua_gettop(L);
-	for (lua_pushnil(L); lua_next(L, tbl); lua_pop(L, 1)) {
-		struct l2tp_context *ctx = l2tp_lua_context_of_udata(L, -2);
-		if (ctx && !l2tp_context_is_closed(ctx)) {
-			l2tp_context_report(ctx, report_line, rt);
-			n++;
-		}
-	}
-	lua_pop(L, 1);
-	if (n == 0)
+	if (l2tp_lua_rt_foreach_context(L, rt, report_context, rt) == 0)
 		l2tp_lua_log_sink(rt, L2TP_LOG_INFO, "no open context");
 }
 

@@ -288,6 +288,32 @@ int l2tp_lua_rt_loop(lua_State *L, struct l2tp_lua_rt *rt, double timeout)
 	return timed_out ? 1 : 0;
 }
 
+int l2tp_lua_rt_foreach_context(lua_State *L, struct l2tp_lua_rt *rt, void (*fn)(struct l2tp_context *ctx, void *arg),
+				void *arg)
+{
+	int n = 0;
+	lua_rawgeti(L, LUA_REGISTRYINDEX, rt->contexts_ref);
+	int tbl = lua_gettop(L);
+	for (lua_pushnil(L); lua_next(L, tbl); lua_pop(L, 1)) {
+		struct l2tp_context *ctx = l2tp_lua_context_of_udata(L, -2);
+		if (ctx && !l2tp_context_is_closed(ctx)) {
+			fn(ctx, arg);
+			n++;
+		}
+	}
+	lua_pop(L, 1);
+	return n;
+}
+
+enum l2tp_log_level l2tp_lua_check_log_level(lua_State *L, int idx, const char *prefix)
+{
+	enum l2tp_log_level level;
+	const char *name = luaL_checkstring(L, idx);
+	if (l2tp_log_level_parse(name, &level) != 0)
+		l2tp_lua_error(L, "%s'%s' is not valid (accepted: " L2TP_LOG_LEVELS ")", prefix, name);
+	return level;
+}
+
 void l2tp_lua_rt_close_all(lua_State *L, struct l2tp_lua_rt *rt)
 {
 	lua_rawgeti(L, LUA_REGISTRYINDEX, rt->contexts_ref);

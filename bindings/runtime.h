@@ -42,6 +42,12 @@ struct l2tp_lua_rt *l2tp_lua_rt(lua_State *L);
 int l2tp_lua_rt_loop(lua_State *L, struct l2tp_lua_rt *rt, double timeout);
 /* True while timers, children or open contexts remain. */
 bool l2tp_lua_rt_alive(lua_State *L, struct l2tp_lua_rt *rt);
+/* Calls fn for every open context of the runtime; returns how many. */
+int l2tp_lua_rt_foreach_context(lua_State *L, struct l2tp_lua_rt *rt, void (*fn)(struct l2tp_context *ctx, void *arg),
+				void *arg);
+/* The log level named by the string at idx; raises "<prefix>'<name>' is
+ * not valid (accepted: ...)" for any other. */
+enum l2tp_log_level l2tp_lua_check_log_level(lua_State *L, int idx, const char *prefix);
 /* Closes every context (as on SIGTERM) and delivers their last events. */
 void l2tp_lua_rt_close_all(lua_State *L, struct l2tp_lua_rt *rt);
 
