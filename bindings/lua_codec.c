@@ -218,6 +218,8 @@ static int l_decode(lua_State *L)
 		lua_setfield(L, -2, "mandatory");
 		lua_pushboolean(L, a->hidden);
 		lua_setfield(L, -2, "hidden");
+		if (a->hidden)
+			setnum(L, "hidden_length", a->hidden_len);
 		setnum(L, "offset", (double)a->offset);
 		push_value(L, info, a);
 		if (info) {
@@ -417,6 +419,7 @@ static int l_encode(lua_State *L)
 	static const char *const mkeys[] = {"version", "type", "tunnel_id", "session_id", "connection_id", "ns", "nr",
 					    "avps", "type_code", "description", "length", "values", NULL};
 	static const char *const akeys[] = {"name", "type", "vendor", "value", "bytes", "mandatory", "hidden",
+					    "hidden_length",
 					    /* fields decode() adds, accepted so a decoded message re-encodes */
 					    "description", "offset", NULL};
 	struct l2tp_encode_opts o = {0};
@@ -517,6 +520,9 @@ static int l_encode(lua_State *L)
 		lua_getfield(L, a, "hidden");
 		bool hidden = lua_toboolean(L, -1);
 		lua_pop(L, 1);
+		lua_getfield(L, a, "hidden_length");
+		lua_Number hlen = lua_isnil(L, -1) ? 0 : luaL_checknumber(L, -1);
+		lua_pop(L, 1);
 
 		const char *raw = field_str(L, a, "bytes", &n, where);
 		if (raw) {
@@ -544,10 +550,14 @@ static int l_encode(lua_State *L)
 		if (vlen > 1017)
 			return l2tp_lua_error(L, "l2tp.codec.encode: %s: value of %u bytes is longer than an AVP can carry "
 					      "(1017)", where, (unsigned)vlen);
+		if (hlen && (hlen != (lua_Number)(uint16_t)hlen || hlen < (lua_Number)vlen + 2 || hlen > 1017))
+			return l2tp_lua_error(L, "l2tp.codec.encode: %s: hidden_length %g does not hold the %u-byte value "
+					      "and its 2-byte length (accepted: %u-1017)", where, (double)hlen,
+					      (unsigned)vlen, (unsigned)vlen + 2);
 		lua_rawseti(L, keep, (int)i);
 		m->avps[m->navps++] = (struct l2tp_avp){
 			.vendor = vendor, .type = type, .mandatory = mandatory, .hidden = hidden,
-			.value = (const uint8_t *)val, .len = (uint16_t)vlen};
+			.hidden_len = (uint16_t)hlen, .value = (const uint8_t *)val, .len = (uint16_t)vlen};
 		lua_settop(L, avps);
 	}
 

@@ -324,6 +324,7 @@ int l2tp_msg_decode(uint8_t *buf, size_t len, const struct l2tp_decode_opts *opt
 			.type = l2tp_get16(buf + off + 4),
 			.mandatory = w & AVP_M,
 			.hidden = w & AVP_H,
+			.hidden_len = w & AVP_H ? (uint16_t)(alen - 6) : 0,
 			.offset = off,
 		};
 		if (alen < 6) {
@@ -627,13 +628,24 @@ int l2tp_msg_encode(const struct l2tp_msg *msg, const struct l2tp_encode_opts *o
 				return rc;
 		}
 		uint8_t plain[AVP_LEN];
-		if ((size_t)a->len + 2 > sizeof(plain) - 6)
+		size_t room = sizeof(plain) - 6, n = (size_t)a->len + 2;
+		if (n > room)
 			return fail(err, L2TP_CODEC_BAD_INPUT, off, "AVP type %u value of %u bytes is too long to hide",
 				    a->type, a->len);
 		l2tp_put16(plain, a->len);
 		memcpy(plain + 2, a->value, a->len);
-		l2tp_avp_hide(a->type, opts->secret, opts->secret_len, rv, rv_len, plain, (size_t)a->len + 2);
-		rc = put_avp(buf, buflen, &off, a->mandatory, true, a->vendor, a->type, plain, (size_t)a->len + 2, err);
+		/* Random padding to a whole MD5 block (section 4.3 allows it):
+		 * it hides how long the value is, and l2tpns refuses a hidden
+		 * value shorter than 8 bytes, which a 2-byte ID would be. A
+		 * decoded AVP keeps the length it came with. */
+		size_t padded = a->hidden_len >= n ? a->hidden_len : (n + 15) / 16 * 16;
+		if (padded > room)
+			padded = room;
+		if (padded > n && getrandom(plain + n, padded - n, 0) != (ssize_t)(padded - n))
+			return fail(err, L2TP_CODEC_BAD_INPUT, off, "getrandom failed");
+		n = padded;
+		l2tp_avp_hide(a->type, opts->secret, opts->secret_len, rv, rv_len, plain, n);
+		rc = put_avp(buf, buflen, &off, a->mandatory, true, a->vendor, a->type, plain, n, err);
 		if (rc)
 			return rc;
 	}

@@ -143,6 +143,19 @@ describe("l2tp.codec", function()
       assert.equal("0123456789abcdef", m.avps[4].value)
       assert.equal("lns", m.values.host_name)
       assert.is_nil(codec.decode(b, { secret = "wrong" }))
+      -- padded with random bytes to a whole 16-byte block by default
+      -- (l2tpns refuses a hidden value under 8 bytes), or as asked
+      assert.equal(16, m.avps[5].hidden_length)
+      assert.equal(16, m.avps[6].hidden_length)
+      assert.is_nil(m.avps[4].hidden_length)
+      b = assert(codec.encode({ type = "HELLO", avps = {
+        { name = "assigned_tunnel_id", value = 9, hidden = true, hidden_length = 40 } } }, { secret = "k" }))
+      m = assert(codec.decode(b, { secret = "k" }))
+      assert.equal(40, m.avps[3].hidden_length)
+      assert.equal(9, m.values.assigned_tunnel_id)
+      assert.equal("l2tp.codec.encode: avps[1] (assigned_tunnel_id): hidden_length 3 does not hold the 2-byte value "
+        .. "and its 2-byte length (accepted: 4-1017)", h.raises(codec.encode, { type = "HELLO", avps = {
+          { name = "assigned_tunnel_id", value = 9, hidden = true, hidden_length = 3 } } }, { secret = "k" }))
     end)
 
     it("builds malformed messages when asked", function()

@@ -319,7 +319,7 @@ static void builder_and_hidden_round_trip(void)
 	CHECK_EQ(l2tp_msg_add(&m, L2TP_AVP_PROTOCOL_VERSION, true, false, "\x01\x00", 2), 0);
 	CHECK_EQ(l2tp_msg_add(&m, L2TP_AVP_HOST_NAME, true, true, "hidden.example", 14), 0);
 	CHECK_EQ(l2tp_msg_add_u32(&m, L2TP_AVP_FRAMING_CAPABILITIES, true, 3), 0);
-	CHECK_EQ(l2tp_msg_add_u16(&m, L2TP_AVP_ASSIGNED_TUNNEL_ID, true, 0xbeef), 0);
+	CHECK_EQ(l2tp_msg_add(&m, L2TP_AVP_ASSIGNED_TUNNEL_ID, true, true, "\xbe\xef", 2), 0);
 	CHECK_EQ(l2tp_msg_encode(&m, &eo, out, sizeof(out), &n, &e), 0);
 	CHECK_EQ(l2tp_msg_decode(out, n, &dop, &d, &e), 0);
 	CHECK_EQ(d.type, L2TP_MSG_SCCRQ);
@@ -329,7 +329,19 @@ static void builder_and_hidden_round_trip(void)
 	CHECK_EQ(d.avps[2].type, L2TP_AVP_RANDOM_VECTOR);
 	const struct l2tp_avp *a = l2tp_msg_find(&d, L2TP_AVP_HOST_NAME);
 	CHECK(a && a->hidden && a->len == 14 && !memcmp(a->value, "hidden.example", 14));
-	CHECK_EQ(l2tp_avp_u16(l2tp_msg_find(&d, L2TP_AVP_ASSIGNED_TUNNEL_ID)), 0xbeef);
+	/* padded to one MD5 block: the 2-byte ID hides as 16 bytes (l2tpns
+	 * refuses fewer than 8), and a 30-byte name as 32 */
+	CHECK_EQ(a->hidden_len, 16);
+	a = l2tp_msg_find(&d, L2TP_AVP_ASSIGNED_TUNNEL_ID);
+	CHECK(a && a->hidden && a->hidden_len == 16);
+	CHECK_EQ(l2tp_avp_u16(a), 0xbeef);
+	static struct l2tp_msg hello;
+	l2tp_msg_init(&hello, 2, L2TP_MSG_HELLO);
+	CHECK_EQ(l2tp_msg_add(&hello, L2TP_AVP_HOST_NAME, true, true, "a-30-byte-host-name.example.ne", 30), 0);
+	CHECK_EQ(l2tp_msg_encode(&hello, &eo, out, sizeof(out), &n, &e), 0);
+	CHECK_EQ(l2tp_msg_decode(out, n, &dop, &d, &e), 0);
+	a = l2tp_msg_find(&d, L2TP_AVP_HOST_NAME);
+	CHECK(a && a->len == 30 && a->hidden_len == 32 && !memcmp(a->value, "a-30-byte-host-name.example.ne", 30));
 
 	/* Hiding without a secret is refused. */
 	CHECK_EQ(l2tp_msg_encode(&m, NULL, out, sizeof(out), &n, &e), -EINVAL);

@@ -251,6 +251,8 @@ struct l2tp_avp {
 	bool mandatory;
 	bool hidden;
 	uint16_t len;	       /* value length (unhidden) */
+	uint16_t hidden_len;   /* hidden: the length it had or is to have, padding included (0 on encode: whole
+				* 16-byte blocks) */
 	const uint8_t *value;  /* into the decoded buffer */
 	size_t offset;	       /* of the AVP header in the datagram */
 };
