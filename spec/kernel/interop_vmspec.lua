@@ -145,7 +145,9 @@ set l2tp_secret "%s"
   k.ns("l2a", ("sh -c 'python3 spec/kernel/radius.py radius-s3cret 127.0.0.1 10.202.0.10 >%s/radius.log 2>&1 &'")
     :format(dir))
   assert.truthy(k.wait_for(function() return k.log("radius"):find("listening") end, 20), k.log("radius"))
-  k.ns("l2a", ("sh -c 'l2tpns -c %s/l2tpns.conf >%s/l2tpns.log 2>&1 &'"):format(dir, dir))
+  -- in a session of its own: on exit l2tpns sends SIGTERM to its whole
+  -- process group (kill(0, SIGTERM), l2tpns.c), which was busted's
+  k.ns("l2a", ("sh -c 'setsid l2tpns -c %s/l2tpns.conf >%s/l2tpns.log 2>&1 &'"):format(dir, dir))
   assert.truthy(k.wait_for(function() return k.log("l2tpns"):find("declaring myself the master") end, 30),
     k.log("l2tpns"))
 end
