@@ -83,7 +83,6 @@ function lns.ours(cell)
   if cell.lac == "xl2tpd" then
     for key, v in pairs(cell.opt.for_xl2tpd or {}) do cfg[key] = v end
   end
-  local call = { seqnum = (cell.opt.call or {}).seqnum }
   k.script("lns", "l2a", ([[
 local cfg = %s
 local n = 0
@@ -95,7 +94,7 @@ end
 local ctx = assert(l2tp.context{ dataplane = "netlink", log_level = "info" })
 assert(ctx:listen("lns", cfg))
 put(".listening", "1")
-]]):format(lua_table(cfg), tostring(call.seqnum or false)))
+]]):format(lua_table(cfg), tostring((cell.opt.call or {}).seqnum or false)))
   assert.truthy(k.wait_for(function() return read(dir .. "/lns.listening") end, 20), k.log("lns"))
 end
 
@@ -184,14 +183,6 @@ function lac.ours.start(cell)
     k.script("lac" .. i, "l2b", ([[
 local ctx = assert(l2tp.context{ dataplane = "netlink", log_level = "info" })
 local calls = { seqnum = %s, pppd = %s }
--- the data plane's sequence discards, for the cells that look at them
-l2tp.every(0.2, function()
-  local n = 0
-  for _, t in ipairs(ctx:tunnels()) do
-    for _, s in ipairs(t:sessions()) do n = n + ((s:stats() or {}).rx_seq_discards or 0) end
-  end
-  put(".seq_discards", tostring(n))
-end)
 local tunnels, open = {}, 0
 for j, cfg in ipairs{ %s } do
   local t = assert(ctx:dynamic_tunnel("t" .. j, cfg))
@@ -200,7 +191,6 @@ for j, cfg in ipairs{ %s } do
   open = open + 1
 end
 ctx:on("tunnel_down", function(e)
-  put(".down-" .. e.tunnel_name, e.reason)
   open = open - 1
   if open == 0 then l2tp.stop() end
 end)
