@@ -25,10 +25,20 @@ end
 local SECRET = "matrix-s3cret"
 
 -- PPP: the LNS is 10.202.0.1 on every call and gives each call's LAC end
--- its own address from 10.202.0.10.
-local LAC_PPPD = { "noauth", "nodefaultroute", "noipdefault", "ipcp-accept-local", "ipcp-accept-remote", "noccp",
-  "lcp-echo-interval", "0" }
-local LNS_PPPD = "noauth\nnodefaultroute\nnoccp\nlcp-echo-interval 0\n"
+-- its own address from 10.202.0.10. At hang-up the L2TP session is gone
+-- before pppd's LCP Terminate-Request can be answered, so each pppd waits
+-- out its terminate retries: one try after 1 s instead of two after 3 s
+-- each keeps that wait from being most of a cell's time.
+local LAC_PPPD = "noauth\nnodefaultroute\nnoipdefault\nipcp-accept-local\nipcp-accept-remote\nnoccp\n" ..
+  "lcp-echo-interval 0\nlcp-restart 1\nlcp-max-terminate 1\n"
+local LNS_PPPD = "noauth\nnodefaultroute\nnoccp\nlcp-echo-interval 0\nlcp-restart 1\nlcp-max-terminate 1\n"
+
+-- An options file's words as pppd's command line
+local function argv(options)
+  local out = {}
+  for w in options:gmatch("%S+") do out[#out + 1] = w end
+  return out
+end
 
 local function lua_list(t)
   local out = {}
@@ -89,7 +99,7 @@ local n = 0
 cfg.on_call = function()
   n = n + 1
   return { seqnum = %s, pppd = { "noauth", "nodefaultroute", "noccp", "lcp-echo-interval", "0",
-    "10.202.0.1:10.202.0." .. (9 + n) } }
+    "lcp-restart", "1", "lcp-max-terminate", "1", "10.202.0.1:10.202.0." .. (9 + n) } }
 end
 local ctx = assert(l2tp.context{ dataplane = "netlink", log_level = "info" })
 assert(ctx:listen("lns", cfg))
@@ -200,7 +210,7 @@ l2tp.every(0.1, function()
     for _, t in ipairs(tunnels) do t:close("matrix cell done") end
   end
 end)
-]]):format(tostring((cell.opt.call or {}).seqnum or false), lua_list(cell.pppd or LAC_PPPD), table.concat(tunnels, ", "),
+]]):format(tostring((cell.opt.call or {}).seqnum or false), lua_list(argv(cell.pppd or LAC_PPPD)), table.concat(tunnels, ", "),
       cell.calls))
   end
 end
@@ -216,7 +226,7 @@ lac.xl2tpd = {}
 function lac.xl2tpd.start(cell)
   local x = cell.opt.xl2tpd or {}
   write(dir .. "/l2tp-secrets", "* * " .. SECRET .. "\n")
-  write(dir .. "/lac.options", table.concat(LAC_PPPD, "\n"):gsub("interval\n0", "interval 0") .. "\n")
+  write(dir .. "/lac.options", LAC_PPPD)
   for i = 1, cell.lacs do
     local sections = {}
     for j = 1, cell.tunnels do
@@ -326,8 +336,7 @@ local xl2tpd_one_port = {
 }
 
 -- l2tpns authenticates every PPP login (PAP, through RADIUS)
-local L2TPNS_PPPD = { "user", "matrix", "password", "matrix" }
-for _, o in ipairs(LAC_PPPD) do L2TPNS_PPPD[#L2TPNS_PPPD + 1] = o end
+local L2TPNS_PPPD = "user matrix\npassword matrix\n" .. LAC_PPPD
 
 local cells = {
   cell("ours", "xl2tpd", "plain", 4),
