@@ -108,7 +108,9 @@ void l2tp_context_post(struct l2tp_context *ctx, enum l2tp_event_type type, cons
 		if (!it->session_name)
 			goto oom;
 		it->session_handle = s->obj.handle;
-		it->scfg = s->cfg;
+		const struct l2tp_session_config *c = l2tp_session_config_copy(s, &it->scfg);
+		if (c != &it->scfg)
+			it->scfg = *c;
 		memcpy(it->ifname, s->ifname, sizeof(it->ifname));
 		if (type == L2TP_EVENT_SESSION_DOWN) {
 			if (s->up)

@@ -243,8 +243,7 @@ struct l2tp_tunnel {
 struct l2tp_session {
 	struct l2tp_obj obj;
 	struct l2tp_tunnel *tunnel;
-	char *name;
-	struct l2tp_session_config cfg;
+	char *name; /* in the same allocation, after cfg */
 	char ifname[L2TP_IFNAME_MAX];
 
 	struct l2tp_hnode by_name, by_id, by_v3_id, by_psid;
@@ -270,7 +269,19 @@ struct l2tp_session {
 	bool peer_circuit_down;	    /* L2TPv3: as the peer's last Circuit Status said */
 	int ppp_fd;		 /* PPPoL2TP socket, or -1 */
 	struct l2tp_proc *pppd;	 /* running for this session, or NULL */
+
+	/* Last, and without its long strings when they are all empty
+	 * (cfg_short): most sessions have none, and they were most of a
+	 * session's memory. Those are read through L2TP_SESSION_LONG, the whole
+	 * config through l2tp_session_config_copy. */
+	bool cfg_short;
+	struct l2tp_session_config cfg;
 };
+
+/* The part of a config a short session keeps. */
+#define L2TP_SESSION_CFG_SHORT offsetof(struct l2tp_session_config, remote_end_id)
+/* One of a session's long strings ("" when it keeps its config short). */
+#define L2TP_SESSION_LONG(s, field) ((s)->cfg_short ? "" : (const char *)(s)->cfg.field)
 
 /* context.c */
 uint64_t l2tp_context_new_handle(struct l2tp_context *ctx);
@@ -431,6 +442,9 @@ const enum l2tp_call_state *l2tp_call_states(enum l2tp_call_kind kind, size_t *n
 enum l2tp_call_kind l2tp_call_kind_of(const struct l2tp_session *s);
 
 /* session.c: the object. */
+/* The session's whole config: cfg itself, or out filled in from it. */
+const struct l2tp_session_config *l2tp_session_config_copy(const struct l2tp_session *s,
+							   struct l2tp_session_config *out);
 struct l2tp_session *l2tp_session_by_id(struct l2tp_tunnel *t, uint32_t sid);
 struct l2tp_session *l2tp_session_by_peer_id(struct l2tp_tunnel *t, uint32_t psid);
 /* A random session ID no session of t has (L2TPv3: of this host); 0 when

@@ -295,7 +295,7 @@ void l2tp_build_call_request(struct l2tp_msg *m, uint16_t type, const struct l2t
 {
 	const struct l2tp_tunnel_config *tc = &s->tunnel->cfg;
 	uint8_t version = (uint8_t)tc->version;
-	const char *called = s->cfg.called_number;
+	const char *called = L2TP_SESSION_LONG(s, called_number);
 	l2tp_msg_init(m, version, type);
 	call_ids(m, version, s->cfg.sid, 0, tc->hide_avps);
 	l2tp_msg_add_u32(m, L2TP_AVP_CALL_SERIAL_NUMBER, true, serial);
@@ -316,7 +316,9 @@ void l2tp_build_call_request(struct l2tp_msg *m, uint16_t type, const struct l2t
 		return;
 	}
 	l2tp_msg_add_u16(m, L2TP_AVP_PW_TYPE, true, (uint16_t)s->cfg.pseudowire);
-	const char *id = s->cfg.remote_end_id[0] ? s->cfg.remote_end_id : s->name;
+	const char *id = L2TP_SESSION_LONG(s, remote_end_id);
+	if (!id[0])
+		id = s->name;
 	l2tp_msg_add(m, L2TP_AVP_REMOTE_END_ID, true, false, id, (uint16_t)strlen(id));
 	l2tp_msg_add_u16(m, L2TP_AVP_CIRCUIT_STATUS, true, L2TP_CIRCUIT_ACTIVE | L2TP_CIRCUIT_NEW);
 	call_data(m, s, true);

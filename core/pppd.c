@@ -85,16 +85,17 @@ int l2tp_pppd_start(struct l2tp_session *s, char *err, size_t errlen)
 		argv[n++] = "mru";
 		argv[n++] = mrustr;
 	}
-	if (s->cfg.pppd_args[0]) {
-		FILE *f = fopen(s->cfg.pppd_args, "r");
+	const char *args = L2TP_SESSION_LONG(s, pppd_args);
+	if (args[0]) {
+		FILE *f = fopen(args, "r");
 		if (!f)
-			return l2tp_errf(err, errlen, -errno, "pppd_args %s: %s", s->cfg.pppd_args, strerror(errno));
+			return l2tp_errf(err, errlen, -errno, "pppd_args %s: %s", args, strerror(errno));
 		size_t got = fread(filebuf, 1, sizeof(filebuf) - 1, f);
 		fclose(f);
 		filebuf[got] = '\0';
 		n = add_words(argv, n, 250, filebuf, " \t\r\n");
 	}
-	memcpy(extra, s->cfg.pppd_extra, sizeof(extra));
+	snprintf(extra, sizeof(extra), "%s", L2TP_SESSION_LONG(s, pppd_extra));
 	n = add_words(argv, n, 250, extra, "\n");
 	argv[n] = NULL;
 	static const struct l2tp_proc_ops ops = {pppd_output, pppd_exited};

@@ -62,7 +62,7 @@ void l2tp_dp_session_fill(const struct l2tp_session *s, struct l2tp_dp_session *
 	memset(out, 0, sizeof(*out));
 	out->tid = s->tunnel->cfg.tid;
 	out->ptid = s->tunnel->cfg.ptid;
-	out->cfg = &s->cfg;
+	out->cfg = l2tp_session_config_copy(s, &out->full);
 	out->lns_mode = s->tunnel->kind == L2TP_TUNNEL_ACCEPTED;
 }
 
@@ -132,22 +132,36 @@ static void unlink_session(struct l2tp_session *s)
 
 static void session_free(struct l2tp_session *s)
 {
-	if (s)
-		free(s->name);
 	free(s);
 }
 
-/* A session object for tunnel t, not yet linked. */
+const struct l2tp_session_config *l2tp_session_config_copy(const struct l2tp_session *s,
+							   struct l2tp_session_config *out)
+{
+	if (!s->cfg_short)
+		return &s->cfg;
+	memcpy(out, &s->cfg, L2TP_SESSION_CFG_SHORT);
+	memset((char *)out + L2TP_SESSION_CFG_SHORT, 0, sizeof(*out) - L2TP_SESSION_CFG_SHORT);
+	return out;
+}
+
+/* A session object for tunnel t, not yet linked: one allocation with its
+ * name, and its config short when the long strings are all empty. */
 static struct l2tp_session *session_alloc(struct l2tp_tunnel *t, const char *name,
 					  const struct l2tp_session_config *cfg)
 {
-	struct l2tp_session *s = calloc(1, sizeof(*s));
-	if (!s || !(s->name = strdup(name))) {
-		free(s);
+	bool is_short = !cfg->remote_end_id[0] && !cfg->called_number[0] && !cfg->pppd_args[0] &&
+			!cfg->pppd_extra[0];
+	size_t cfg_size = is_short ? L2TP_SESSION_CFG_SHORT : sizeof(*cfg);
+	size_t name_len = strlen(name) + 1;
+	struct l2tp_session *s = calloc(1, offsetof(struct l2tp_session, cfg) + cfg_size + name_len);
+	if (!s)
 		return NULL;
-	}
+	s->name = (char *)&s->cfg + cfg_size;
+	memcpy(s->name, name, name_len);
 	s->tunnel = t;
-	s->cfg = *cfg;
+	s->cfg_short = is_short;
+	memcpy(&s->cfg, cfg, cfg_size);
 	s->obj.type = L2TP_OBJ_SESSION;
 	s->ppp_fd = -1;
 	return s;
@@ -338,7 +352,8 @@ struct l2tp_tunnel *l2tp_session_tunnel(const struct l2tp_session *s)
 
 const struct l2tp_session_config *l2tp_session_config(const struct l2tp_session *s)
 {
-	return &s->cfg;
+	static struct l2tp_session_config full; /* valid until the next call, as the header says */
+	return l2tp_session_config_copy(s, &full);
 }
 
 const char *l2tp_session_interface_name(const struct l2tp_session *s)

@@ -43,6 +43,7 @@ struct l2tp_transport {
 	uint16_t expected; /* Nr: the next Ns we want from the peer */
 
 	struct txmsg *txq, *txq_tail; /* oldest unacknowledged first */
+	uint16_t hellos; /* HELLOs in txq: none is sent while one is (without walking txq for it) */
 	uint16_t in_flight;
 	uint16_t tx_window;
 	uint16_t cwnd, ssthresh, ca_acks;
@@ -292,6 +293,8 @@ int l2tp_transport_send(struct l2tp_transport *t, const struct l2tp_msg *msg, ui
 	if (rc)
 		return rc;
 	t->next_ns++;
+	if (m->type == L2TP_MSG_HELLO)
+		t->hellos++;
 	if (t->txq_tail)
 		t->txq_tail->next = m;
 	else
@@ -374,6 +377,8 @@ static void process_ack(struct l2tp_transport *t, uint16_t nr, uint64_t now)
 			t->txq_tail = NULL;
 		t->in_flight--;
 		t->st.tx_acked++;
+		if (m->type == L2TP_MSG_HELLO)
+			t->hellos--;
 		free(m);
 		/* Appendix A: one more per ack below the threshold, then one
 		 * more per window's worth of acks. */
@@ -556,17 +561,9 @@ static void send_hello(struct l2tp_transport *t, uint64_t now)
 	l2tp_transport_send(t, msg, now, &err);
 }
 
-static bool hello_outstanding(const struct l2tp_transport *t)
-{
-	for (const struct txmsg *m = t->txq; m; m = m->next)
-		if (m->type == L2TP_MSG_HELLO)
-			return true;
-	return false;
-}
-
 static uint64_t hello_deadline(const struct l2tp_transport *t)
 {
-	if (!t->cfg.hello_timeout_ms || t->lingering || hello_outstanding(t))
+	if (!t->cfg.hello_timeout_ms || t->lingering || t->hellos)
 		return L2TP_NEVER;
 	return t->last_rx + t->cfg.hello_timeout_ms;
 }

@@ -50,23 +50,37 @@ bool l2tp_memeq_const(const void *a, const void *b, size_t len)
 	return d == 0;
 }
 
+/* Drawn from the kernel a pool at a time: one getrandom per ID was a
+ * measurable part of setting a session up. The process is single-threaded
+ * and execs whatever it forks, so the pool is never shared. */
 void l2tp_random_bytes(void *buf, size_t len)
 {
-	if (getrandom(buf, len, 0) != (ssize_t)len)
-		for (size_t i = 0; i < len; i++)
-			((uint8_t *)buf)[i] = (uint8_t)rand();
+	static uint8_t pool[256];
+	static size_t left;
+	uint8_t *out = buf;
+	while (len) {
+		if (!left) {
+			if (getrandom(pool, sizeof(pool), 0) != (ssize_t)sizeof(pool))
+				for (size_t i = 0; i < sizeof(pool); i++)
+					pool[i] = (uint8_t)rand();
+			left = sizeof(pool);
+		}
+		size_t n = len < left ? len : left;
+		memcpy(out, pool + sizeof(pool) - left, n);
+		/* What was handed out is not handed out again. */
+		memset(pool + sizeof(pool) - left, 0, n);
+		left -= n, out += n, len -= n;
+	}
 }
 
 uint32_t l2tp_random_id(bool (*used)(void *arg, uint32_t id), void *arg, bool wide)
 {
-	uint32_t r[8];
-	for (int round = 0; round < 4; round++) {
+	uint32_t r[1];
+	for (int round = 0; round < 32; round++) {
 		l2tp_random_bytes(r, sizeof(r));
-		for (size_t i = 0; i < 8; i++) {
-			uint32_t id = wide ? r[i] : (uint16_t)r[i];
-			if (id != 0 && !used(arg, id))
-				return id;
-		}
+		uint32_t id = wide ? r[0] : (uint16_t)r[0];
+		if (id != 0 && !used(arg, id))
+			return id;
 	}
 	/* Nearly every ID is taken (or the space is 16 bits and small): walk
 	 * the 16-bit IDs once, from a random start. */

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <event2/event.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "check.h"
@@ -228,8 +229,47 @@ static void random_ids_end_when_every_id_is_taken(void)
 	CHECK_EQ(l2tp_random_id(all_but_one, NULL, true), 48611);
 }
 
+/* A session without long settings keeps a short config; one with them
+ * keeps them, and both read back whole. */
+static void a_session_keeps_long_settings_only_when_it_has_them(void)
+{
+	struct event_base *base = event_base_new();
+	struct seen seen = {0};
+	struct l2tp_context *ctx = new_ctx(base, &seen);
+	struct l2tp_tunnel *t;
+	struct l2tp_session *plain, *rich;
+	char err[256];
+	struct l2tp_tunnel_config tc = tcfg(1);
+	struct l2tp_session_config sc = scfg(10);
+
+	CHECK_EQ(l2tp_tunnel_create(ctx, L2TP_TUNNEL_STATIC, "t1", &tc, &t, err, sizeof(err)), 0);
+	CHECK_EQ(l2tp_session_create(t, "plain", &sc, &plain, err, sizeof(err)), 0);
+	sc = scfg(11);
+	snprintf(sc.pppd_extra, sizeof(sc.pppd_extra), "noauth\nmtu 1400");
+	snprintf(sc.remote_end_id, sizeof(sc.remote_end_id), "vc-7");
+	CHECK_EQ(l2tp_session_create(t, "rich", &sc, &rich, err, sizeof(err)), 0);
+	CHECK(plain->cfg_short);
+	CHECK(!rich->cfg_short);
+	const struct l2tp_session_config *c = l2tp_session_config(plain);
+	CHECK_EQ(c->sid, 10);
+	CHECK_EQ(c->psid, 1010);
+	CHECK_STR(c->pppd_extra, "");
+	CHECK_STR(c->remote_end_id, "");
+	CHECK_STR(l2tp_session_name(plain), "plain");
+	c = l2tp_session_config(rich);
+	CHECK_EQ(c->sid, 11);
+	CHECK_STR(c->pppd_extra, "noauth\nmtu 1400");
+	CHECK_STR(c->remote_end_id, "vc-7");
+	CHECK_STR(l2tp_session_name(rich), "rich");
+	l2tp_context_close(ctx);
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	l2tp_context_free(ctx);
+	event_base_free(base);
+}
+
 int main(void)
 {
+	RUN(a_session_keeps_long_settings_only_when_it_has_them);
 	RUN(events_are_delivered_from_the_loop_in_order);
 	RUN(duplicates_are_refused_and_nothing_is_created);
 	RUN(many_tunnels_and_sessions);

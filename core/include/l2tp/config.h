@@ -99,15 +99,8 @@ struct l2tp_session_config {
 	char interface_name[L2TP_IFNAME_MAX];
 	enum l2tp_l2spec l2spec_type;
 	/* L2TPv3 calls: the random cookie assigned where cookie is not set (0,
-	 * 4 or 8 bytes), and the Remote End ID the placer of a call asks for. */
+	 * 4 or 8 bytes). */
 	uint8_t cookie_size;
-	char remote_end_id[128];
-	/* Calls we place: the Called Number (an L2TPv2 OCRQ must carry one;
-	 * an ICRQ or an L2TPv3 OCRQ carries it where set). */
-	char called_number[64];
-	/* PPP sessions on the kernel data plane: pppd runs for them */
-	char pppd_args[256];	  /* a file of extra pppd arguments (as kl2tpd) */
-	char pppd_extra[1024];	  /* more arguments, '\n'-separated */
 	/* MTU and MRU: pppd's for a PPP session, the interface's MTU for an
 	 * Ethernet one (0: the defaults) */
 	uint16_t mtu, mru;
@@ -116,6 +109,18 @@ struct l2tp_session_config {
 	uint16_t pppoe_session_id;
 	uint8_t pppoe_peer_mac[6];
 	uint8_t pppoe_peer_mac_len; /* 0 or 6 */
+
+	/* The long strings stay last (from remote_end_id on): a session whose
+	 * long strings are all empty keeps its config without them, which is
+	 * most of a session's memory at scale. */
+	/* L2TPv3 calls: the Remote End ID the placer of a call asks for. */
+	char remote_end_id[128];
+	/* Calls we place: the Called Number (an L2TPv2 OCRQ must carry one;
+	 * an ICRQ or an L2TPv3 OCRQ carries it where set). */
+	char called_number[64];
+	/* PPP sessions on the kernel data plane: pppd runs for them */
+	char pppd_args[256];	  /* a file of extra pppd arguments (as kl2tpd) */
+	char pppd_extra[1024];	  /* more arguments, '\n'-separated */
 };
 
 /* The one description of every config key: its name (go-l2tp's TOML key

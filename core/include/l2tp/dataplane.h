@@ -31,6 +31,8 @@ struct l2tp_dp_session {
 	uint32_t ptid;
 	const struct l2tp_session_config *cfg;
 	bool lns_mode;
+	/* where cfg points when the session keeps its config short */
+	struct l2tp_session_config full;
 };
 
 struct l2tp_session_stats {

@@ -310,6 +310,8 @@ void l2tp_session_close(struct l2tp_session *s, const char *reason);
 const char *l2tp_session_name(const struct l2tp_session *s);
 uint64_t l2tp_session_handle(const struct l2tp_session *s);
 struct l2tp_tunnel *l2tp_session_tunnel(const struct l2tp_session *s);
+/* Valid until the next call (a session may keep its config in a shorter
+ * form of its own). */
 const struct l2tp_session_config *l2tp_session_config(const struct l2tp_session *s);
 /* The data plane's interface for the session, or NULL if it has none. */
 const char *l2tp_session_interface_name(const struct l2tp_session *s);
