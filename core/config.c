@@ -52,7 +52,7 @@ const struct l2tp_key l2tp_tunnel_keys[] = {
 	{"retry_timeout", L2TP_KEY_UINT, TF(retry_timeout_ms), 1, U32MAX, 1000, "ms", NULL, L2TP_KEYS_ALL, 0, false},
 	{"max_retries", L2TP_KEY_UINT, TF(max_retries), 0, 65535, 3, NULL, NULL, L2TP_KEYS_ALL, 0, false},
 	{"max_retry_timeout", L2TP_KEY_UINT, TF(max_retry_timeout_ms), 1, U32MAX, 8000, "ms", NULL, CONTROL, 0, false},
-	{"ack_timeout", L2TP_KEY_UINT, TF(ack_timeout_ms), 1, U32MAX, 100, "ms", NULL, CONTROL, 0, false},
+	{"ack_timeout", L2TP_KEY_UINT, TF(ack_timeout_ms), 0, U32MAX, 0, "ms", NULL, CONTROL, 0, false},
 	{"stopccn_timeout", L2TP_KEY_UINT, TF(stopccn_timeout_ms), 1, U32MAX, 31000, "ms", NULL, CONTROL, 0, false},
 	{"setup_timeout", L2TP_KEY_UINT, TF(setup_timeout_ms), 1, U32MAX, 30000, "ms", NULL, CALLS, 0, false},
 	{"host_name", L2TP_KEY_STRING, TF(host_name), 0, 0, 0, NULL, NULL, L2TP_KEYS_ALL, 0, false},

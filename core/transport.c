@@ -10,7 +10,6 @@
 #define DEFAULT_TX_WINDOW 4
 #define DEFAULT_RETRY_MS 1000
 #define DEFAULT_RETRY_CAP_MS 8000
-#define DEFAULT_ACK_MS 100
 #define DEFAULT_STOPCCN_MS 31000
 
 /* A message we sent (or will send when the window opens). */
@@ -112,11 +111,13 @@ struct l2tp_transport *l2tp_transport_new(const struct l2tp_transport_config *cf
 		t->cfg.retry_cap_ms = DEFAULT_RETRY_CAP_MS;
 	if (t->cfg.retry_cap_ms < t->cfg.retry_timeout_ms)
 		t->cfg.retry_cap_ms = t->cfg.retry_timeout_ms;
-	if (!t->cfg.ack_timeout_ms)
-		t->cfg.ack_timeout_ms = DEFAULT_ACK_MS;
 	/* A delayed ack that races the peer's retransmission loses it and
 	 * doubles the traffic; keep it well inside our own retry timeout, which
-	 * is the best guess of the peer's. */
+	 * is the best guess of the peer's. (0, the default, acknowledges as
+	 * soon as the datagrams read with the message are handled: a reply
+	 * made meanwhile still carries the ack, and a peer that sends one
+	 * message at a time, waiting for each to be acknowledged, never waits
+	 * for a timer.) */
 	if (t->cfg.ack_timeout_ms > t->cfg.retry_timeout_ms / 4)
 		t->cfg.ack_timeout_ms = t->cfg.retry_timeout_ms / 4 ? t->cfg.retry_timeout_ms / 4 : 1;
 	if (!t->cfg.stopccn_timeout_ms)

@@ -305,10 +305,14 @@ l2tp.timer(10, function() l2tp.stop() end)
       assert.is_true(until_(function() return lnsr.n("tunnel_up") == 1 end))
       local avps = { { name = "assigned_tunnel_id", value = 31 }, { name = "result_code", value = { result = 1 } } }
       local stop = s:send(t, "StopCCN", avps)
-      assert.is_true(until_(function() return s:got("ZLB", 31) >= 1 and lns:stats().sockets == 1 end))
+      assert.is_true(until_(function()
+        local _, zlb = s:got("ZLB", 31)
+        return zlb and zlb.nr == t.ns and lns:stats().sockets == 1
+      end))
+      local acks = s:got("ZLB", 31)
       -- "our ZLB was lost": the same StopCCN again, to the listener's port
       s.sock:send(stop, t.peer)
-      assert.is_true(until_(function() return s:got("ZLB", 31) == 2 end))
+      assert.is_true(until_(function() return s:got("ZLB", 31) == acks + 1 end))
       local _, zlb, from = s:got("ZLB", 31)
       assert.equal(l:address(), from)
       assert.equal(t.ns, zlb.nr) -- acknowledges the StopCCN

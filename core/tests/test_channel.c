@@ -225,7 +225,7 @@ static void datagrams_for_other_control_connections_go_to_stray(void)
 	struct sockaddr_in local = {.sin_family = AF_INET, .sin_port = htons(1701)}, peer = local;
 	peer.sin_addr.s_addr = htonl(0x7f000001);
 	peer.sin_port = htons(40000);
-	struct l2tp_channel_config cfg = {.transport = {.version = 2, .max_retries = 3},
+	struct l2tp_channel_config cfg = {.transport = {.version = 2, .max_retries = 3, .ack_timeout_ms = 100},
 					  .sock = {.local = (struct sockaddr *)&local, .local_len = sizeof(local),
 						   .peer = (struct sockaddr *)&peer, .peer_len = sizeof(peer), .connect = true},
 					  .local_id = 7};
@@ -260,6 +260,19 @@ static void datagrams_for_other_control_connections_go_to_stray(void)
 	l2tp_channel_stats(ch, &st);
 	CHECK_EQ(st.tx_zlbs, 0);
 	fake_now = 100;
+	l2tp_io_run_timers(io);
+	l2tp_channel_stats(ch, &st);
+	CHECK_EQ(st.tx_zlbs, 1);
+	/* By default the ack is due at once: the timer runs it once the
+	 * datagrams read now are handled, without waiting. */
+	l2tp_channel_free(ch);
+	cfg.transport.ack_timeout_ms = 0;
+	CHECK_EQ(l2tp_channel_new(io, &cfg, &ops, NULL, &ch, err, sizeof(err)), 0);
+	CHECK_EQ(l2tp_io_deliver(io, 1, buf, build(buf, L2TP_MSG_HELLO, 7, 0, 0), from, sizeof(peer)), 0);
+	CHECK_EQ(delivered, 3);
+	CHECK_EQ(l2tp_io_next_deadline(io), fake_now);
+	l2tp_channel_stats(ch, &st);
+	CHECK_EQ(st.tx_zlbs, 0); /* not from inside the handler: a reply may carry it */
 	l2tp_io_run_timers(io);
 	l2tp_channel_stats(ch, &st);
 	CHECK_EQ(st.tx_zlbs, 1);

@@ -79,10 +79,10 @@ static void keys_are_one_table(void)
 	struct l2tp_tunnel_config c;
 	l2tp_tunnel_config_defaults(&c, L2TP_TUNNEL_DYNAMIC);
 	snprintf(c.peer, sizeof(c.peer), "127.0.0.1:1701");
-	c.ack_timeout_ms = 0;
+	c.retry_timeout_ms = 0;
 	CHECK_EQ(l2tp_tunnel_config_check(&c, L2TP_TUNNEL_DYNAMIC, err, sizeof(err)), -EINVAL);
-	CHECK_STR(err, "ack_timeout 0 is out of range (accepted: 1-4294967295 ms)");
-	c.ack_timeout_ms = 100;
+	CHECK_STR(err, "retry_timeout 0 is out of range (accepted: 1-4294967295 ms)");
+	c.retry_timeout_ms = 1000;
 	c.encap = (enum l2tp_encap)7;
 	CHECK_EQ(l2tp_tunnel_config_check(&c, L2TP_TUNNEL_DYNAMIC, err, sizeof(err)), -EINVAL);
 	CHECK_STR(err, "encap '7' is not valid (accepted: udp, ip)");

@@ -62,7 +62,7 @@ struct l2tp_tunnel_config {
 	uint32_t hello_timeout_ms; /* 0: no HELLO */
 	uint32_t retry_timeout_ms;
 	uint32_t max_retry_timeout_ms; /* backoff cap */
-	uint32_t ack_timeout_ms;       /* delay before a lone ZLB */
+	uint32_t ack_timeout_ms;       /* delay before a lone ZLB; 0: once this read is handled */
 	uint32_t stopccn_timeout_ms;   /* how long a closed channel keeps acknowledging */
 	uint32_t setup_timeout_ms;     /* dynamic tunnels and their calls: time allowed to come up */
 	uint16_t max_retries;

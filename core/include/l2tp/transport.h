@@ -33,7 +33,7 @@ struct l2tp_transport_config {
 	uint32_t retry_timeout_ms; /* first retransmission; 0: 1000 */
 	uint32_t retry_cap_ms;	   /* backoff cap; 0: 8000 */
 	uint16_t max_retries;	   /* retransmissions before failure */
-	uint32_t ack_timeout_ms;   /* delay before a lone ZLB ack; 0: 100 */
+	uint32_t ack_timeout_ms;   /* delay before a lone ZLB ack; 0: once this read's datagrams are handled */
 	uint32_t hello_timeout_ms; /* 0: no HELLO */
 	uint32_t stopccn_timeout_ms; /* 0: 31000 */
 	const uint8_t *secret;	   /* for hidden AVPs in received messages */
