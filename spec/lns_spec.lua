@@ -41,6 +41,86 @@ describe("LNS: ctx:listen", function()
     assert.same({}, lns:tunnels())
   end)
 
+  it("never makes a stop-and-wait LAC wait for an acknowledgement timer", function()
+    -- A LAC that sends its next message only once the last is acknowledged
+    -- (as go-l2tp's kl2tpd does): 10 tunnels of 10 calls, every step
+    -- timed from send to acknowledgement. After an SCCCN or an ICCN the
+    -- LNS has nothing to say, so only a lone ZLB acknowledges it.
+    local LAC = require "spec.support.lac"
+    local l = listen()
+    local s = LAC.new(l:address())
+    local T, S = 10, 10
+    local waits, steps = {}, {}
+    local t0 = l2tp.now()
+    for i = 1, T do
+      local t = s:sccrq(100 + i)
+      steps[i] = { t = t, sent = l2tp.now(), call = 0, stage = "sccrq" }
+    end
+    local function acked(st) return st.t.acked == st.t.ns end
+    local function step(st)
+      local t = st.t
+      if st.stage == "done" or not acked(st) then return end
+      local now = l2tp.now()
+      if st.stage == "sccrq" then
+        if not st.sccrp then return end
+        s:send(t, "SCCCN")
+        st.stage, st.sent = "call", now
+        return
+      end
+      if st.stage == "icrq" then
+        if not st.icrp then return end
+        s:send(t, "ICCN", { { name = "tx_connect_speed", value = 10000000 }, { name = "framing_type", value = 1 } },
+          { session_id = st.icrp.values.assigned_session_id })
+        st.stage, st.sent, st.icrp = "iccn", now, nil
+        return
+      end
+      -- SCCCN or ICCN acknowledged: a lone ZLB's doing
+      waits[#waits + 1] = now - st.sent
+      if st.call == S then st.stage = "done"; return end
+      st.call = st.call + 1
+      s:send(t, "ICRQ", { { name = "assigned_session_id", value = st.call },
+        { name = "call_serial_number", value = st.call } })
+      st.stage, st.sent = "icrq", now
+    end
+    -- It answers as each datagram comes (not when the spec polls), and
+    -- only on the tunnel the datagram is for.
+    local by_tid = {}
+    for _, st in ipairs(steps) do by_tid[st.t.tid] = st end
+    s.sock:on_receive(function(bytes, from)
+      local before = #s.heard
+      s:input(bytes, from)
+      if #s.heard == before then return end
+      local m = s.heard[#s.heard].m
+      local st = by_tid[m.tunnel_id]
+      if not st then return end
+      if m.type == "SCCRP" then st.sccrp = true elseif m.type == "ICRP" then st.icrp = m end
+      step(st)
+    end)
+    assert.is_true(h.run_until(function()
+      local done = 0
+      for _, st in ipairs(steps) do if st.stage == "done" then done = done + 1 end end
+      return done == T and lnsr.n("session_up") == T * S
+    end, 30), ("%d sessions up at the LNS"):format(lnsr.n("session_up")))
+    local stop_and_wait = l2tp.now() - t0
+    assert.equal(T * (S + 1), #waits)
+    table.sort(waits)
+    -- A delayed acknowledgement (the old default: 100 ms) would hold every
+    -- one of these for at least its delay.
+    local median = waits[math.floor(#waits / 2) + 1]
+    assert.is_true(median < 0.05, ("median wait for an acknowledgement: %.1f ms"):format(median * 1000))
+    s:close()
+    -- For comparison, printed (timings are not asserted): our own LAC.
+    local t1 = l2tp.now()
+    for i = 1, T do
+      local t = dial(l, "own" .. i, { retry_timeout = 1000 })
+      for j = 1, S do t:session("s" .. j, {}) end
+    end
+    assert.is_true(h.run_until(function() return lacr.n("session_up") == T * S end, 30))
+    local own = l2tp.now() - t1
+    io.stderr:write(("\nstop-and-wait LAC, %d x %d: %.3f s (median ack wait %.2f ms); our LAC: %.3f s; ratio %.2f\n")
+      :format(T, S, stop_and_wait, median * 1000, own, stop_and_wait / own))
+  end)
+
   it("on_tunnel sees the request and may refuse with a chosen result code", function()
     local seen
     local l = listen{ on_tunnel = function(req)

@@ -38,6 +38,7 @@ function LAC:input(bytes, from)
   self.heard[#self.heard + 1] = { m = m, from = from }
   local t = self.tunnels[m.tunnel_id or m.connection_id]
   if not t then return end
+  t.acked = m.nr -- the LNS has everything we sent before this Ns
   if m.type == "SCCRP" then
     t.peer = from -- RFC 2661 section 8.1: the answer's port is the tunnel's
     t.lns_tid = m.values.assigned_tunnel_id or m.values.assigned_connection_id
