@@ -20,7 +20,7 @@ wait_line() {
 		i=$((i + 1))
 		if [ $i -gt $((${3:-300} * 50)) ]; then
 			echo "no '$2' in $1 after ${3:-300} s" >&2
-			cat "$work"/*.err >&2 2>/dev/null
+			for f in "$work"/*.err; do sort "$f" | uniq -c | sort -rn | head -5 >&2; done
 			return 1
 		fi
 	done
