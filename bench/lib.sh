@@ -10,6 +10,8 @@ work=$(mktemp -d)
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 fds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# UDP datagrams the kernel dropped for a full receive buffer, host-wide
+udp_drops() { awk '$1 == "Udp:" && $6 ~ /^[0-9]+$/ { print $6 }' /proc/net/snmp; }
 
 # Waits until file $1 has a line starting with $2 (at most $3 s, default
 # 300); fails with the processes' errors otherwise.

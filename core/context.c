@@ -38,6 +38,36 @@ static void evq_item_free(struct l2tp_evq_item *it)
 	free(it);
 }
 
+/* Items are a few KiB (they carry whole configs) and a busy LNS posts
+ * hundreds of thousands a second: a few are kept for reuse instead of
+ * going through malloc's large-chunk path each time. */
+#define EVQ_SPARES 64
+
+static struct l2tp_evq_item *evq_item_new(struct l2tp_context *ctx)
+{
+	struct l2tp_evq_item *it = ctx->evq_spare;
+	if (!it)
+		return calloc(1, sizeof(*it));
+	ctx->evq_spare = it->next;
+	ctx->nspare--;
+	memset(it, 0, sizeof(*it));
+	return it;
+}
+
+static void evq_item_done(struct l2tp_context *ctx, struct l2tp_evq_item *it)
+{
+	if (ctx->nspare >= EVQ_SPARES) {
+		evq_item_free(it);
+		return;
+	}
+	free(it->tunnel_name);
+	free(it->session_name);
+	free(it->reason);
+	it->next = ctx->evq_spare;
+	ctx->evq_spare = it;
+	ctx->nspare++;
+}
+
 static void deliver(struct l2tp_context *ctx)
 {
 	/* Take the whole queue first: callbacks may post more events, which
@@ -68,7 +98,7 @@ static void deliver(struct l2tp_context *ctx)
 			};
 			ctx->event_fn(ctx->event_arg, &ev);
 		}
-		evq_item_free(it);
+		evq_item_done(ctx, it);
 		it = next;
 	}
 }
@@ -89,7 +119,7 @@ void l2tp_context_flush_events(struct l2tp_context *ctx)
 void l2tp_context_post(struct l2tp_context *ctx, enum l2tp_event_type type, const struct l2tp_tunnel *t,
 		       const struct l2tp_session *s, const char *reason, const struct l2tp_result *result)
 {
-	struct l2tp_evq_item *it = calloc(1, sizeof(*it));
+	struct l2tp_evq_item *it = evq_item_new(ctx);
 	if (!it)
 		goto oom;
 	it->type = type;
@@ -415,6 +445,11 @@ void l2tp_context_free(struct l2tp_context *ctx)
 		struct l2tp_evq_item *it = ctx->evq_head;
 		ctx->evq_head = it->next;
 		evq_item_free(it);
+	}
+	while (ctx->evq_spare) {
+		struct l2tp_evq_item *it = ctx->evq_spare;
+		ctx->evq_spare = it->next;
+		free(it);
 	}
 	event_free(ctx->evq_ev);
 	l2tp_procs_free(ctx->procs);

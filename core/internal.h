@@ -123,6 +123,8 @@ struct l2tp_context {
 
 	struct event *evq_ev;
 	struct l2tp_evq_item *evq_head, *evq_tail;
+	struct l2tp_evq_item *evq_spare; /* delivered items kept for reuse */
+	size_t nspare;
 
 	struct l2tp_io *io;	  /* sockets and the clock */
 	/* Closed tunnels' channels in their StopCCN hold, oldest first. */

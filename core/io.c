@@ -25,6 +25,7 @@
 
 /* Datagrams read per wakeup before the loop gets a turn elsewhere. */
 #define READ_BUDGET 64
+#define LISTEN_RCVBUF (8 << 20)
 #define MAX_DATAGRAM 65540
 
 struct l2tp_endpoint {
@@ -197,8 +198,16 @@ static int real_open(const struct l2tp_sock_req *req, struct sockaddr_storage *b
 	}
 	/* Bound alone, so a second listener anywhere fails above; from now on
 	 * the tunnels it accepts may join its port. */
-	if (req->share == L2TP_SOCK_LISTEN)
+	if (req->share == L2TP_SOCK_LISTEN) {
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		/* Every LAC's first request comes here, thousands at once when
+		 * an LNS comes back: the default buffer (208 KiB, some 200
+		 * requests) drops the rest, which then wait a whole retry
+		 * interval. Past the system's limit where we may (root). */
+		int size = LISTEN_RCVBUF;
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) != 0)
+			setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	}
 	if (req->peer && req->connect) {
 		alen = sock_addr(req, req->peer, req->peer_len, req->peer_conn_id, &a);
 		if (connect(fd, (struct sockaddr *)&a, alen) != 0)
