@@ -1,7 +1,7 @@
 # Shared by the bench/ scripts (sourced): where the build is, a work
 # directory, and what they read of a process from /proc.
 root=$(cd "$(dirname "$0")/.." && pwd)
-run="$root/build/bindings/l2tp-run"
+run=${BENCH_RUN:-"$root/build/bindings/l2tp-run"}
 [ -x "$run" ] || { echo "build first: cmake -S . -B build && cmake --build build" >&2; exit 1; }
 work=$(mktemp -d)
 

@@ -1,6 +1,7 @@
 /* l2tp.context: owns a core context, its event handlers, and the cache of
  * Lua objects for its tunnels and sessions. */
 #include <errno.h>
+#include <stddef.h>
 #include <lauxlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +12,33 @@
 
 static const char *const event_names[] = {"tunnel_up",	  "tunnel_down",     "session_up",
 					  "session_down", "session_circuit", NULL};
+
+/* The configs an event reports, kept as they are until a handler reads
+ * one: building both tables for every event was a fifth of a busy LNS's
+ * CPU, and most handlers never look at them. */
+struct event_configs {
+	struct l2tp_tunnel_config tunnel;
+	bool has_session;
+	struct l2tp_session_config session;
+};
+
+/* __index of an event table: its configs as tables, made on first read
+ * and kept in the event from then on. */
+static int event_index(lua_State *L)
+{
+	const struct event_configs *c = lua_touserdata(L, lua_upvalueindex(1));
+	const char *k = lua_tostring(L, 2);
+	if (k && strcmp(k, "tunnel_config") == 0)
+		l2tp_lua_push_tunnel_config(L, &c->tunnel);
+	else if (k && c->has_session && strcmp(k, "session_config") == 0)
+		l2tp_lua_push_session_config(L, &c->session);
+	else
+		return 0;
+	lua_pushvalue(L, 2);
+	lua_pushvalue(L, -2);
+	lua_rawset(L, 1);
+	return 1;
+}
 
 static void push_event_table(lua_State *L, struct lctx *lc, const struct l2tp_event *ev)
 {
@@ -26,8 +54,17 @@ static void push_event_table(lua_State *L, struct lctx *lc, const struct l2tp_ev
 	/* The protocol version, as the header has it: 2 or 3. */
 	lua_pushinteger(L, ev->tunnel_config->version);
 	lua_setfield(L, -2, "version");
-	l2tp_lua_push_tunnel_config(L, ev->tunnel_config);
-	lua_setfield(L, -2, "tunnel_config");
+	struct event_configs *c = lua_newuserdata(L, ev->session_name ? sizeof(*c)
+								     : offsetof(struct event_configs, session));
+	c->tunnel = *ev->tunnel_config;
+	c->has_session = ev->session_name != NULL;
+	if (c->has_session)
+		c->session = *ev->session_config;
+	lua_createtable(L, 0, 1);
+	lua_insert(L, -2);
+	lua_pushcclosure(L, event_index, 1);
+	lua_setfield(L, -2, "__index");
+	lua_setmetatable(L, -2);
 	if (ev->local && ev->local[0]) {
 		lua_pushstring(L, ev->local);
 		lua_setfield(L, -2, "local");
@@ -41,8 +78,6 @@ static void push_event_table(lua_State *L, struct lctx *lc, const struct l2tp_ev
 		lua_setfield(L, -2, "session_name");
 		l2tp_lua_push_obj(L, lc, L2TP_SESSION_MT, ev->session_handle, ev->session_name);
 		lua_setfield(L, -2, "session");
-		l2tp_lua_push_session_config(L, ev->session_config);
-		lua_setfield(L, -2, "session_config");
 	}
 	if (ev->interface_name) {
 		lua_pushstring(L, ev->interface_name);

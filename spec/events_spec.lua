@@ -28,6 +28,25 @@ describe("events", function()
     assert.same({ "tunnel_up t1", "tunnel_down t1" }, names())
   end)
 
+  it("make their configs when a handler first reads them, and keep them", function()
+    local t = ctx:static_tunnel("t1", h.tcfg())
+    t:session("s1", { sid = 10, psid = 20, interface_name = "pw9" })
+    ctx:close()
+    l2tp.run(1)
+    local up, sup = seen[1], seen[2]
+    assert.equal("session_up", sup.event)
+    assert.is_nil(rawget(sup, "session_config"))
+    local c = sup.session_config
+    assert.equal(10, c.sid)
+    assert.equal(20, c.psid)
+    assert.equal("pw9", c.interface_name)
+    assert.equal(c, rawget(sup, "session_config"))
+    assert.equal(c, sup.session_config) -- the same table again
+    assert.equal(sup.tunnel_config.tid, h.tcfg().tid)
+    assert.is_nil(up.session_config) -- a tunnel event has none
+    assert.is_nil(up.no_such_field)
+  end)
+
   it("fire up and down for tunnels and sessions, in order, with reasons", function()
     local t = ctx:static_tunnel("t1", h.tcfg())
     local s = t:session("s1", { sid = 10, psid = 20, interface_name = "pw0" })
