@@ -2,21 +2,19 @@
 -- from /proc, and listener or tunnel keys from the environment.
 local M = {}
 
--- This process's CPU time in ns (/proc/self/schedstat: exact, where the
--- tick counts of /proc/self/stat are 10 ms apart).
-function M.cpu_ns()
-  local f = assert(io.open("/proc/self/schedstat"))
-  local ns = tonumber(f:read("*l"):match("^(%d+)"))
+-- The number pattern captures in the file at path.
+local function proc_number(path, pattern)
+  local f = assert(io.open(path))
+  local n = tonumber(f:read("*a"):match(pattern))
   f:close()
-  return ns
+  return n
 end
 
-function M.rss_kb()
-  local f = assert(io.open("/proc/self/status"))
-  local kb = tonumber(f:read("*a"):match("VmRSS:%s*(%d+)"))
-  f:close()
-  return kb
-end
+-- This process's CPU time in ns (/proc/self/schedstat: exact, where the
+-- tick counts of /proc/self/stat are 10 ms apart).
+function M.cpu_ns() return proc_number("/proc/self/schedstat", "^(%d+)") end
+
+function M.rss_kb() return proc_number("/proc/self/status", "VmRSS:%s*(%d+)") end
 
 -- cfg with PREFIX_KEY=value from the environment (numbers as numbers).
 function M.env_keys(prefix, cfg)

@@ -5,11 +5,12 @@ run=${BENCH_RUN:-"$root/build/bindings/l2tp-run"}
 [ -x "$run" ] || { echo "build first: cmake -S . -B build && cmake --build build" >&2; exit 1; }
 work=$(mktemp -d)
 
-# Resident memory (KiB), open descriptors, CPU ticks (user + system) of pid
-# $1; 0 once the process is gone.
+# Resident memory (KiB), open descriptors, CPU time (ns, from schedstat:
+# exact, where /proc/PID/stat counts 10 ms ticks) of pid $1; 0 once the
+# process is gone.
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 fds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+cpu_ns() { awk '{ print $1 }' "/proc/$1/schedstat" 2>/dev/null || echo 0; }
 # UDP datagrams the kernel dropped for a full receive buffer, host-wide
 udp_drops() { awk '$1 == "Udp:" && $6 ~ /^[0-9]+$/ { print $6 }' /proc/net/snmp; }
 
@@ -60,7 +61,12 @@ bench_figures() {
 		"$work/lac.out" "$work/lns.out"
 }
 
-# median and spread of column $1 of stdin: "median (min-max)"
+# the median of the numbers on stdin, one a line
+median() {
+	sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+
+# median and spread of the numbers on stdin: "median (min-max)"
 spread() {
 	sort -g | awk 'function f(x) { return x >= 100 ? sprintf("%.0f", x) : sprintf("%.3g", x) }
 		{ v[NR] = $1 } END { printf "%s (%s-%s)", f(v[int((NR + 1) / 2)]), f(v[1]), f(v[NR]) }'
