@@ -75,17 +75,17 @@ void l2tp_random_bytes(void *buf, size_t len)
 
 uint32_t l2tp_random_id(bool (*used)(void *arg, uint32_t id), void *arg, bool wide)
 {
-	uint32_t r[1];
+	uint32_t r = 0;
 	for (int round = 0; round < 32; round++) {
-		l2tp_random_bytes(r, sizeof(r));
-		uint32_t id = wide ? r[0] : (uint16_t)r[0];
+		l2tp_random_bytes(&r, sizeof(r));
+		uint32_t id = wide ? r : (uint16_t)r;
 		if (id != 0 && !used(arg, id))
 			return id;
 	}
 	/* Nearly every ID is taken (or the space is 16 bits and small): walk
 	 * the 16-bit IDs once, from a random start. */
 	for (uint32_t i = 0; i < 65536; i++) {
-		uint16_t id = (uint16_t)(r[0] + i);
+		uint16_t id = (uint16_t)(r + i);
 		if (id != 0 && !used(arg, id))
 			return id;
 	}
