@@ -53,6 +53,8 @@ struct l2tp_transport {
 
 	uint64_t ack_deadline;	   /* pending ZLB */
 	uint64_t last_rx;	   /* for HELLO */
+	uint32_t hello_slack;	   /* ms added to hello_timeout: see hear() */
+	bool hello_crossed;	   /* the peer's HELLO came while ours was unacknowledged */
 	uint64_t release_deadline; /* StopCCN hold */
 	uint64_t alarm;		   /* the owner's */
 	bool lingering;
@@ -378,8 +380,12 @@ static void process_ack(struct l2tp_transport *t, uint16_t nr, uint64_t now)
 			t->txq_tail = NULL;
 		t->in_flight--;
 		t->st.tx_acked++;
-		if (m->type == L2TP_MSG_HELLO)
+		if (m->type == L2TP_MSG_HELLO) {
 			t->hellos--;
+			if (!t->hello_crossed)
+				t->hello_slack = 0; /* ours, heard: we keep the turn */
+			t->hello_crossed = false;
+		}
 		free(m);
 		/* Appendix A: one more per ack below the threshold, then one
 		 * more per window's worth of acks. */
@@ -456,6 +462,27 @@ bool l2tp_transport_authentic(struct l2tp_transport *t, const uint8_t *buf, size
 	return !t->auth.on || authentic(t, buf, len, type);
 }
 
+/* Two ends with the same hello_timeout would each send a HELLO every
+ * interval, both timers running from the same exchange. A peer's HELLO
+ * stretches our interval by a random 1/16 to 1/8, and the ack of our own
+ * takes that away again, so the end that sent first keeps the keepalive
+ * alone and the other only answers: half the messages of an idle tunnel.
+ * A dead peer is still noticed, up to 1/8 of an interval later. When two
+ * HELLOs cross, both ends keep their random slack, and the shorter wins
+ * the next turn. Any other message clears the slack. */
+static void hear(struct l2tp_transport *t, uint16_t type)
+{
+	uint32_t h = t->cfg.hello_timeout_ms, r;
+	if (type != L2TP_MSG_HELLO || h < 16) {
+		t->hello_slack = 0;
+		return;
+	}
+	l2tp_random_bytes(&r, sizeof(r));
+	t->hello_slack = h / 16 + r % (h / 16 + 1);
+	if (t->hellos)
+		t->hello_crossed = true;
+}
+
 static void input(struct l2tp_transport *t, uint8_t *buf, size_t len, struct l2tp_msg *decoded, uint64_t now)
 {
 	struct l2tp_header h;
@@ -527,6 +554,7 @@ static void input(struct l2tp_transport *t, uint8_t *buf, size_t len, struct l2t
 
 	t->expected++;
 	schedule_ack(t, now, false);
+	hear(t, type);
 	if (!deliver(t, buf, len, decoded))
 		return;
 	/* The gap may be filled now: deliver what waited behind it. */
@@ -566,7 +594,7 @@ static uint64_t hello_deadline(const struct l2tp_transport *t)
 {
 	if (!t->cfg.hello_timeout_ms || t->lingering || t->hellos)
 		return L2TP_NEVER;
-	return t->last_rx + t->cfg.hello_timeout_ms;
+	return t->last_rx + t->cfg.hello_timeout_ms + t->hello_slack;
 }
 
 uint64_t l2tp_transport_deadline(const struct l2tp_transport *t)

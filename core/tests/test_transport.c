@@ -656,6 +656,121 @@ static void a_decoded_datagram_is_not_decoded_again(void)
 	l2tp_transport_free(s.t);
 }
 
+/* Two transports on a wire with 1 ms of delay each way: the datagrams one
+ * sends reach the other's input. */
+struct end {
+	struct l2tp_transport *t;
+	struct {
+		uint64_t at;
+		uint8_t buf[256];
+		size_t len;
+	} inbox[64];
+	int ninbox;
+	struct end *peer;
+	uint64_t *clock;
+	int hellos;
+	bool dead; /* sends nothing, hears nothing, runs no timer */
+	char failed[200];
+	uint64_t failed_at;
+};
+
+static int end_send(void *arg, const uint8_t *buf, size_t len)
+{
+	struct end *e = arg;
+	uint16_t type = 0;
+	struct l2tp_header h;
+	if (l2tp_msg_peek(buf, len, false, &h, &type) == 0 && h.length > 12 && type == L2TP_MSG_HELLO)
+		e->hellos++;
+	struct end *p = e->peer;
+	if (e->dead || p->ninbox == 64 || len > sizeof(p->inbox[0].buf))
+		return 0;
+	p->inbox[p->ninbox].at = *e->clock + 1;
+	memcpy(p->inbox[p->ninbox].buf, buf, len);
+	p->inbox[p->ninbox++].len = len;
+	return 0;
+}
+
+static void end_failed(void *arg, const char *reason)
+{
+	struct end *e = arg;
+	snprintf(e->failed, sizeof(e->failed), "%s", reason);
+	e->failed_at = *e->clock;
+}
+
+static void end_recv(void *arg, struct l2tp_msg *msg, const struct l2tp_codec_error *err)
+{
+	(void)arg, (void)msg, (void)err;
+}
+
+/* Runs both ends to `until`: each step is the next timer or arrival. */
+static void wire_run(struct end *e, uint64_t *now, uint64_t until)
+{
+	while (!e[0].failed[0] && !e[1].failed[0]) {
+		uint64_t next = L2TP_NEVER;
+		for (int i = 0; i < 2; i++) {
+			if (e[i].dead)
+				continue;
+			uint64_t d = l2tp_transport_deadline(e[i].t);
+			next = d < next ? d : next;
+			if (e[i].ninbox && e[i].inbox[0].at < next)
+				next = e[i].inbox[0].at;
+		}
+		if (next > until)
+			break;
+		*now = next > *now ? next : *now;
+		for (int i = 0; i < 2; i++) {
+			if (e[i].dead)
+				continue;
+			while (e[i].ninbox && e[i].inbox[0].at <= *now) {
+				uint8_t b[256];
+				size_t n = e[i].inbox[0].len;
+				memcpy(b, e[i].inbox[0].buf, n);
+				memmove(&e[i].inbox[0], &e[i].inbox[1], --e[i].ninbox * sizeof(e[i].inbox[0]));
+				l2tp_transport_input(e[i].t, b, n, *now);
+			}
+			if (l2tp_transport_deadline(e[i].t) <= *now)
+				l2tp_transport_tick(e[i].t, *now);
+		}
+	}
+	*now = until > *now ? until : *now;
+}
+
+/* With the same hello_timeout at both ends, an idle tunnel carries one
+ * HELLO an interval, not one from each end; the end that only answers
+ * still notices a dead peer. */
+static void idle_ends_take_turns_instead_of_both_sending_hellos(void)
+{
+	static const struct l2tp_transport_ops eops = {end_send, end_recv, end_failed, NULL, NULL};
+	struct l2tp_transport_config cfg = {.version = 2, .max_retries = 2, .hello_timeout_ms = 1600};
+	uint64_t now = 0;
+	struct end e[2];
+	memset(e, 0, sizeof(e));
+	for (int i = 0; i < 2; i++) {
+		e[i].peer = &e[1 - i];
+		e[i].clock = &now;
+		e[i].t = l2tp_transport_new(&cfg, &eops, &e[i], 0);
+		l2tp_transport_set_peer_id(e[i].t, 1);
+	}
+	/* Both timers start together, so the first HELLOs cross. */
+	wire_run(e, &now, 1600 * 50);
+	CHECK_EQ(e[0].failed[0] + e[1].failed[0], 0);
+	int total = e[0].hellos + e[1].hellos;
+	CHECK(total >= 45 && total <= 52); /* one an interval; 100 with both sending */
+	CHECK(e[0].hellos <= 3 || e[1].hellos <= 3);
+
+	/* The end that only answers: its peer dies. It sends its own
+	 * HELLO within 1/8 of an interval more than usual, then gives up
+	 * after its two retransmissions (1 s, 2 s, then 4 s for the last). */
+	int quiet = e[0].hellos <= 3 ? 0 : 1;
+	uint64_t cut_at = now;
+	e[1 - quiet].dead = true;
+	wire_run(e, &now, cut_at + 20000);
+	CHECK(e[quiet].failed[0] != 0);
+	CHECK(e[quiet].failed_at <= cut_at + 1600 + 1600 / 8 + 7000);
+	for (int i = 0; i < 2; i++)
+		l2tp_transport_free(e[i].t);
+}
+
 int main(void)
 {
 	RUN(retransmit_schedule_doubles_up_to_the_cap_then_fails);
@@ -670,6 +785,7 @@ int main(void)
 	RUN(the_delayed_ack_stays_inside_the_retry_timeout);
 	RUN(our_ns_wraps_around);
 	RUN(hello_after_silence_and_its_failure);
+	RUN(idle_ends_take_turns_instead_of_both_sending_hellos);
 	RUN(stopccn_hold_keeps_acknowledging_then_releases);
 	RUN(the_sender_of_a_stopccn_is_released_once_it_is_acknowledged);
 	RUN(the_owners_alarm_fires_once_at_its_deadline_and_can_be_cancelled);
