@@ -30,11 +30,17 @@ struct l2tp_evq_item {
 	uint64_t up_ms;
 };
 
-static void evq_item_free(struct l2tp_evq_item *it)
+/* What an item owns besides itself. */
+static void evq_item_clear(struct l2tp_evq_item *it)
 {
 	free(it->tunnel_name);
 	free(it->session_name);
 	free(it->reason);
+}
+
+static void evq_item_free(struct l2tp_evq_item *it)
+{
+	evq_item_clear(it);
 	free(it);
 }
 
@@ -60,9 +66,7 @@ static void evq_item_done(struct l2tp_context *ctx, struct l2tp_evq_item *it)
 		evq_item_free(it);
 		return;
 	}
-	free(it->tunnel_name);
-	free(it->session_name);
-	free(it->reason);
+	evq_item_clear(it);
 	it->next = ctx->evq_spare;
 	ctx->evq_spare = it;
 	ctx->nspare++;
