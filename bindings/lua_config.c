@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "l2tp/pppoe.h"
 #include "runtime.h"
 
 /* Every key the table's sections take, for "(accepted: ...)". */
@@ -43,7 +44,7 @@ static const char *describe(lua_State *L, int idx, char *buf, size_t len)
 static const char *mac_text(const uint8_t *b)
 {
 	static char buf[18];
-	snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3], b[4], b[5]);
+	l2tp_mac_format(b, buf);
 	return buf;
 }
 
@@ -61,14 +62,7 @@ static void read_bytes(lua_State *L, int idx, const char *what, const struct l2t
 		       uint8_t *len)
 {
 	char vb[80];
-	unsigned m[MAC_LEN];
-	char tail;
-	if (k->size == MAC_LEN && lua_type(L, idx) == LUA_TSTRING &&
-	    sscanf(lua_tostring(L, idx), "%2x:%2x:%2x:%2x:%2x:%2x%c", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5], &tail) ==
-		    MAC_LEN &&
-	    lua_objlen(L, idx) == 17) {
-		for (int i = 0; i < MAC_LEN; i++)
-			dst[i] = (uint8_t)m[i];
+	if (k->size == MAC_LEN && lua_type(L, idx) == LUA_TSTRING && l2tp_mac_parse(lua_tostring(L, idx), dst) == 0) {
 		*len = MAC_LEN;
 		return;
 	}

@@ -488,6 +488,7 @@ static const luaL_Reg ctx_methods[] = {
 	{"quiescent_tunnel", ctx_quiescent_tunnel},
 	{"dynamic_tunnel", ctx_dynamic_tunnel},
 	{"listen", l2tp_lua_listen},
+	{"pppoe", l2tp_lua_ctx_pppoe},
 	{"tunnels", ctx_tunnels},
 	{"listeners", ctx_listeners},
 	{"find_tunnel", ctx_find_tunnel},

@@ -7,6 +7,7 @@
 
 #include "embedded.h"
 #include "lua_config.h"
+#include "lua_objects.h"
 #include "runtime.h"
 
 static int l_context(lua_State *L)
@@ -192,6 +193,7 @@ int luaopen_l2tp(lua_State *L)
 	l2tp_lua_open_signal(L, mod);
 	l2tp_lua_open_control(L, mod);
 	l2tp_lua_open_pcap(L, mod);
+	l2tp_lua_open_pppoe(L, mod);
 	/* The Lua parts last: each chunk gets the module built so far. */
 	for (const struct l2tp_lua_embedded *e = l2tp_lua_embedded; e->name; e++) {
 		char chunkname[64];

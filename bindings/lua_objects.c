@@ -104,6 +104,13 @@ bool l2tp_lua_keep_hooks(lua_State *L, struct lctx *lc, int obj, int cfg, const 
 	}
 	if (!any)
 		return false;
+	l2tp_lua_keep(L, lc, obj);
+	return true;
+}
+
+void l2tp_lua_keep(lua_State *L, struct lctx *lc, int obj)
+{
+	obj = obj < 0 ? lua_gettop(L) + obj + 1 : obj;
 	/* The context's table holds the object while its core object lives. */
 	struct lobj *o = lua_touserdata(L, obj);
 	l2tp_lua_push_ctx(L, lc);
@@ -119,7 +126,6 @@ bool l2tp_lua_keep_hooks(lua_State *L, struct lctx *lc, int obj, int cfg, const 
 	lua_pushvalue(L, obj);
 	lua_rawset(L, -3);
 	lua_pop(L, 3);
-	return true;
 }
 
 void l2tp_lua_let_go(lua_State *L, struct lctx *lc, uint64_t handle)

@@ -50,6 +50,12 @@ void l2tp_lua_list_add(struct l2tp_lua_list *list, const char *mt, uint64_t hand
  * when the core object is gone. keep_hooks says whether there was one. */
 bool l2tp_lua_keep_hooks(lua_State *L, struct lctx *lc, int obj, int cfg, const struct l2tp_key *keys, unsigned set);
 void l2tp_lua_let_go(lua_State *L, struct lctx *lc, uint64_t handle);
+/* Holds the object at obj (its callbacks with it) while its core object
+ * lives, until l2tp_lua_let_go. */
+void l2tp_lua_keep(lua_State *L, struct lctx *lc, int obj);
+/* ctx:pppoe(cfg), served by l2tp.pppoe (lua_pppoe.c, lua/pppoe.lua). */
+int l2tp_lua_ctx_pppoe(lua_State *L);
+void l2tp_lua_open_pppoe(lua_State *L, int module_idx);
 
 /* A data plane session's counters as a table (session:stats() and the
  * accounting in session_down). */

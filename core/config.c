@@ -92,6 +92,7 @@ const struct l2tp_key l2tp_session_keys[] = {
 	{"cookie_size", L2TP_KEY_UINT, SF(cookie_size), 0, 8, 8, NULL, NULL, CALLS, 0, false},
 	{"remote_end_id", L2TP_KEY_STRING, SF(remote_end_id), 0, 0, 0, NULL, NULL, L2TP_KEYS_DYNAMIC, 0, false},
 	{"called_number", L2TP_KEY_STRING, SF(called_number), 0, 0, 0, NULL, NULL, L2TP_KEYS_DYNAMIC, 0, false},
+	{"calling_number", L2TP_KEY_STRING, SF(calling_number), 0, 0, 0, NULL, NULL, L2TP_KEYS_DYNAMIC, 0, false},
 	{"pppd_args", L2TP_KEY_STRING, SF(pppd_args), 0, 0, 0, NULL, NULL, CALLS, 0, false},
 	{"pppd", L2TP_KEY_STRLIST, SF(pppd_extra), 0, 0, 0, NULL, NULL, CALLS, 0, false},
 	{"mtu", L2TP_KEY_UINT, SF(mtu), 0, 65535, 0, NULL, NULL, L2TP_KEYS_ALL, 0, false},

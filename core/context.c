@@ -416,6 +416,9 @@ void l2tp_context_close(struct l2tp_context *ctx)
 		return;
 	/* Newest first, as a stack unwinds what it built. */
 	l2tp_listener_close_all(ctx);
+	/* before the tunnels: subscribers get their PADT while the calls
+	 * they rode on still stand */
+	l2tp_pppoe_ac_close_all(ctx);
 	while (ctx->tunnels_tail)
 		l2tp_tunnel_close(ctx->tunnels_tail, "context closed");
 	/* Nobody will be around to acknowledge: stop holding. */

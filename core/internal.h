@@ -135,6 +135,7 @@ struct l2tp_context {
 	size_t nsessions;
 	struct l2tp_procs *procs; /* pppd children; made when first needed */
 	struct l2tp_listener *listeners;
+	struct l2tp_pppoe_ac *pppoe_acs; /* pppoe_ac.c: closed with the context */
 	uint32_t router_id; /* random, for L2TPv3 tunnels with no address of their own to give */
 	struct l2tp_log_slot log_slots[L2TP_LOG_SLOTS];
 	struct event *log_ev; /* reports what was held when a window ends */
@@ -400,6 +401,8 @@ bool l2tp_listener_may_answer(struct l2tp_listener *l);
 void l2tp_listener_input(struct l2tp_listener *l, uint8_t *buf, size_t len, const struct sockaddr *from,
 			 socklen_t from_len);
 void l2tp_listener_close_all(struct l2tp_context *ctx);
+/* pppoe_ac.c */
+void l2tp_pppoe_ac_close_all(struct l2tp_context *ctx);
 
 /* control.c: the control connection's state machine. */
 enum l2tp_role l2tp_tunnel_role(const struct l2tp_tunnel *t);

@@ -311,6 +311,9 @@ void l2tp_build_call_request(struct l2tp_msg *m, uint16_t type, const struct l2t
 	}
 	if (called[0])
 		l2tp_msg_add(m, L2TP_AVP_CALLED_NUMBER, true, false, called, (uint16_t)strlen(called));
+	const char *calling = L2TP_SESSION_LONG(s, calling_number);
+	if (calling[0] && type == L2TP_MSG_ICRQ)
+		l2tp_msg_add(m, L2TP_AVP_CALLING_NUMBER, true, false, calling, (uint16_t)strlen(calling));
 	if (version == 2) {
 		l2tp_msg_add_u32(m, L2TP_AVP_BEARER_TYPE, true, 0);
 		return;

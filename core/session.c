@@ -150,8 +150,8 @@ const struct l2tp_session_config *l2tp_session_config_copy(const struct l2tp_ses
 static struct l2tp_session *session_alloc(struct l2tp_tunnel *t, const char *name,
 					  const struct l2tp_session_config *cfg)
 {
-	bool is_short = !cfg->remote_end_id[0] && !cfg->called_number[0] && !cfg->pppd_args[0] &&
-			!cfg->pppd_extra[0];
+	bool is_short = !cfg->remote_end_id[0] && !cfg->called_number[0] && !cfg->calling_number[0] &&
+			!cfg->pppd_args[0] && !cfg->pppd_extra[0];
 	size_t cfg_size = is_short ? L2TP_SESSION_CFG_SHORT : sizeof(*cfg);
 	size_t name_len = strlen(name) + 1;
 	struct l2tp_session *s = calloc(1, offsetof(struct l2tp_session, cfg) + cfg_size + name_len);

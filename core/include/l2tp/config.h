@@ -118,6 +118,9 @@ struct l2tp_session_config {
 	/* Calls we place: the Called Number (an L2TPv2 OCRQ must carry one;
 	 * an ICRQ or an L2TPv3 OCRQ carries it where set). */
 	char called_number[64];
+	/* Incoming calls we place: the Calling Number (RFC 2661 4.4.5), who
+	 * called the LAC; a PPPoE session's is its subscriber's MAC. */
+	char calling_number[64];
 	/* PPP sessions on the kernel data plane: pppd runs for them */
 	char pppd_args[256];	  /* a file of extra pppd arguments (as kl2tpd) */
 	char pppd_extra[1024];	  /* more arguments, '\n'-separated */
