@@ -212,8 +212,12 @@ static bool prepare_data(struct l2tp_session *s)
 	}
 	s->dp_created = true;
 	bool ppp = s->cfg.pseudowire == L2TP_PW_PPP || s->cfg.pseudowire == L2TP_PW_PPP_AC;
-	if (ppp && ctx->dp->ppp_open && l2tp_pppd_start(s, err, sizeof(err)) != 0) {
-		hangup_with(s, L2TP_RESULT_CDN_ERROR, L2TP_ERROR_NO_RESOURCES, "cannot start PPP", err);
+	/* A PPPoE session's call is bridged to it in the kernel: no pppd. */
+	bool bridge = s->cfg.pseudowire == L2TP_PW_PPP_AC && s->cfg.pppoe_session_id;
+	if (ppp && ctx->dp->ppp_open &&
+	    (bridge ? l2tp_ppp_bridge_start(s, err, sizeof(err)) : l2tp_pppd_start(s, err, sizeof(err))) != 0) {
+		hangup_with(s, L2TP_RESULT_CDN_ERROR, L2TP_ERROR_NO_RESOURCES,
+			    bridge ? "cannot bridge the PPPoE session" : "cannot start PPP", err);
 		return false;
 	}
 	return true;

@@ -101,6 +101,7 @@ const struct l2tp_key l2tp_session_keys[] = {
 	{"pppoe_session_id", L2TP_KEY_UINT, SF(pppoe_session_id), 0, 65535, 0, NULL, NULL, L2TP_KEYS_ALL, 0, false},
 	{"pppoe_peer_mac", L2TP_KEY_BYTES, SF(pppoe_peer_mac), 0, 0, 0, NULL, NULL, L2TP_KEYS_ALL,
 	 offsetof(struct l2tp_session_config, pppoe_peer_mac_len), false},
+	{"pppoe_interface", L2TP_KEY_STRING, SF(pppoe_interface), 0, 0, 0, NULL, NULL, L2TP_KEYS_DYNAMIC, 0, false},
 	{NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, 0, false},
 };
 
@@ -435,9 +436,12 @@ int l2tp_session_config_check(const struct l2tp_session_config *cfg, enum l2tp_v
 		return l2tp_errf(err, errlen, -EINVAL,
 				 "%s is not allowed with l2tpv2 (cookies are an l2tpv3 feature)",
 				 cfg->cookie_len ? "cookie" : "peer_cookie");
-	if ((cfg->pppoe_session_id || cfg->pppoe_peer_mac_len) && cfg->pseudowire != L2TP_PW_PPP_AC)
+	if ((cfg->pppoe_session_id || cfg->pppoe_peer_mac_len || cfg->pppoe_interface[0]) &&
+	    cfg->pseudowire != L2TP_PW_PPP_AC)
 		return l2tp_errf(err, errlen, -EINVAL, "%s is for pseudowire 'pppac' (a PPPoE session's), not '%s'",
-				 cfg->pppoe_session_id ? "pppoe_session_id" : "pppoe_peer_mac",
+				 cfg->pppoe_session_id ? "pppoe_session_id"
+				 : cfg->pppoe_peer_mac_len ? "pppoe_peer_mac"
+							   : "pppoe_interface",
 				 l2tp_pseudowire_name(cfg->pseudowire));
 	if ((cfg->mtu && cfg->mtu < 68) || (cfg->mru && cfg->mru < 68))
 		return l2tp_errf(err, errlen, -EINVAL, "%s %u is out of range (accepted: 0 for the default, or 68-65535)",

@@ -272,6 +272,7 @@ struct l2tp_session {
 	bool peer_circuit_down;	    /* L2TPv3: as the peer's last Circuit Status said */
 	int ppp_fd;		 /* PPPoL2TP socket, or -1 */
 	struct l2tp_proc *pppd;	 /* running for this session, or NULL */
+	struct l2tp_ppp_bridge *bridge; /* pppbridge.c: a PPPoE session's, or NULL */
 
 	/* Last, and without its long strings when they are all empty
 	 * (cfg_short): most sessions have none, and they were most of a
@@ -465,6 +466,9 @@ void l2tp_session_destroy(struct l2tp_session *s, const char *reason, const stru
 /* pppd.c */
 int l2tp_pppd_start(struct l2tp_session *s, char *err, size_t errlen);
 void l2tp_pppd_stop(struct l2tp_session *s);
+/* pppbridge.c: pppac calls that carry a PPPoE session, on the kernel */
+int l2tp_ppp_bridge_start(struct l2tp_session *s, char *err, size_t errlen);
+void l2tp_ppp_bridge_stop(struct l2tp_session *s);
 
 /* messages.c: one builder per control message; the header's IDs are the
  * sender's to fill. */

@@ -151,7 +151,7 @@ static struct l2tp_session *session_alloc(struct l2tp_tunnel *t, const char *nam
 					  const struct l2tp_session_config *cfg)
 {
 	bool is_short = !cfg->remote_end_id[0] && !cfg->called_number[0] && !cfg->calling_number[0] &&
-			!cfg->pppd_args[0] && !cfg->pppd_extra[0];
+			!cfg->pppoe_interface[0] && !cfg->pppd_args[0] && !cfg->pppd_extra[0];
 	size_t cfg_size = is_short ? L2TP_SESSION_CFG_SHORT : sizeof(*cfg);
 	size_t name_len = strlen(name) + 1;
 	struct l2tp_session *s = calloc(1, offsetof(struct l2tp_session, cfg) + cfg_size + name_len);
@@ -309,6 +309,7 @@ void l2tp_session_destroy(struct l2tp_session *s, const char *reason, const stru
 			l2tp_slog(s, L2TP_LOG_WARN, "final counters not read: %s", err);
 	}
 	l2tp_pppd_stop(s);
+	l2tp_ppp_bridge_stop(s);
 	if (s->dp_created) {
 		if (ctx->dp->session_delete(ctx->dp_state, &dps, err, sizeof(err)) != 0)
 			l2tp_slog(s, L2TP_LOG_ERROR, "data plane delete failed: %s", err);

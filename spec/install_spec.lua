@@ -20,12 +20,13 @@ describe("cmake --install", function()
   after_each(function() h.sh("rm -rf " .. rundir) end)
 
   it("installs the commands, the daemons' scripts, the units and the man pages", function()
-    for _, f in ipairs{ "bin/l2tp-run", "bin/l2tp-ctl", "bin/kl2tpd", "bin/ql2tpd", "bin/lnsd",
+    for _, f in ipairs{ "bin/l2tp-run", "bin/l2tp-ctl", "bin/kl2tpd", "bin/ql2tpd", "bin/lnsd", "bin/kpppoed",
       "share/l2tp/scripts/daemon.lua", "share/l2tp/scripts/kl2tpd.lua", "share/l2tp/scripts/ql2tpd.lua",
-      "share/l2tp/scripts/lnsd.lua", "share/l2tp/scripts/pseudowired.lua",
+      "share/l2tp/scripts/lnsd.lua", "share/l2tp/scripts/kpppoed.lua", "share/l2tp/scripts/pseudowired.lua",
       "lib/systemd/system/kl2tpd.service", "lib/systemd/system/ql2tpd.service", "lib/systemd/system/lnsd.service",
+      "lib/systemd/system/kpppoed.service",
       "share/man/man1/l2tp-run.1", "share/man/man1/l2tp-ctl.1", "share/man/man8/kl2tpd.8",
-      "share/man/man8/ql2tpd.8", "share/man/man8/lnsd.8", "share/man/man7/l2tp.7" } do
+      "share/man/man8/ql2tpd.8", "share/man/man8/lnsd.8", "share/man/man8/kpppoed.8", "share/man/man7/l2tp.7" } do
       assert.equal(0, h.sh("test -s " .. prefix .. "/" .. f), f .. " is missing")
     end
     assert.equal(0, h.sh("test -x " .. prefix .. "/bin/kl2tpd"))
@@ -75,7 +76,7 @@ describe("cmake --install", function()
     -- has them, with the staged man pages for their Documentation=.
     local units = h.tmp_path(".units")
     h.sh("mkdir -p " .. units)
-    for _, u in ipairs{ "kl2tpd", "ql2tpd", "lnsd" } do
+    for _, u in ipairs{ "kl2tpd", "ql2tpd", "lnsd", "kpppoed" } do
       local f = assert(io.open(prefix .. "/lib/systemd/system/" .. u .. ".service"))
       local text = f:read("*a")
       f:close()
@@ -98,7 +99,7 @@ describe("cmake --install", function()
   it("installs man pages made from the README that render without a warning", function()
     if not have("groff") then return pending("SKIPPED: groff is not installed (apt-get install groff-base)") end
     local pages = { "man1/l2tp-run.1", "man1/l2tp-ctl.1", "man8/kl2tpd.8", "man8/ql2tpd.8", "man8/lnsd.8",
-      "man7/l2tp.7" }
+      "man8/kpppoed.8", "man7/l2tp.7" }
     local text = {}
     for _, p in ipairs(pages) do
       local code, out, err = h.sh("LC_ALL=C.UTF-8 groff -man -ww -Tutf8 -rLL=2000n -rHY=0 -P-cbou " .. prefix .. "/share/man/" .. p)
@@ -113,6 +114,7 @@ describe("cmake --install", function()
     assert.matches("redialling a tunnel", text["man8/kl2tpd.8"])
     assert.matches("quiescent", text["man8/ql2tpd.8"])
     assert.matches("allow", text["man8/lnsd.8"])
+    assert.matches("PPPIOCBRIDGECHAN", text["man8/kpppoed.8"])
     assert.matches("l2tp%.pcap%(file%)", text["man7/l2tp.7"])
     assert.matches("session_down", text["man7/l2tp.7"])
   end)

@@ -141,8 +141,9 @@ describe("PPPoE access concentrator: ctx:pppoe", function()
     assert.equal(1, st.pads)
     assert.equal(1, st.padt_in)
     assert.equal(0, st.sessions)
-    -- the tunnel stays for the next call to that LNS
-    assert.equal(1, #lac:tunnels())
+    -- the tunnel the AC dialled goes with its last call
+    assert.is_true(h.run_until(function() return lnsr.n("tunnel_down") == 1 end, 5))
+    assert.equal("no calls left", lacr.last("tunnel_down").reason)
     sub.close()
   end)
 
@@ -339,5 +340,70 @@ describe("l2tp.pppoe codec", function()
       { pppoe.decode("\x11\x09\0\0\0\x06\x01\x01\0\x09ab") })
     assert.matches("code must be PADI", h.raises(pppoe.encode, { code = "PADX" }))
     assert.matches("unknown type nope", h.raises(pppoe.encode, { code = "PADI", tags = { { "nope", "" } } }))
+  end)
+end)
+
+describe("scripts/kpppoed.lua", function()
+  if not can then return it("runs", skip) end
+  local LOG = "/tmp/l2tp-kpppoed-spec.log"
+  local function log()
+    local f = io.open(LOG)
+    local s = f and f:read("*a") or ""
+    if f then f:close() end
+    return s
+  end
+
+  it("fails over past an LNS whose tunnel failed, and refuses the session that was riding it", function()
+    os.execute("ip netns del " .. NS .. " >/dev/null 2>&1")
+    must("ip netns add " .. NS)
+    must("ip -n " .. NS .. " link add ac0 type veth peer name sub0")
+    must("ip -n " .. NS .. " link set ac0 up && ip -n " .. NS .. " link set sub0 up")
+    finally(function() os.execute("ip netns del " .. NS .. " >/dev/null 2>&1") end)
+    local lns = l2tp.context{ log_level = "error" }
+    local lnsr = h.recorder(lns)
+    local l = assert(lns:listen("lns", { ["local"] = "127.0.0.1:0" }))
+    finally(function() lns:close(); l2tp.run(0.1) end)
+    local conf = h.write_script(([[
+return {
+  interfaces = { "ac0" }, netns = %q, ac_name = "kpppoed-spec", services = { "internet" },
+  lns = {
+    { name = "dead", peer = "127.0.0.1:%d", retry_timeout = 100, max_retries = 1 },
+    { name = "good", peer = %q },
+  },
+  holddown = 60,
+}]]):format(NS, h.free_port(), l:address()))
+    finally(function() os.remove(conf) end)
+    os.remove(LOG)
+    local p = io.popen(h.l2tp_run .. " scripts/kpppoed.lua " .. conf .. " --null >" .. LOG .. " 2>&1 & echo $!")
+    local pid = p:read("*l")
+    p:close()
+    finally(function() os.execute("kill -TERM " .. pid .. " 2>/dev/null") end)
+    assert.is_true(h.run_until(function() return log():find("serving PPPoE on ac0") ~= nil end, 10), log())
+
+    local sub = subscriber()
+    local function session(hu)
+      sub.send({ code = "PADI", tags = tags{ { "service_name", "internet" }, { "host_uniq", hu } } },
+        "ff:ff:ff:ff:ff:ff")
+      local offer = assert(sub.next("PADO"), "no PADO: " .. log())
+      assert.equal("kpppoed-spec", offer.ac_name)
+      sub.send({ code = "PADR", tags = tags{ { "service_name", "internet" }, { "host_uniq", hu },
+        { "ac_cookie", offer.ac_cookie } } }, offer.from)
+      return assert(sub.next("PADS", 10), "no PADS: " .. log())
+    end
+    -- the first LNS does not answer: its session is refused
+    local pads = session("a")
+    assert.equal(0, pads.session_id)
+    assert.matches("the LNS did not take the call", pads.ac_system_error)
+    assert.matches("LNS dead: tunnel down %(.*%): passed over for 60 s", log())
+    -- the next subscriber goes to the second
+    pads = session("b")
+    assert.is_true(pads.session_id > 0, log())
+    assert.is_true(h.run_until(function() return lnsr.n("session_up") == 1 end, 5))
+    assert.equal(1, #lns:tunnels())
+    assert.equal(1, #lns:tunnels()[1]:sessions())
+    -- SIGTERM: the subscriber gets its PADT
+    os.execute("kill -TERM " .. pid)
+    assert(sub.next("PADT"), "no PADT at exit: " .. log())
+    sub.close()
   end)
 end)

@@ -17,7 +17,8 @@
 -- The session becomes an incoming call (pseudowire "pppac", the PPPoE
 -- session ID and subscriber MAC as its keys, the MAC as Calling Number) on
 -- the one tunnel to that LNS, dialled on first use and shared by every
--- call to it. The subscriber's PADS goes out once the call is up; a call
+-- call to it, and closed with its last call. On the kernel data plane the call's PPP channel is bridged
+-- to the PPPoE session's (PPPIOCBRIDGECHAN): no pppd at the LAC. The subscriber's PADS goes out once the call is up; a call
 -- the LNS refuses becomes a PADS with AC-System-Error, a call that drops
 -- a PADT, and a PADT from the subscriber closes the call (CDN).
 local l2tp = ...
@@ -68,8 +69,14 @@ end
 -- interface cannot be opened.
 local function serve(ctx, cfg)
   check(cfg)
+  if cfg.netns and ctx:dataplane() ~= "null" then
+    -- PPPIOCBRIDGECHAN finds channels in the caller's namespace only
+    fail(3, "netns is for the null data plane: the kernel bridges a PPPoE session to its call only when the "
+      .. "interface is in this process's namespace (run l2tp-run inside it: ip netns exec)")
+  end
   local calls = {}    -- PPPoE session ID -> { session = , tunnel = , up = }
   local by_session = {} -- L2TP session object -> PPPoE session ID
+  local dialled = {}  -- tunnels this AC dialled -> how many of its calls ride them
   local ac, handlers
 
   local function forget(id)
@@ -77,6 +84,13 @@ local function serve(ctx, cfg)
     if c then
       calls[id] = nil
       by_session[c.session] = nil
+      -- A tunnel we dialled goes with its last call, as a LAC's does: no
+      -- idle tunnel (and kernel tunnel) is left to an LNS nobody uses.
+      local n = dialled[c.tunnel]
+      if n then
+        dialled[c.tunnel] = n > 1 and n - 1 or nil
+        if n == 1 and not c.tunnel:is_closed() then c.tunnel:close("no calls left") end
+      end
     end
     return c
   end
@@ -100,6 +114,7 @@ local function serve(ctx, cfg)
     if t and not t:is_closed() then return t end
     local ok, nt, err = pcall(ctx.dynamic_tunnel, ctx, name, conf)
     if not ok then return nil, nt end
+    if nt then dialled[nt] = 0 end
     return nt, err
   end
 
@@ -129,6 +144,7 @@ local function serve(ctx, cfg)
     scfg.pseudowire = "pppac"
     scfg.pppoe_session_id = req.session_id
     scfg.pppoe_peer_mac = req.mac
+    scfg.pppoe_interface = req.interface
     if scfg.calling_number == nil then
       scfg.calling_number = cfg.calling_number and cfg.calling_number(req) or req.mac
     end
@@ -140,14 +156,17 @@ local function serve(ctx, cfg)
     end
     calls[req.session_id] = { session = s, tunnel = t, mac = req.mac }
     by_session[s] = req.session_id
+    if dialled[t] then dialled[t] = dialled[t] + 1 end
     l2tp.log("info", "pppoe %s: session %d for %s rides tunnel %s", req.interface, req.session_id, req.mac,
       t.name)
   end
 
   -- PADT from the subscriber, or the AC gave up waiting for the call.
   local function on_end(id, reason)
-    local c = forget(id)
+    local c = calls[id]
+    -- the call first, so that it ends for this reason, not its tunnel's
     if c and not c.session:is_closed() then c.session:close(reason) end
+    forget(id)
   end
 
   local ok, made, err = pcall(raw.ac, ctx, cfg, cfg.on_padi, on_padr, on_end)

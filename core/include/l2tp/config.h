@@ -121,6 +121,9 @@ struct l2tp_session_config {
 	/* Incoming calls we place: the Calling Number (RFC 2661 4.4.5), who
 	 * called the LAC; a PPPoE session's is its subscriber's MAC. */
 	char calling_number[64];
+	/* pseudowire pppac on the kernel: the PPPoE session's interface, whose
+	 * session the call is bridged to (no pppd) */
+	char pppoe_interface[L2TP_IFNAME_MAX];
 	/* PPP sessions on the kernel data plane: pppd runs for them */
 	char pppd_args[256];	  /* a file of extra pppd arguments (as kl2tpd) */
 	char pppd_extra[1024];	  /* more arguments, '\n'-separated */
