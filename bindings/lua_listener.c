@@ -260,10 +260,7 @@ static int l_stats(lua_State *L)
 	if (!l)
 		return l2tp_lua_closed(L);
 	l2tp_listener_stats(l, &st);
-	const struct {
-		const char *name;
-		uint64_t v;
-	} fields[] = {
+	const struct l2tp_lua_counter fields[] = {
 		{"accepted", st.accepted},
 		{"refused_by_hook", st.refused_by_hook},
 		{"refused_by_limit", st.refused_by_limit},
@@ -280,11 +277,7 @@ static int l_stats(lua_State *L)
 		{"pending", st.pending},
 		{"sessions", st.sessions},
 	};
-	lua_createtable(L, 0, (int)(sizeof(fields) / sizeof(fields[0])));
-	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-		lua_pushnumber(L, (double)fields[i].v);
-		lua_setfield(L, -2, fields[i].name);
-	}
+	l2tp_lua_push_counters(L, fields, sizeof(fields) / sizeof(fields[0]));
 	return 1;
 }
 

@@ -128,6 +128,15 @@ void l2tp_lua_keep(lua_State *L, struct lctx *lc, int obj)
 	lua_pop(L, 3);
 }
 
+void l2tp_lua_push_counters(lua_State *L, const struct l2tp_lua_counter *c, size_t n)
+{
+	lua_createtable(L, 0, (int)n);
+	for (size_t i = 0; i < n; i++) {
+		lua_pushnumber(L, (double)c[i].v);
+		lua_setfield(L, -2, c[i].name);
+	}
+}
+
 void l2tp_lua_let_go(lua_State *L, struct lctx *lc, uint64_t handle)
 {
 	l2tp_lua_push_ctx(L, lc);

@@ -53,6 +53,12 @@ void l2tp_lua_let_go(lua_State *L, struct lctx *lc, uint64_t handle);
 /* Holds the object at obj (its callbacks with it) while its core object
  * lives, until l2tp_lua_let_go. */
 void l2tp_lua_keep(lua_State *L, struct lctx *lc, int obj);
+/* A table of counters, name = value, from an array of n. */
+struct l2tp_lua_counter {
+	const char *name;
+	uint64_t v;
+};
+void l2tp_lua_push_counters(lua_State *L, const struct l2tp_lua_counter *c, size_t n);
 /* ctx:pppoe(cfg), served by l2tp.pppoe (lua_pppoe.c, lua/pppoe.lua). */
 int l2tp_lua_ctx_pppoe(lua_State *L);
 void l2tp_lua_open_pppoe(lua_State *L, int module_idx);

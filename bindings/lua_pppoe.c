@@ -393,10 +393,7 @@ static int m_stats(lua_State *L)
 		return l2tp_lua_closed(L);
 	struct l2tp_pppoe_ac_stats st;
 	l2tp_pppoe_ac_stats(ac, &st);
-	const struct {
-		const char *name;
-		uint64_t v;
-	} fields[] = {
+	const struct l2tp_lua_counter fields[] = {
 		{"padi", st.padi},
 		{"pado", st.pado},
 		{"padr", st.padr},
@@ -411,11 +408,7 @@ static int m_stats(lua_State *L)
 		{"sessions", st.sessions},
 		{"pending", st.pending},
 	};
-	lua_createtable(L, 0, (int)(sizeof(fields) / sizeof(fields[0])));
-	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-		lua_pushnumber(L, (double)fields[i].v);
-		lua_setfield(L, -2, fields[i].name);
-	}
+	l2tp_lua_push_counters(L, fields, sizeof(fields) / sizeof(fields[0]));
 	return 1;
 }
 

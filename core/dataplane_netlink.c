@@ -60,7 +60,11 @@ static void fill_session(const struct l2tp_dp_session *s, struct l2tp_nl_session
 	ns->psid = c->psid;
 	/* The kernel has no VLAN pseudowire of its own: l2tpeth carries the
 	 * tagged frames of an Ethernet VLAN one (RFC 4719) as they come. */
-	ns->pw_type = (uint16_t)(c->pseudowire == L2TP_PW_ETH_VLAN ? L2TP_PW_ETH : c->pseudowire);
+	/* Nor a PPP AC one (Debian 12's l2tp_ppp registers PPP only): a
+	 * PPPoE session's call is a PPP session whose channel is bridged. */
+	ns->pw_type = (uint16_t)(c->pseudowire == L2TP_PW_ETH_VLAN ? L2TP_PW_ETH
+				 : c->pseudowire == L2TP_PW_PPP_AC ? L2TP_PW_PPP
+								   : c->pseudowire);
 	ns->l2spec_type = (uint8_t)c->l2spec_type;
 	ns->l2spec_len = c->l2spec_type == L2TP_L2SPEC_DEFAULT ? 4 : 0;
 	memcpy(ns->cookie, c->cookie, c->cookie_len);

@@ -468,6 +468,8 @@ int l2tp_pppd_start(struct l2tp_session *s, char *err, size_t errlen);
 void l2tp_pppd_stop(struct l2tp_session *s);
 /* pppbridge.c: pppac calls that carry a PPPoE session, on the kernel */
 int l2tp_ppp_bridge_start(struct l2tp_session *s, char *err, size_t errlen);
+/* Unbridges and closes all but the PPPoL2TP socket (s->ppp_fd), whose
+ * close deletes the kernel session: the caller closes it last. */
 void l2tp_ppp_bridge_stop(struct l2tp_session *s);
 
 /* messages.c: one builder per control message; the header's IDs are the

@@ -57,8 +57,10 @@ void l2tp_ppp_bridge_stop(struct l2tp_session *s)
 	struct l2tp_ppp_bridge *b = s->bridge;
 	if (!b)
 		return;
-	/* Unbridged first: each channel holds the other while bridged. */
-	if (b->bridged && ioctl(b->chan_pppoe, PPPIOCUNBRIDGECHAN) != 0)
+	/* Unbridged first: each channel holds the other while bridged. A
+	 * channel that went first (the subscriber's PADT unbinds the PPPoE
+	 * socket in the kernel) took the bridge with it: EINVAL. */
+	if (b->bridged && ioctl(b->chan_pppoe, PPPIOCUNBRIDGECHAN) != 0 && errno != EINVAL)
 		l2tp_slog(s, L2TP_LOG_WARN, "PPPIOCUNBRIDGECHAN: %s", strerror(errno));
 	if (b->chan_pppoe >= 0)
 		close(b->chan_pppoe);
@@ -68,10 +70,7 @@ void l2tp_ppp_bridge_stop(struct l2tp_session *s)
 		close(b->pppoe_fd);
 	free(b);
 	s->bridge = NULL;
-	if (s->ppp_fd >= 0) {
-		close(s->ppp_fd);
-		s->ppp_fd = -1;
-	}
+	/* s->ppp_fd stays: see l2tp_ppp_bridge_stop's caller */
 }
 
 int l2tp_ppp_bridge_start(struct l2tp_session *s, char *err, size_t errlen)
@@ -134,5 +133,9 @@ int l2tp_ppp_bridge_start(struct l2tp_session *s, char *err, size_t errlen)
 	return 0;
 fail:
 	l2tp_ppp_bridge_stop(s);
+	if (s->ppp_fd >= 0) {
+		close(s->ppp_fd);
+		s->ppp_fd = -1;
+	}
 	return rc;
 }

@@ -170,6 +170,10 @@ struct l2tp_proc *l2tp_proc_spawn(struct l2tp_procs *p, char *const argv[], int 
 		return NULL;
 	}
 	if (pid == 0) {
+		/* A group of its own: pppd signals its whole process group
+		 * (kill(0, sig)) when it is stopped early in its start, which
+		 * in ours would stop this process too. */
+		setpgid(0, 0);
 		dup2(pipefd[1], 1);
 		dup2(pipefd[1], 2);
 		int devnull = open("/dev/null", O_RDONLY);

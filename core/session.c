@@ -308,13 +308,19 @@ void l2tp_session_destroy(struct l2tp_session *s, const char *reason, const stru
 		else
 			l2tp_slog(s, L2TP_LOG_WARN, "final counters not read: %s", err);
 	}
-	l2tp_pppd_stop(s);
+	/* pppd holds a copy of the PPPoL2TP socket, so ours may close now;
+	 * a bridged session's is the only one, and its close would delete
+	 * the kernel session before we do: it closes after the delete. */
+	bool bridged = s->bridge != NULL;
 	l2tp_ppp_bridge_stop(s);
+	if (!bridged)
+		l2tp_pppd_stop(s);
 	if (s->dp_created) {
 		if (ctx->dp->session_delete(ctx->dp_state, &dps, err, sizeof(err)) != 0)
 			l2tp_slog(s, L2TP_LOG_ERROR, "data plane delete failed: %s", err);
 		s->dp_created = false;
 	}
+	l2tp_pppd_stop(s);
 	l2tp_tunnel_call_setup_done(t, s);
 	unlink_session(s);
 	l2tp_slog(s, L2TP_LOG_INFO, "closed: %s", reason);

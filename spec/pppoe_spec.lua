@@ -24,6 +24,12 @@ local function must(cmd)
   assert(code == 0, cmd .. ": " .. out .. err)
 end
 
+local function tags(list)
+  local t = {}
+  for _, p in ipairs(list) do t[#t + 1] = { type = p[1], value = p[2] } end
+  return t
+end
+
 -- The scripted subscriber: frames in a queue, and the discovery steps.
 local function subscriber(ac_mac)
   local sock = assert(l2tp.packet{ interface = "sub0", protocol = pppoe.ETH_P_DISC, netns = NS })
@@ -35,6 +41,13 @@ local function subscriber(ac_mac)
   end)
   function sub.send(f, to) assert(sock:send(pppoe.encode(f), to or ac_mac or "ff:ff:ff:ff:ff:ff")) end
   function sub.send_raw(bytes, to) assert(sock:send(bytes, to)) end
+  -- PADR for service, with Host-Uniq hu and cookie (each left out if nil)
+  function sub.request(service, hu, cookie, to)
+    local t = { { "service_name", service } }
+    if hu then t[#t + 1] = { "host_uniq", hu } end
+    if cookie then t[#t + 1] = { "ac_cookie", cookie } end
+    sub.send({ code = "PADR", tags = tags(t) }, to)
+  end
   -- Waits for the next frame of code; returns it (nil on timeout).
   function sub.next(code, timeout)
     local function at()
@@ -47,12 +60,6 @@ local function subscriber(ac_mac)
   end
   function sub.close() sock:close() end
   return sub
-end
-
-local function tags(list)
-  local t = {}
-  for _, p in ipairs(list) do t[#t + 1] = { type = p[1], value = p[2] } end
-  return t
 end
 
 describe("PPPoE access concentrator: ctx:pppoe", function()
@@ -111,8 +118,7 @@ describe("PPPoE access concentrator: ctx:pppoe", function()
     end
     assert.same({ "internet", "voip" }, services)
 
-    sub.send{ code = "PADR", tags = tags{ { "service_name", "internet" }, { "host_uniq", "hu-1" },
-      { "ac_cookie", offer.ac_cookie } } }
+    sub.request("internet", "hu-1", offer.ac_cookie)
     local pads = assert(sub.next("PADS"), "no PADS")
     assert.is_true(pads.session_id > 0 and pads.session_id < 0xffff)
     assert.equal("hu-1", pads.host_uniq)
@@ -156,8 +162,7 @@ describe("PPPoE access concentrator: ctx:pppoe", function()
     local ids = {}
     for i, svc in ipairs{ "internet", "internet", "voip" } do
       local offer = assert(discover(sub, svc, "h" .. i))
-      sub.send{ code = "PADR", tags = tags{ { "service_name", svc }, { "host_uniq", "h" .. i },
-        { "ac_cookie", offer.ac_cookie } } }
+      sub.request(svc, "h" .. i, offer.ac_cookie)
       ids[i] = assert(sub.next("PADS")).session_id
     end
     assert.is_true(ids[1] ~= ids[2] and ids[2] ~= ids[3])
@@ -195,8 +200,7 @@ describe("PPPoE access concentrator: ctx:pppoe", function()
     end }
     local sub = subscriber(ac:mac())
     local offer = assert(discover(sub, "voip", "x"))
-    sub.send{ code = "PADR", tags = tags{ { "service_name", "voip" }, { "host_uniq", "x" },
-      { "ac_cookie", offer.ac_cookie } } }
+    sub.request("voip", "x", offer.ac_cookie)
     local pads = assert(sub.next("PADS"))
     assert.equal(0, pads.session_id)
     assert.equal("no such subscriber", pads.service_name_error)
@@ -217,11 +221,39 @@ describe("PPPoE access concentrator: ctx:pppoe", function()
     local ac = serve()
     local sub = subscriber(ac:mac())
     local offer = assert(discover(sub, "", "r"))
-    sub.send{ code = "PADR", tags = tags{ { "service_name", "" }, { "host_uniq", "r" },
-      { "ac_cookie", offer.ac_cookie } } }
+    sub.request("", "r", offer.ac_cookie)
     local pads = assert(sub.next("PADS"))
     assert.equal(0, pads.session_id)
     assert.matches("^the LNS did not take the call", pads.ac_system_error)
+    sub.close()
+  end)
+
+  it("offers only where on_padi says so, and echoes Relay-Session-Id", function()
+    if not can then return skip() end
+    local asked = {}
+    local ac = serve{ on_padi = function(req)
+      asked[#asked + 1] = req
+      return req.host_uniq ~= "banned"
+    end }
+    local sub = subscriber(ac:mac())
+    local ignored = ac:stats().ignored
+    sub.send({ code = "PADI", tags = tags{ { "service_name", "" }, { "host_uniq", "banned" } } }, "ff:ff:ff:ff:ff:ff")
+    assert.is_true(h.run_until(function() return ac:stats().ignored == ignored + 1 end, 5))
+    assert.equal("banned", asked[1].host_uniq)
+    assert.equal(sub.mac, asked[1].mac)
+    assert.equal("ac0", asked[1].interface)
+    sub.send({ code = "PADI", tags = tags{ { "service_name", "" }, { "relay_session_id", "relay-7" } } },
+      "ff:ff:ff:ff:ff:ff")
+    local offer = assert(sub.next("PADO"))
+    assert.equal("relay-7", offer.relay_session_id)
+    assert.is_nil(offer.host_uniq)
+    sub.send{ code = "PADR", tags = tags{ { "service_name", "" }, { "relay_session_id", "relay-7" },
+      { "ac_cookie", offer.ac_cookie } } }
+    local pads = assert(sub.next("PADS"))
+    assert.is_true(pads.session_id > 0)
+    assert.equal("relay-7", pads.relay_session_id)
+    -- only one offer was made: the banned subscriber got none
+    assert.equal(1, ac:stats().pado)
     sub.close()
   end)
 
@@ -231,16 +263,14 @@ describe("PPPoE access concentrator: ctx:pppoe", function()
     local sub = subscriber(ac:mac())
     local offer = assert(discover(sub, "internet", "c"))
     -- a cookie made for another Host-Uniq
-    sub.send{ code = "PADR", tags = tags{ { "service_name", "internet" }, { "host_uniq", "other" },
-      { "ac_cookie", offer.ac_cookie } } }
+    sub.request("internet", "other", offer.ac_cookie)
     local pads = assert(sub.next("PADS"))
     assert.equal(0, pads.session_id)
     assert.matches("AC%-Cookie", pads.generic_error)
     -- a forged one
-    sub.send{ code = "PADR", tags = tags{ { "service_name", "internet" }, { "host_uniq", "c" },
-      { "ac_cookie", ("\0"):rep(20) } } }
+    sub.request("internet", "c", ("\0"):rep(20))
     assert.equal(0, assert(sub.next("PADS")).session_id)
-    sub.send{ code = "PADR", tags = tags{ { "service_name", "internet" }, { "host_uniq", "c" } } }
+    sub.request("internet", "c")
     assert.equal("no AC-Cookie", assert(sub.next("PADS")).generic_error)
     assert.equal(3, ac:stats().bad_cookie)
     assert.equal(0, #lac:tunnels())
@@ -289,14 +319,11 @@ describe("PPPoE access concentrator: ctx:pppoe", function()
     for i = 1, 3 do offers[i] = assert(discover(sub, "internet", "p" .. i)) end
     sub.send({ code = "PADI", tags = tags{ { "service_name", "internet" } } }, "ff:ff:ff:ff:ff:ff")
     assert.is_true(h.run_until(function() return ac:stats().dropped_by_limit == 1 end, 5))
-    sub.send{ code = "PADR", tags = tags{ { "service_name", "internet" }, { "host_uniq", "p1" },
-      { "ac_cookie", offers[1].ac_cookie } } }
+    sub.request("internet", "p1", offers[1].ac_cookie)
     assert.is_true(h.run_until(function() return ac:stats().pending == 1 end, 5))
     -- the same PADR again while its call is placed: not a second session
-    sub.send{ code = "PADR", tags = tags{ { "service_name", "internet" }, { "host_uniq", "p1" },
-      { "ac_cookie", offers[1].ac_cookie } } }
-    sub.send{ code = "PADR", tags = tags{ { "service_name", "internet" }, { "host_uniq", "p2" },
-      { "ac_cookie", offers[2].ac_cookie } } }
+    sub.request("internet", "p1", offers[1].ac_cookie)
+    sub.request("internet", "p2", offers[2].ac_cookie)
     local pads = assert(sub.next("PADS"))
     assert.equal(0, pads.session_id)
     assert.matches("too many sessions being set up", pads.ac_system_error)
@@ -358,11 +385,16 @@ describe("scripts/kpppoed.lua", function()
     must("ip netns add " .. NS)
     must("ip -n " .. NS .. " link add ac0 type veth peer name sub0")
     must("ip -n " .. NS .. " link set ac0 up && ip -n " .. NS .. " link set sub0 up")
-    finally(function() os.execute("ip netns del " .. NS .. " >/dev/null 2>&1") end)
+    -- busted keeps one finally per test: every cleanup goes through it
+    local cleanups = {}
+    finally(function()
+      for i = #cleanups, 1, -1 do cleanups[i]() end
+    end)
+    cleanups[#cleanups + 1] = function() os.execute("ip netns del " .. NS .. " >/dev/null 2>&1") end
     local lns = l2tp.context{ log_level = "error" }
     local lnsr = h.recorder(lns)
     local l = assert(lns:listen("lns", { ["local"] = "127.0.0.1:0" }))
-    finally(function() lns:close(); l2tp.run(0.1) end)
+    cleanups[#cleanups + 1] = function() lns:close(); l2tp.run(0.1) end
     local conf = h.write_script(([[
 return {
   interfaces = { "ac0" }, netns = %q, ac_name = "kpppoed-spec", services = { "internet" },
@@ -372,22 +404,22 @@ return {
   },
   holddown = 60,
 }]]):format(NS, h.free_port(), l:address()))
-    finally(function() os.remove(conf) end)
+    cleanups[#cleanups + 1] = function() os.remove(conf) end
     os.remove(LOG)
     local p = io.popen(h.l2tp_run .. " scripts/kpppoed.lua " .. conf .. " --null >" .. LOG .. " 2>&1 & echo $!")
     local pid = p:read("*l")
     p:close()
-    finally(function() os.execute("kill -TERM " .. pid .. " 2>/dev/null") end)
+    cleanups[#cleanups + 1] = function() os.execute("kill -TERM " .. pid .. " 2>/dev/null") end
     assert.is_true(h.run_until(function() return log():find("serving PPPoE on ac0") ~= nil end, 10), log())
 
     local sub = subscriber()
+    cleanups[#cleanups + 1] = function() sub.close() end
     local function session(hu)
       sub.send({ code = "PADI", tags = tags{ { "service_name", "internet" }, { "host_uniq", hu } } },
         "ff:ff:ff:ff:ff:ff")
       local offer = assert(sub.next("PADO"), "no PADO: " .. log())
       assert.equal("kpppoed-spec", offer.ac_name)
-      sub.send({ code = "PADR", tags = tags{ { "service_name", "internet" }, { "host_uniq", hu },
-        { "ac_cookie", offer.ac_cookie } } }, offer.from)
+      sub.request("internet", hu, offer.ac_cookie, offer.from)
       return assert(sub.next("PADS", 10), "no PADS: " .. log())
     end
     -- the first LNS does not answer: its session is refused
@@ -404,6 +436,5 @@ return {
     -- SIGTERM: the subscriber gets its PADT
     os.execute("kill -TERM " .. pid)
     assert(sub.next("PADT"), "no PADT at exit: " .. log())
-    sub.close()
   end)
 end)
