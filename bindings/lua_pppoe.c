@@ -110,9 +110,14 @@ static int l_encode(lua_State *L)
 			return l2tp_lua_error(L, "l2tp.pppoe.encode: tags[%u] has an unknown type %s", (unsigned)i,
 					      lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : luaL_typename(L, -2));
 		size_t vl = 0;
+		/* strings only: a number converted here would be a new string
+		 * that nothing holds once popped */
+		if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING)
+			return l2tp_lua_error(L, "l2tp.pppoe.encode: tags[%u].value must be a string, got %s", (unsigned)i,
+					      luaL_typename(L, -1));
 		const char *v = lua_isnil(L, -1) ? "" : lua_tolstring(L, -1, &vl);
-		if (!v || vl > 65535)
-			return l2tp_lua_error(L, "l2tp.pppoe.encode: tags[%u].value must be a string", (unsigned)i);
+		if (vl > 65535)
+			return l2tp_lua_error(L, "l2tp.pppoe.encode: tags[%u].value is longer than 65535 bytes", (unsigned)i);
 		/* the strings stay referenced from the caller's table */
 		tags[n++] = (struct l2tp_pppoe_tag){type, (uint16_t)vl, (const uint8_t *)v};
 		lua_pop(L, 3);

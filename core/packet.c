@@ -10,6 +10,7 @@
 #include <net/if.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -44,12 +45,11 @@ int l2tp_netns_socket(const char *netns, int domain, int type, int protocol, cha
 		fd = socket(domain, type, protocol);
 		if (fd < 0)
 			fd = l2tp_errf(err, errlen, -errno, "socket in netns '%s': %s", netns, strerror(errno));
-		/* Back home, or every socket after this one would be made there. */
+		/* Back home, or every socket after this one would be made
+		 * there: a process that cannot return must not go on. */
 		if (setns(self, CLONE_NEWNET) != 0) {
-			if (fd >= 0)
-				close(fd);
-			fd = l2tp_errf(err, errlen, -errno, "returning from netns '%s': setns: %s", netns,
-				       strerror(errno));
+			fprintf(stderr, "cannot return from netns '%s': setns: %s\n", netns, strerror(errno));
+			abort();
 		}
 	}
 	close(target);
@@ -64,8 +64,9 @@ int l2tp_packet_socket(const char *netns, const char *ifname, uint16_t ethertype
 	if (!ifname || !*ifname || strlen(ifname) >= sizeof(ifr.ifr_name))
 		return l2tp_errf(err, errlen, -EINVAL, "interface name '%s' is empty or too long (at most %zu characters)",
 				 ifname ? ifname : "", sizeof(ifr.ifr_name) - 1);
-	int fd = l2tp_netns_socket(netns, AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ethertype), err,
-				   errlen);
+	/* Protocol 0 until bound: a socket made with the ethertype would
+	 * queue frames from every interface until then. */
+	int fd = l2tp_netns_socket(netns, AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, err, errlen);
 	if (fd < 0)
 		return fd;
 	int rc;

@@ -154,17 +154,31 @@ static void session_free(struct ac_session *s)
 	free(s);
 }
 
+/* Every end of a session goes through here: the owner hears of it, so
+ * that what it holds for the session (the L2TP call) goes too. */
+static void session_end(struct ac_session *s, const char *reason)
+{
+	struct l2tp_pppoe_ac *ac = s->ac;
+	uint16_t id = s->id;
+	session_free(s);
+	if (ac->cfg.on_end)
+		ac->cfg.on_end(ac->cfg.arg, ac, id, reason);
+}
+
 /* ---- the wire ---- */
 
-static void send_to(struct l2tp_pppoe_ac *ac, const uint8_t mac[6], uint8_t code, uint16_t id,
+static bool send_to(struct l2tp_pppoe_ac *ac, const uint8_t mac[6], uint8_t code, uint16_t id,
 		    const struct l2tp_pppoe_tag *tags, unsigned ntags)
 {
 	uint8_t out[L2TP_PPPOE_HDR + L2TP_PPPOE_MAX_PAYLOAD];
 	int n = l2tp_pppoe_encode(code, id, tags, ntags, out, sizeof(out));
 	if (n < 0) {
-		l2tp_log(ac->ctx, L2TP_LOG_WARN, "pppoe %s: a %s would not fit in a frame; not sent", ac->ifname,
+		/* a request with tags this long to echo: counted, logged at
+		 * debug (a flood of them must not flood the log) */
+		ac->st.ignored++;
+		l2tp_log(ac->ctx, L2TP_LOG_DEBUG, "pppoe %s: a %s would not fit in a frame; not sent", ac->ifname,
 			 l2tp_pppoe_code_name(code));
-		return;
+		return false;
 	}
 	struct sockaddr_ll to = {.sll_family = AF_PACKET,
 				 .sll_protocol = htons(L2TP_ETH_P_PPP_DISC),
@@ -176,7 +190,9 @@ static void send_to(struct l2tp_pppoe_ac *ac, const uint8_t mac[6], uint8_t code
 		l2tp_mac_format(mac, m);
 		l2tp_log(ac->ctx, L2TP_LOG_WARN, "pppoe %s: sending %s to %s: %s", ac->ifname,
 			 l2tp_pppoe_code_name(code), m, strerror(errno));
+		return false;
 	}
+	return true;
 }
 
 static struct l2tp_pppoe_tag tag(uint16_t type, const void *value, size_t len)
@@ -291,8 +307,8 @@ static void on_padi(struct l2tp_pppoe_ac *ac, const uint8_t mac[6], const struct
 	}
 	t[n++] = tag(L2TP_TAG_AC_COOKIE, cookie, sizeof(cookie));
 	n += echo_tags(f, t + n);
-	send_to(ac, mac, L2TP_PADO, 0, t, n);
-	ac->st.pado++;
+	if (send_to(ac, mac, L2TP_PADO, 0, t, n))
+		ac->st.pado++;
 }
 
 static void refuse_frame(struct l2tp_pppoe_ac *ac, const uint8_t mac[6], const struct l2tp_pppoe_frame *f,
@@ -323,23 +339,24 @@ static void send_pads(struct ac_session *s)
 static void on_padr(struct l2tp_pppoe_ac *ac, const uint8_t mac[6], const struct l2tp_pppoe_frame *f)
 {
 	ac->st.padr++;
-	if (!cookie_good(ac, mac, f)) {
-		ac->st.bad_cookie++;
-		refuse_frame(ac, mac, f, L2TP_TAG_GENERIC_ERROR,
-			     f->ac_cookie ? "AC-Cookie not ours, or stale: send PADI again" : "no AC-Cookie");
-		return;
-	}
 	struct peer_key k = {mac, f->host_uniq ? f->host_uniq->value : NULL, f->host_uniq ? f->host_uniq->len : 0};
 	uint64_t ph = peer_hash(mac, k.host_uniq, k.host_uniq_len);
 	struct l2tp_hnode *n = l2tp_htable_find(&ac->by_peer, ph, peer_eq, &k);
 	if (n) {
 		/* A PADR again: its PADS was lost (send it again) or is not
-		 * due yet (the call is still being placed). */
+		 * due yet (the call is still being placed). Before the cookie:
+		 * a call slower than the cookie's life is still this one. */
 		struct ac_session *s = l2tp_container_of(n, struct ac_session, by_peer);
 		if (s->confirmed)
 			send_pads(s);
 		else
 			ac->st.ignored++;
+		return;
+	}
+	if (!cookie_good(ac, mac, f)) {
+		ac->st.bad_cookie++;
+		refuse_frame(ac, mac, f, L2TP_TAG_GENERIC_ERROR,
+			     f->ac_cookie ? "AC-Cookie not ours, or stale: send PADI again" : "no AC-Cookie");
 		return;
 	}
 	if (!service_ok(ac, f->service_name)) {
@@ -413,10 +430,7 @@ static void on_padt(struct l2tp_pppoe_ac *ac, const uint8_t mac[6], const struct
 		ac->st.ignored++;
 		return;
 	}
-	uint16_t id = s->id;
-	session_free(s);
-	if (ac->cfg.on_end)
-		ac->cfg.on_end(ac->cfg.arg, ac, id, "PADT from the subscriber");
+	session_end(s, "PADT from the subscriber");
 }
 
 static void input(struct l2tp_pppoe_ac *ac, const uint8_t *buf, size_t len, const uint8_t mac[6])
@@ -499,8 +513,6 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 		char text[64];
 		snprintf(text, sizeof(text), "no answer from the L2TP side in %u ms", ac->cfg.pending_timeout_ms);
 		l2tp_pppoe_ac_refuse(ac, id, L2TP_TAG_AC_SYSTEM_ERROR, text, NULL, 0);
-		if (ac->cfg.on_end)
-			ac->cfg.on_end(ac->cfg.arg, ac, id, text);
 	}
 	if (leave(ac))
 		arm(ac);
@@ -552,7 +564,7 @@ int l2tp_pppoe_ac_refuse(struct l2tp_pppoe_ac *ac, uint16_t id, uint16_t err_tag
 		t[n++] = tag(L2TP_TAG_RELAY_SESSION_ID, s->relay, s->relay_len);
 	send_to(ac, s->mac, L2TP_PADS, 0, t, n);
 	ac->st.pads_refused++;
-	session_free(s);
+	session_end(s, *text ? text : "refused");
 	return 0;
 }
 
@@ -581,7 +593,7 @@ int l2tp_pppoe_ac_terminate(struct l2tp_pppoe_ac *ac, uint16_t id, const char *t
 	else
 		/* the subscriber has no session yet: a PADS tells it no */
 		return l2tp_pppoe_ac_refuse(ac, id, L2TP_TAG_GENERIC_ERROR, text, err, errlen);
-	session_free(s);
+	session_end(s, text && *text ? text : "terminated");
 	return 0;
 }
 
@@ -673,7 +685,9 @@ int l2tp_pppoe_ac_create(struct l2tp_context *ctx, const struct l2tp_pppoe_ac_co
 	for (unsigned i = 0; i < cfg->nservices; i++)
 		if (!(ac->services[i] = strdup(cfg->services[i])))
 			goto fail_nomem;
+	/* the caller's strings are not ours to keep */
 	ac->cfg.services = (const char *const *)ac->services;
+	ac->cfg.interface = ac->ifname;
 	ac->cfg.netns = NULL;
 	ac->cfg.ac_name = ac->ac_name;
 	l2tp_htable_init(&ac->by_id);
@@ -718,11 +732,11 @@ void l2tp_pppoe_ac_free(struct l2tp_pppoe_ac *ac)
 			l2tp_log(ac->ctx, L2TP_LOG_INFO, "pppoe %s: access concentrator closed", ac->ifname);
 			break;
 		}
-	if (ac->depth) {
-		ac->freed = true;
-		return;
-	}
-	ac_destroy(ac);
+	/* freed from now on, so that the owner's callbacks during the
+	 * destroy cannot free it again */
+	ac->freed = true;
+	if (!ac->depth)
+		ac_destroy(ac);
 }
 
 static void ac_destroy(struct l2tp_pppoe_ac *ac)
@@ -732,16 +746,15 @@ static void ac_destroy(struct l2tp_pppoe_ac *ac)
 		for (size_t b = 0; !s && b < ac->by_id.nbuckets; b++)
 			if (ac->by_id.buckets[b])
 				s = l2tp_container_of(ac->by_id.buckets[b], struct ac_session, by_id);
-		uint16_t id = s->id;
-		if (ac->fd >= 0 && s->confirmed)
-			send_padt(s, "access concentrator closing");
-		if (ac->fd >= 0 && !s->confirmed)
-			l2tp_pppoe_ac_refuse(ac, id, L2TP_TAG_AC_SYSTEM_ERROR, "access concentrator closing", NULL, 0);
-		else
-			session_free(s);
-		/* the owner ends the call it placed */
-		if (ac->cfg.on_end)
-			ac->cfg.on_end(ac->cfg.arg, ac, id, "access concentrator closed");
+		/* each end calls the owner back, which may end others: the
+		 * loop looks again each time */
+		if (ac->fd >= 0 && !s->confirmed) {
+			l2tp_pppoe_ac_refuse(ac, s->id, L2TP_TAG_AC_SYSTEM_ERROR, "access concentrator closed", NULL, 0);
+			continue;
+		}
+		if (ac->fd >= 0)
+			send_padt(s, "access concentrator closed");
+		session_end(s, "access concentrator closed");
 	}
 	l2tp_htable_fini(&ac->by_id);
 	l2tp_htable_fini(&ac->by_peer);

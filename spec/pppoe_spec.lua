@@ -31,8 +31,8 @@ local function tags(list)
 end
 
 -- The scripted subscriber: frames in a queue, and the discovery steps.
-local function subscriber(ac_mac)
-  local sock = assert(l2tp.packet{ interface = "sub0", protocol = pppoe.ETH_P_DISC, netns = NS })
+local function subscriber(ac_mac, ifname)
+  local sock = assert(l2tp.packet{ interface = ifname or "sub0", protocol = pppoe.ETH_P_DISC, netns = NS })
   local sub = { got = {}, mac = sock:local_address(), sock = sock }
   sock:on_receive(function(bytes, from)
     local f, err = pppoe.decode(bytes)
@@ -70,6 +70,8 @@ describe("PPPoE access concentrator: ctx:pppoe", function()
     must("ip netns add " .. NS)
     must("ip -n " .. NS .. " link add ac0 type veth peer name sub0")
     must("ip -n " .. NS .. " link set ac0 up && ip -n " .. NS .. " link set sub0 up")
+    must("ip -n " .. NS .. " link add ac1 type veth peer name sub1")
+    must("ip -n " .. NS .. " link set ac1 up && ip -n " .. NS .. " link set sub1 up")
   end)
   teardown(function()
     if can then os.execute("ip netns del " .. NS .. " >/dev/null 2>&1") end
@@ -189,6 +191,37 @@ describe("PPPoE access concentrator: ctx:pppoe", function()
     assert.is_true(h.run_until(function() return lnsr.n("session_down") == 3 end, 5))
     assert.equal("access concentrator closed", lacr.last("session_down").reason)
     sub.close()
+  end)
+
+  it("keeps a tunnel two ACs share until the last call of both ends, and ends the call a script terminates",
+    function()
+    if not can then return skip() end
+    local ac0 = serve()
+    local ac1 = serve{ interface = "ac1" }
+    local sub0, sub1 = subscriber(ac0:mac()), subscriber(ac1:mac(), "sub1")
+    local ids = {}
+    for i, sub in ipairs{ sub0, sub1 } do
+      local offer = assert(discover(sub, "internet", "s" .. i))
+      sub.request("internet", "s" .. i, offer.ac_cookie)
+      ids[i] = assert(sub.next("PADS")).session_id
+    end
+    assert.equal(1, #lac:tunnels())
+    assert.equal(2, #lac:tunnels()[1]:sessions())
+    -- sub0 hangs up: the tunnel stays for sub1's call
+    sub0.send({ code = "PADT", session_id = ids[1] }, ac0:mac())
+    assert.is_true(h.run_until(function() return lnsr.n("session_down") == 1 end, 5))
+    assert.equal(0, lnsr.n("tunnel_down"))
+    assert.is_false(lac:tunnels()[1]:is_closed())
+    -- the script ends sub1's session itself: a PADT, its call, then the tunnel
+    assert.is_true(ac1:terminate(ids[2], "operator"))
+    local padt = assert(sub1.next("PADT"))
+    assert.equal(ids[2], padt.session_id)
+    assert.equal("operator", padt.generic_error)
+    assert.is_true(h.run_until(function() return lnsr.n("tunnel_down") == 1 end, 5))
+    assert.equal("operator", lacr.last("session_down").reason)
+    assert.equal("no calls left", lacr.last("tunnel_down").reason)
+    sub0.close()
+    sub1.close()
   end)
 
   it("refuses by hook with a PADS error tag, and without placing a call", function()

@@ -61,6 +61,11 @@ local function check(cfg)
   end
 end
 
+-- Per context, the tunnels its ACs dialled and how many of their calls
+-- ride each: shared, since two ACs (two interfaces) may send calls to one
+-- LNS, and the tunnel goes only with the last of all of them.
+local dialled_by_ctx = setmetatable({}, { __mode = "k" })
+
 local function is_tunnel(x)
   return type(x) == "userdata" and tostring(x):match("^l2tp%.tunnel") ~= nil
 end
@@ -76,8 +81,17 @@ local function serve(ctx, cfg)
   end
   local calls = {}    -- PPPoE session ID -> { session = , tunnel = , up = }
   local by_session = {} -- L2TP session object -> PPPoE session ID
-  local dialled = {}  -- tunnels this AC dialled -> how many of its calls ride them
+  local dialled = dialled_by_ctx[ctx] or setmetatable({}, { __mode = "k" })
+  dialled_by_ctx[ctx] = dialled
   local ac, handlers
+
+  -- A tunnel we dialled that carries no call of ours goes.
+  local function release(t)
+    local n = dialled[t]
+    if not n then return end
+    dialled[t] = n > 1 and n - 1 or nil
+    if n <= 1 and not t:is_closed() then t:close("no calls left") end
+  end
 
   local function forget(id)
     local c = calls[id]
@@ -86,11 +100,7 @@ local function serve(ctx, cfg)
       by_session[c.session] = nil
       -- A tunnel we dialled goes with its last call, as a LAC's does: no
       -- idle tunnel (and kernel tunnel) is left to an LNS nobody uses.
-      local n = dialled[c.tunnel]
-      if n then
-        dialled[c.tunnel] = n > 1 and n - 1 or nil
-        if n == 1 and not c.tunnel:is_closed() then c.tunnel:close("no calls left") end
-      end
+      release(c.tunnel)
     end
     return c
   end
@@ -114,8 +124,8 @@ local function serve(ctx, cfg)
     if t and not t:is_closed() then return t end
     local ok, nt, err = pcall(ctx.dynamic_tunnel, ctx, name, conf)
     if not ok then return nil, nt end
-    if nt then dialled[nt] = 0 end
-    return nt, err
+    if nt then dialled[nt] = 1 end -- counted for the call about to be placed
+    return nt, err, true
   end
 
   local function on_padr(req)
@@ -131,7 +141,7 @@ local function serve(ctx, cfg)
       if not refused then l2tp.log("error", "pppoe %s: %s", req.interface, err) end
       return
     end
-    local t, err = tunnel_for(lns)
+    local t, err, fresh = tunnel_for(lns)
     if not t then
       l2tp.log("error", "pppoe %s: no tunnel for %s: %s", req.interface, req.mac, err)
       return ac:refuse(req.session_id, "no LNS reachable", "ac_system_error")
@@ -145,23 +155,29 @@ local function serve(ctx, cfg)
     scfg.pppoe_session_id = req.session_id
     scfg.pppoe_peer_mac = req.mac
     scfg.pppoe_interface = req.interface
-    if scfg.calling_number == nil then
-      scfg.calling_number = cfg.calling_number and cfg.calling_number(req) or req.mac
+    if scfg.calling_number == nil and cfg.calling_number then
+      local cok, number = pcall(cfg.calling_number, req)
+      if not cok then l2tp.log("error", "pppoe %s: calling_number failed: %s", req.interface, number) end
+      scfg.calling_number = cok and number or nil
     end
+    if scfg.calling_number == nil then scfg.calling_number = req.mac end
     local name = ("pppoe-%s-%d"):format(req.interface, req.session_id)
     local sok, s, serr = pcall(t.session, t, name, scfg)
     if not sok or not s then
       l2tp.log("error", "pppoe %s: call for %s: %s", req.interface, req.mac, sok and serr or s)
+      if fresh then release(t) end
       return ac:refuse(req.session_id, "could not place the L2TP call", "ac_system_error")
     end
     calls[req.session_id] = { session = s, tunnel = t, mac = req.mac }
     by_session[s] = req.session_id
-    if dialled[t] then dialled[t] = dialled[t] + 1 end
+    if dialled[t] and not fresh then dialled[t] = dialled[t] + 1 end
     l2tp.log("info", "pppoe %s: session %d for %s rides tunnel %s", req.interface, req.session_id, req.mac,
       t.name)
   end
 
-  -- PADT from the subscriber, or the AC gave up waiting for the call.
+  -- Any end of a PPPoE session: a PADT from the subscriber, the AC gave
+  -- up waiting for the call, a refuse or terminate (ours or the script's),
+  -- the AC's close. The call goes with it.
   local function on_end(id, reason)
     local c = calls[id]
     -- the call first, so that it ends for this reason, not its tunnel's
@@ -175,19 +191,24 @@ local function serve(ctx, cfg)
   if not made then return nil, err end
   ac = made
 
+  -- The handlers go with the AC, the first time they run after it closed.
+  local function gone()
+    if not ac:is_closed() then return false end
+    for _, hid in ipairs(handlers) do ctx:off(hid) end
+    return true
+  end
   handlers = {
     ctx:on("session_up", function(e)
       local id = by_session[e.session]
-      if not id or ac:is_closed() then return end
+      if gone() or not id then return end
       calls[id].up = true
       local ok, cerr = ac:confirm(id)
       if not ok then l2tp.log("error", "pppoe %s: %s", e.session_name, cerr) end
     end),
     ctx:on("session_down", function(e)
       local id = by_session[e.session]
-      if not id then return end
+      if gone() or not id or calls[id].session ~= e.session then return end
       local c = forget(id)
-      if ac:is_closed() then return end
       if c.up then
         ac:terminate(id, "L2TP call ended: " .. tostring(e.reason))
       else

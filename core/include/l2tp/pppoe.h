@@ -114,8 +114,9 @@ struct l2tp_pppoe_ac_config {
 	/* A PADR with a good cookie was granted req->session_id: the owner
 	 * answers with l2tp_pppoe_ac_confirm or _refuse, now or later. */
 	void (*on_padr)(void *arg, struct l2tp_pppoe_ac *ac, const struct l2tp_pppoe_request *req);
-	/* A session ended from the subscriber's side (PADT) or by the AC (a
-	 * pending timeout, close): the owner drops what it holds for it. */
+	/* A session ended, whoever ended it (a PADT from the subscriber, a
+	 * pending timeout, the owner's own refuse or terminate, the AC's
+	 * close): the owner drops what it holds for it. */
 	void (*on_end)(void *arg, struct l2tp_pppoe_ac *ac, uint16_t session_id, const char *reason);
 	void *arg;
 };
@@ -139,7 +140,8 @@ struct l2tp_pppoe_ac_stats {
 int l2tp_pppoe_ac_create(struct l2tp_context *ctx, const struct l2tp_pppoe_ac_config *cfg,
 			 struct l2tp_pppoe_ac **out, char *err, size_t errlen);
 /* PADT to every session (on_end for each), then the socket closed. Safe
- * from inside the AC's own callbacks. The context does it when it closes. */
+ * from inside the AC's own callbacks, where it happens on the way out. The
+ * context does it when it closes. */
 void l2tp_pppoe_ac_free(struct l2tp_pppoe_ac *ac);
 /* Handles, for owners that must not hold a pointer the context may free
  * (NULL once freed). */
