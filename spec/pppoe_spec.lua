@@ -413,7 +413,8 @@ describe("scripts/kpppoed.lua", function()
     return s
   end
 
-  it("fails over past an LNS whose tunnel failed, and refuses the session that was riding it", function()
+  it("fails over past an LNS whose tunnel failed, refuses the session that was riding it, and takes a new "
+    .. "LNS list on SIGHUP", function()
     os.execute("ip netns del " .. NS .. " >/dev/null 2>&1")
     must("ip netns add " .. NS)
     must("ip -n " .. NS .. " link add ac0 type veth peer name sub0")
@@ -466,6 +467,20 @@ return {
     assert.is_true(h.run_until(function() return lnsr.n("session_up") == 1 end, 5))
     assert.equal(1, #lns:tunnels())
     assert.equal(1, #lns:tunnels()[1]:sessions())
+    -- SIGHUP: a config with a mistake is refused, the running one kept...
+    h.write_file(conf, "return { interfaces = { 'ac0' }, lns = { { peer = 7 } } }")
+    os.execute("kill -HUP " .. pid)
+    assert.is_true(h.run_until(function() return log():find("reload refused") ~= nil end, 5), log())
+    -- ...and a good one's LNS list serves the next subscriber
+    h.write_file(conf, ([[
+return { interfaces = { "ac0" }, netns = %q, ac_name = "kpppoed-spec", services = { "internet" },
+  lns = { { name = "next", peer = %q } } }]]):format(NS, l:address()))
+    os.execute("kill -HUP " .. pid)
+    assert.is_true(h.run_until(function() return log():find("reload: 1 LNS") ~= nil end, 5), log())
+    assert.is_true(session("c").session_id > 0, log())
+    assert.matches("rides tunnel next", log())
+    assert.is_true(h.run_until(function() return lnsr.n("session_up") == 2 end, 5))
+    assert.equal(2, #lns:tunnels())
     -- SIGTERM: the subscriber gets its PADT
     os.execute("kill -TERM " .. pid)
     assert(sub.next("PADT"), "no PADT at exit: " .. log())
