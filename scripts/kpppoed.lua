@@ -137,6 +137,47 @@ for _, ifname in ipairs(config.interfaces) do
   l2tp.log("info", "kpppoed: serving PPPoE on %s as '%s'", ifname, cfg.ac_name)
 end
 
+-- The operator's view (l2tp-ctl, with l2tp-run --control):
+--   pppoe                      each interface's discovery counters
+--   pppoe sessions             every PPPoE session: ID, interface, MAC, state
+--   pppoe terminate IFACE ID   PADT to that subscriber, and its call ends
+local COUNTERS = { "sessions", "pending", "padi", "pado", "padr", "pads", "pads_refused", "padt_in", "padt_out",
+  "malformed", "bad_cookie", "ignored", "dropped_by_limit" }
+l2tp.control.command("pppoe", function(args)
+  if args[1] == nil then
+    local rows = {}
+    for _, ac in ipairs(acs) do
+      local st = ac:stats() or {}
+      st.interface = ac.name
+      rows[#rows + 1] = st
+    end
+    local columns = { "interface" }
+    for _, c in ipairs(COUNTERS) do columns[#columns + 1] = c end
+    return l2tp.control.array(rows), { columns = columns }
+  elseif args[1] == "sessions" then
+    local rows = {}
+    for _, ac in ipairs(acs) do
+      for _, s in ipairs(ac:sessions() or {}) do
+        s.interface = ac.name
+        rows[#rows + 1] = s
+      end
+    end
+    table.sort(rows, function(a, b) return a.session_id < b.session_id end)
+    return l2tp.control.array(rows), { columns = { "session_id", "interface", "mac", "state" } }
+  elseif args[1] == "terminate" then
+    local id = tonumber(args[3] or "")
+    for _, ac in ipairs(acs) do
+      if ac.name == args[2] and id then
+        local ok, err = ac:terminate(id, "terminated by the operator")
+        if not ok then return nil, err end
+        return { terminated = id }
+      end
+    end
+    return nil, ("usage: pppoe terminate INTERFACE SESSION_ID; no interface '%s' served"):format(args[2] or "")
+  end
+  return nil, "usage: pppoe [sessions | terminate INTERFACE SESSION_ID]"
+end, "pppoe [sessions | terminate IFACE ID]: discovery counters, PPPoE sessions, or end one")
+
 daemon.reload_on_hup("kpppoed", path, check, function(new)
   for _, k in ipairs{ "interfaces", unpack(AC_KEYS) } do
     if not daemon.same(config[k], new[k]) then
