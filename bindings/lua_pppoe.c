@@ -270,6 +270,7 @@ static int l_ac(lua_State *L)
 	cfg.ac_name = opt_string(L, 2, "ac_name");
 	cfg.max_sessions = opt_uint(L, 2, "max_sessions", cfg.max_sessions, 1, 65534);
 	cfg.max_pending = opt_uint(L, 2, "max_pending", cfg.max_pending, 1, 65534);
+	cfg.max_sessions_per_mac = opt_uint(L, 2, "max_sessions_per_mac", cfg.max_sessions_per_mac, 1, 65534);
 	cfg.max_offers = opt_uint(L, 2, "max_offers", cfg.max_offers, 1, 1000000);
 	cfg.pending_timeout_ms = 1000 * opt_uint(L, 2, "pending_timeout", cfg.pending_timeout_ms / 1000, 1, 3600);
 	const char *services[64];

@@ -5,7 +5,7 @@
  * to its owner, which places the L2TP call and answers confirm (PADS) or
  * refuse (PADS with an error tag). A subscriber that floods PADIs costs a
  * PADO each, within max_offers per cookie period; one that floods PADRs
- * is held to max_pending and max_sessions. */
+ * is held to max_pending, max_sessions and max_sessions_per_mac. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/event.h>
@@ -73,6 +73,7 @@ void l2tp_pppoe_ac_config_defaults(struct l2tp_pppoe_ac_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->max_sessions = L2TP_PPPOE_DEFAULT_MAX_SESSIONS;
 	cfg->max_pending = L2TP_PPPOE_DEFAULT_MAX_PENDING;
+	cfg->max_sessions_per_mac = L2TP_PPPOE_DEFAULT_MAX_SESSIONS_PER_MAC;
 	cfg->max_offers = L2TP_PPPOE_DEFAULT_MAX_OFFERS;
 	cfg->pending_timeout_ms = L2TP_PPPOE_DEFAULT_PENDING_TIMEOUT_MS;
 }
@@ -98,14 +99,24 @@ static bool peer_eq(const struct l2tp_hnode *n, const void *key)
 	       (!k->host_uniq_len || memcmp(s->host_uniq, k->host_uniq, k->host_uniq_len) == 0);
 }
 
-static uint64_t peer_hash(const uint8_t *mac, const uint8_t *hu, size_t hu_len)
+/* By MAC alone: a subscriber's sessions share a chain, which is how they
+ * are counted (max_sessions_per_mac bounds the chain's length). */
+static uint64_t peer_hash(const uint8_t *mac)
 {
 	uint64_t h = 0;
 	memcpy(&h, mac, 6);
-	h = l2tp_hash_u64(h);
-	for (size_t i = 0; i < hu_len; i++)
-		h = l2tp_hash_u64(h ^ hu[i]);
-	return h;
+	return l2tp_hash_u64(h);
+}
+
+static unsigned sessions_of(const struct l2tp_pppoe_ac *ac, const uint8_t *mac, uint64_t hash)
+{
+	unsigned n = 0;
+	if (!ac->by_peer.nbuckets)
+		return 0;
+	for (const struct l2tp_hnode *p = ac->by_peer.buckets[hash & (ac->by_peer.nbuckets - 1)]; p; p = p->next)
+		if (p->hash == hash && memcmp(l2tp_container_of(p, struct ac_session, by_peer)->mac, mac, 6) == 0)
+			n++;
+	return n;
 }
 
 static struct ac_session *find_id(const struct l2tp_pppoe_ac *ac, uint16_t id)
@@ -340,7 +351,7 @@ static void on_padr(struct l2tp_pppoe_ac *ac, const uint8_t mac[6], const struct
 {
 	ac->st.padr++;
 	struct peer_key k = {mac, f->host_uniq ? f->host_uniq->value : NULL, f->host_uniq ? f->host_uniq->len : 0};
-	uint64_t ph = peer_hash(mac, k.host_uniq, k.host_uniq_len);
+	uint64_t ph = peer_hash(mac);
 	struct l2tp_hnode *n = l2tp_htable_find(&ac->by_peer, ph, peer_eq, &k);
 	if (n) {
 		/* A PADR again: its PADS was lost (send it again) or is not
@@ -363,11 +374,13 @@ static void on_padr(struct l2tp_pppoe_ac *ac, const uint8_t mac[6], const struct
 		refuse_frame(ac, mac, f, L2TP_TAG_SERVICE_NAME_ERROR, "service not offered here");
 		return;
 	}
-	if (ac->st.sessions >= ac->cfg.max_sessions || ac->st.pending >= ac->cfg.max_pending) {
+	const char *full = ac->st.pending >= ac->cfg.max_pending     ? "too many sessions being set up; try again"
+			   : ac->st.sessions >= ac->cfg.max_sessions ? "no more sessions here"
+			   : sessions_of(ac, mac, ph) >= ac->cfg.max_sessions_per_mac ? "too many sessions for this MAC"
+										       : NULL;
+	if (full) {
 		ac->st.dropped_by_limit++;
-		refuse_frame(ac, mac, f, L2TP_TAG_AC_SYSTEM_ERROR,
-			     ac->st.pending >= ac->cfg.max_pending ? "too many sessions being set up; try again"
-								    : "no more sessions here");
+		refuse_frame(ac, mac, f, L2TP_TAG_AC_SYSTEM_ERROR, full);
 		return;
 	}
 	uint16_t id = (uint16_t)l2tp_random_id(id_used, ac, false);
@@ -652,9 +665,11 @@ int l2tp_pppoe_ac_create(struct l2tp_context *ctx, const struct l2tp_pppoe_ac_co
 	if (strlen(cfg->interface) >= 16)
 		return l2tp_errf(err, errlen, -EINVAL, "pppoe: interface '%s' is longer than 15 characters",
 				 cfg->interface);
-	if (!cfg->max_sessions || cfg->max_sessions > 65534 || !cfg->max_pending || !cfg->max_offers)
+	if (!cfg->max_sessions || cfg->max_sessions > 65534 || !cfg->max_pending || !cfg->max_offers ||
+	    !cfg->max_sessions_per_mac)
 		return l2tp_errf(err, errlen, -EINVAL,
-				 "pppoe: max_sessions (1-65534), max_pending and max_offers (1 or more) must be set");
+				 "pppoe: max_sessions (1-65534), max_pending, max_sessions_per_mac and max_offers "
+				 "(1 or more) must be set");
 	const char *name = cfg->ac_name && *cfg->ac_name ? cfg->ac_name : "l2tp";
 	size_t total = 0;
 	for (unsigned i = 0; i < cfg->nservices; i++) {

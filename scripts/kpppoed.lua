@@ -12,7 +12,7 @@
 --     interfaces = { "eth1" },                  -- the subscribers' side
 --     ac_name = "bras1",                        -- default: the host's name
 --     services = { "internet", "voip" },        -- offered; none: any service
---     max_sessions = 4096, max_pending = 256, max_offers = 1000,
+--     max_sessions = 4096, max_pending = 256, max_sessions_per_mac = 8, max_offers = 1000,
 --     lns = {                                   -- in order of preference
 --       { name = "lns1", peer = "192.0.2.1:1701", secret = "s3cret", services = { "internet" } },
 --       { name = "lns2", peer = "192.0.2.2:1701", secret = "s3cret" },
@@ -36,7 +36,8 @@ local daemon = dofile((arg[0]:match("^(.*/)") or "./") .. "daemon.lua")
 local path, dataplane = daemon.args("kpppoed")
 if not path then return end
 
-local AC_KEYS = { "ac_name", "services", "max_sessions", "max_pending", "max_offers", "pending_timeout", "netns" }
+local AC_KEYS = { "ac_name", "services", "max_sessions", "max_pending", "max_sessions_per_mac", "max_offers",
+  "pending_timeout", "netns" }
 local TOP = { interfaces = true, lns = true, holddown = true }
 for _, k in ipairs(AC_KEYS) do TOP[k] = true end
 

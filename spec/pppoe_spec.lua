@@ -365,6 +365,32 @@ describe("PPPoE access concentrator: ctx:pppoe", function()
     sub.close()
   end)
 
+  it("holds one subscriber to max_sessions_per_mac, told apart by Host-Uniq", function()
+    if not can then return skip() end
+    local ac = serve{ max_sessions_per_mac = 2 }
+    local sub = subscriber(ac:mac())
+    for i = 1, 3 do
+      local offer = assert(discover(sub, "internet", "m" .. i))
+      sub.request("internet", "m" .. i, offer.ac_cookie)
+      local pads = assert(sub.next("PADS"))
+      if i < 3 then
+        assert.is_true(pads.session_id > 0)
+      else
+        assert.equal(0, pads.session_id)
+        assert.equal("too many sessions for this MAC", pads.ac_system_error)
+      end
+    end
+    assert.equal(2, ac:stats().sessions)
+    assert.equal(1, ac:stats().dropped_by_limit)
+    -- one ends: that subscriber may have another
+    sub.send({ code = "PADT", session_id = ac:sessions()[1].session_id }, ac:mac())
+    assert.is_true(h.run_until(function() return ac:stats().sessions == 1 end, 5))
+    local offer = assert(discover(sub, "internet", "m4"))
+    sub.request("internet", "m4", offer.ac_cookie)
+    assert.is_true(assert(sub.next("PADS")).session_id > 0)
+    sub.close()
+  end)
+
   it("names what is wrong with its config", function()
     if not can then return skip() end
     assert.matches("pppoe: unknown key 'servics' %(accepted: interface, netns,",

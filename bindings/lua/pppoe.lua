@@ -32,8 +32,8 @@ local M = {
   ETH_P_SESSION = 0x8864,
 }
 
-local KEYS = { "interface", "netns", "ac_name", "services", "max_sessions", "max_pending", "max_offers",
-  "pending_timeout", "on_padi", "on_session", "calling_number", "session" }
+local KEYS = { "interface", "netns", "ac_name", "services", "max_sessions", "max_pending", "max_sessions_per_mac",
+  "max_offers", "pending_timeout", "on_padi", "on_session", "calling_number", "session" }
 local KNOWN = {}
 for _, k in ipairs(KEYS) do KNOWN[k] = true end
 

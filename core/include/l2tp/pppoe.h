@@ -107,6 +107,7 @@ struct l2tp_pppoe_ac_config {
 	unsigned nservices;
 	unsigned max_sessions;	/* sessions granted or pending */
 	unsigned max_pending;	/* PADRs granted an ID, awaiting the owner's word */
+	unsigned max_sessions_per_mac; /* one subscriber's (Host-Uniq tells them apart) */
 	unsigned max_offers;	/* PADOs per cookie period (10 s): the offers outstanding */
 	unsigned pending_timeout_ms; /* a pending session refused after this */
 	/* PADI: return true to offer (PADO). NULL: offer to all. */
@@ -123,6 +124,7 @@ struct l2tp_pppoe_ac_config {
 
 #define L2TP_PPPOE_DEFAULT_MAX_SESSIONS 4096
 #define L2TP_PPPOE_DEFAULT_MAX_PENDING 256
+#define L2TP_PPPOE_DEFAULT_MAX_SESSIONS_PER_MAC 8
 #define L2TP_PPPOE_DEFAULT_MAX_OFFERS 1000
 #define L2TP_PPPOE_DEFAULT_PENDING_TIMEOUT_MS 20000
 
