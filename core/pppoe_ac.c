@@ -37,10 +37,11 @@ struct ac_session {
 	bool confirmed;
 	uint8_t mac[6];
 	uint64_t deadline; /* pending: refused at this time */
-	/* echoed in PADS (RFC 2516 5.4): what the PADR carried */
-	uint16_t host_uniq_len, relay_len, service_len;
-	uint8_t *host_uniq, *relay, *service;
-	uint8_t data[]; /* the three above */
+	/* What the PADR carried, for the PADS and PADT (RFC 2516 5.4): its
+	 * Service-Name, and the tags every answer echoes (echo_tags) */
+	struct l2tp_pppoe_tag service, echo[2];
+	unsigned necho;
+	uint8_t data[]; /* their values */
 };
 
 struct l2tp_pppoe_ac {
@@ -95,8 +96,11 @@ static bool peer_eq(const struct l2tp_hnode *n, const void *key)
 {
 	const struct ac_session *s = l2tp_container_of(n, struct ac_session, by_peer);
 	const struct peer_key *k = key;
-	return memcmp(s->mac, k->mac, 6) == 0 && s->host_uniq_len == k->host_uniq_len &&
-	       (!k->host_uniq_len || memcmp(s->host_uniq, k->host_uniq, k->host_uniq_len) == 0);
+	/* its Host-Uniq, if any, is the first tag it echoes */
+	const struct l2tp_pppoe_tag *hu = s->necho && s->echo[0].type == L2TP_TAG_HOST_UNIQ ? &s->echo[0] : NULL;
+	size_t hu_len = hu ? hu->len : 0;
+	return memcmp(s->mac, k->mac, 6) == 0 && hu_len == k->host_uniq_len &&
+	       (!hu_len || memcmp(hu->value, k->host_uniq, hu_len) == 0);
 }
 
 /* By MAC alone: a subscriber's sessions share a chain, which is how they
@@ -322,27 +326,35 @@ static void on_padi(struct l2tp_pppoe_ac *ac, const uint8_t mac[6], const struct
 		ac->st.pado++;
 }
 
-static void refuse_frame(struct l2tp_pppoe_ac *ac, const uint8_t mac[6], const struct l2tp_pppoe_frame *f,
-			 uint16_t err_tag, const char *text)
+/* A PADS with session ID 0: the request's Service-Name, the error tag
+ * with text, and the request's echoed tags. */
+static void send_refusal(struct l2tp_pppoe_ac *ac, const uint8_t mac[6], const struct l2tp_pppoe_tag *service,
+			 uint16_t err_tag, const char *text, const struct l2tp_pppoe_tag *echo, unsigned necho)
 {
 	struct l2tp_pppoe_tag t[4];
 	unsigned n = 0;
-	t[n++] = *f->service_name;
-	t[n++] = tag(err_tag, text, strlen(text));
-	n += echo_tags(f, t + n);
+	t[n++] = *service;
+	t[n++] = tag(err_tag, text, strnlen(text, 512));
+	for (unsigned i = 0; i < necho; i++)
+		t[n++] = echo[i];
 	send_to(ac, mac, L2TP_PADS, 0, t, n);
 	ac->st.pads_refused++;
+}
+
+static void refuse_frame(struct l2tp_pppoe_ac *ac, const uint8_t mac[6], const struct l2tp_pppoe_frame *f,
+			 uint16_t err_tag, const char *text)
+{
+	struct l2tp_pppoe_tag echo[2];
+	send_refusal(ac, mac, f->service_name, err_tag, text, echo, echo_tags(f, echo));
 }
 
 static void send_pads(struct ac_session *s)
 {
 	struct l2tp_pppoe_tag t[3];
 	unsigned n = 0;
-	t[n++] = tag(L2TP_TAG_SERVICE_NAME, s->service, s->service_len);
-	if (s->host_uniq)
-		t[n++] = tag(L2TP_TAG_HOST_UNIQ, s->host_uniq, s->host_uniq_len);
-	if (s->relay)
-		t[n++] = tag(L2TP_TAG_RELAY_SESSION_ID, s->relay, s->relay_len);
+	t[n++] = s->service;
+	for (unsigned i = 0; i < s->necho; i++)
+		t[n++] = s->echo[i];
 	send_to(s->ac, s->mac, L2TP_PADS, s->id, t, n);
 	s->ac->st.pads++;
 }
@@ -384,9 +396,12 @@ static void on_padr(struct l2tp_pppoe_ac *ac, const uint8_t mac[6], const struct
 		return;
 	}
 	uint16_t id = (uint16_t)l2tp_random_id(id_used, ac, false);
-	size_t hu = k.host_uniq_len, rl = f->relay_session_id ? f->relay_session_id->len : 0,
-	       sl = f->service_name->len;
-	struct ac_session *s = calloc(1, sizeof(*s) + hu + rl + sl + 1);
+	struct l2tp_pppoe_tag echo[2];
+	unsigned necho = echo_tags(f, echo);
+	size_t bytes = f->service_name->len;
+	for (unsigned i = 0; i < necho; i++)
+		bytes += echo[i].len;
+	struct ac_session *s = calloc(1, sizeof(*s) + bytes + 1);
 	if (!id || !s) {
 		free(s);
 		refuse_frame(ac, mac, f, L2TP_TAG_AC_SYSTEM_ERROR, "out of session IDs or memory");
@@ -395,21 +410,16 @@ static void on_padr(struct l2tp_pppoe_ac *ac, const uint8_t mac[6], const struct
 	s->ac = ac;
 	s->id = id;
 	memcpy(s->mac, mac, 6);
+	s->service = *f->service_name;
+	memcpy(s->echo, echo, sizeof(echo));
+	s->necho = necho;
+	/* their values, copied out of the frame */
+	struct l2tp_pppoe_tag *own[] = {&s->service, &s->echo[0], &s->echo[1]};
 	uint8_t *p = s->data;
-	s->service = p;
-	s->service_len = (uint16_t)sl;
-	memcpy(p, f->service_name->value, sl);
-	p += sl;
-	if (f->host_uniq) {
-		s->host_uniq = p;
-		s->host_uniq_len = (uint16_t)hu;
-		memcpy(p, k.host_uniq, hu);
-		p += hu;
-	}
-	if (f->relay_session_id) {
-		s->relay = p;
-		s->relay_len = (uint16_t)rl;
-		memcpy(p, f->relay_session_id->value, rl);
+	for (unsigned i = 0; i < 1 + necho; i++) {
+		memcpy(p, own[i]->value, own[i]->len);
+		own[i]->value = p;
+		p += own[i]->len;
 	}
 	bool by_id = l2tp_htable_insert(&ac->by_id, &s->by_id, l2tp_hash_u64(id)) == 0;
 	if (!by_id || l2tp_htable_insert(&ac->by_peer, &s->by_peer, ph) != 0) {
@@ -567,16 +577,7 @@ int l2tp_pppoe_ac_refuse(struct l2tp_pppoe_ac *ac, uint16_t id, uint16_t err_tag
 	if (err_tag != L2TP_TAG_SERVICE_NAME_ERROR && err_tag != L2TP_TAG_AC_SYSTEM_ERROR)
 		err_tag = L2TP_TAG_GENERIC_ERROR;
 	text = text ? text : "";
-	struct l2tp_pppoe_tag t[4];
-	unsigned n = 0;
-	t[n++] = tag(L2TP_TAG_SERVICE_NAME, s->service, s->service_len);
-	t[n++] = tag(err_tag, text, strnlen(text, 512));
-	if (s->host_uniq)
-		t[n++] = tag(L2TP_TAG_HOST_UNIQ, s->host_uniq, s->host_uniq_len);
-	if (s->relay)
-		t[n++] = tag(L2TP_TAG_RELAY_SESSION_ID, s->relay, s->relay_len);
-	send_to(ac, s->mac, L2TP_PADS, 0, t, n);
-	ac->st.pads_refused++;
+	send_refusal(ac, s->mac, &s->service, err_tag, text, s->echo, s->necho);
 	session_end(s, *text ? text : "refused");
 	return 0;
 }
@@ -587,10 +588,8 @@ static void send_padt(struct ac_session *s, const char *text)
 	unsigned n = 0;
 	if (text && *text)
 		t[n++] = tag(L2TP_TAG_GENERIC_ERROR, text, strnlen(text, 512));
-	if (s->host_uniq)
-		t[n++] = tag(L2TP_TAG_HOST_UNIQ, s->host_uniq, s->host_uniq_len);
-	if (s->relay)
-		t[n++] = tag(L2TP_TAG_RELAY_SESSION_ID, s->relay, s->relay_len);
+	for (unsigned i = 0; i < s->necho; i++)
+		t[n++] = s->echo[i];
 	send_to(s->ac, s->mac, L2TP_PADT, s->id, t, n);
 	s->ac->st.padt_out++;
 }
