@@ -29,8 +29,9 @@ struct l2tp_ppp_bridge {
 	bool bridged;
 };
 
-/* /dev/ppp attached to the channel of the PPPoX socket fd. */
-static int attach(int fd, const char *what, char *err, size_t errlen)
+/* /dev/ppp attached to the channel of the PPPoX socket fd, whose index
+ * is written to index. */
+static int attach(int fd, const char *what, int *index_out, char *err, size_t errlen)
 {
 	int index;
 	if (ioctl(fd, PPPIOCGCHAN, &index) != 0)
@@ -43,13 +44,8 @@ static int attach(int fd, const char *what, char *err, size_t errlen)
 		close(ch);
 		return rc;
 	}
+	*index_out = index;
 	return ch;
-}
-
-static int channel_index(int fd)
-{
-	int index = -1;
-	return ioctl(fd, PPPIOCGCHAN, &index) == 0 ? index : -1;
 }
 
 void l2tp_ppp_bridge_stop(struct l2tp_session *s)
@@ -118,10 +114,10 @@ int l2tp_ppp_bridge_start(struct l2tp_session *s, char *err, size_t errlen)
 			       ifname, strerror(errno));
 		goto fail;
 	}
-	if ((rc = b->chan_l2tp = attach(s->ppp_fd, "PPPoL2TP", err, errlen)) < 0 ||
-	    (rc = b->chan_pppoe = attach(b->pppoe_fd, "PPPoE", err, errlen)) < 0)
+	int l2tp_index, pppoe_index;
+	if ((rc = b->chan_l2tp = attach(s->ppp_fd, "PPPoL2TP", &l2tp_index, err, errlen)) < 0 ||
+	    (rc = b->chan_pppoe = attach(b->pppoe_fd, "PPPoE", &pppoe_index, err, errlen)) < 0)
 		goto fail;
-	int l2tp_index = channel_index(s->ppp_fd);
 	if (ioctl(b->chan_pppoe, PPPIOCBRIDGECHAN, &l2tp_index) != 0) {
 		rc = l2tp_errf(err, errlen, -errno, "PPPIOCBRIDGECHAN: %s%s", strerror(errno),
 			       errno == ENOTTY ? " (the kernel is older than 5.14)" : "");
@@ -129,7 +125,7 @@ int l2tp_ppp_bridge_start(struct l2tp_session *s, char *err, size_t errlen)
 	}
 	b->bridged = true;
 	l2tp_slog(s, L2TP_LOG_INFO, "PPPoE session %u on %s bridged to the call (channels %d and %d)",
-		  s->cfg.pppoe_session_id, ifname, channel_index(b->pppoe_fd), l2tp_index);
+		  s->cfg.pppoe_session_id, ifname, pppoe_index, l2tp_index);
 	return 0;
 fail:
 	l2tp_ppp_bridge_stop(s);
