@@ -79,6 +79,8 @@ local function serve(ctx, cfg)
     fail(3, "netns is for the null data plane: the kernel bridges a PPPoE session to its call only when the "
       .. "interface is in this process's namespace (run l2tp-run inside it: ip netns exec)")
   end
+  -- Both kept in step by forget, which every end of a PPPoE session
+  -- reaches (on_end hears them all, or session_down forgets first).
   local calls = {}    -- PPPoE session ID -> { session = , tunnel = , up = }
   local by_session = {} -- L2TP session object -> PPPoE session ID
   local dialled = dialled_by_ctx[ctx] or setmetatable({}, { __mode = "k" })
@@ -168,7 +170,7 @@ local function serve(ctx, cfg)
       if fresh then release(t) end
       return ac:refuse(req.session_id, "could not place the L2TP call", "ac_system_error")
     end
-    calls[req.session_id] = { session = s, tunnel = t, mac = req.mac }
+    calls[req.session_id] = { session = s, tunnel = t }
     by_session[s] = req.session_id
     if dialled[t] and not fresh then dialled[t] = dialled[t] + 1 end
     l2tp.log("info", "pppoe %s: session %d for %s rides tunnel %s", req.interface, req.session_id, req.mac,
@@ -207,7 +209,7 @@ local function serve(ctx, cfg)
     end),
     ctx:on("session_down", function(e)
       local id = by_session[e.session]
-      if gone() or not id or calls[id].session ~= e.session then return end
+      if gone() or not id then return end
       local c = forget(id)
       if c.up then
         ac:terminate(id, "L2TP call ended: " .. tostring(e.reason))
