@@ -24,6 +24,18 @@ local function must(cmd)
   assert(code == 0, cmd .. ": " .. out .. err)
 end
 
+local function drop_ns() os.execute("ip netns del " .. NS .. " >/dev/null 2>&1") end
+
+-- The namespace, afresh, with two veth pairs: acN (the AC's side) and subN.
+local function make_ns()
+  drop_ns()
+  must("ip netns add " .. NS)
+  for i = 0, 1 do
+    must(("ip -n %s link add ac%d type veth peer name sub%d"):format(NS, i, i))
+    must(("ip -n %s link set ac%d up && ip -n %s link set sub%d up"):format(NS, i, NS, i))
+  end
+end
+
 local function tags(list)
   local t = {}
   for _, p in ipairs(list) do t[#t + 1] = { type = p[1], value = p[2] } end
@@ -66,15 +78,10 @@ describe("PPPoE access concentrator: ctx:pppoe", function()
   local lns, lac, lnsr, lacr, listen, l, seen_calls
   setup(function()
     if not can then return end
-    os.execute("ip netns del " .. NS .. " >/dev/null 2>&1")
-    must("ip netns add " .. NS)
-    must("ip -n " .. NS .. " link add ac0 type veth peer name sub0")
-    must("ip -n " .. NS .. " link set ac0 up && ip -n " .. NS .. " link set sub0 up")
-    must("ip -n " .. NS .. " link add ac1 type veth peer name sub1")
-    must("ip -n " .. NS .. " link set ac1 up && ip -n " .. NS .. " link set sub1 up")
+    make_ns()
   end)
   teardown(function()
-    if can then os.execute("ip netns del " .. NS .. " >/dev/null 2>&1") end
+    if can then drop_ns() end
   end)
   before_each(function()
     if not can then return end
@@ -441,16 +448,13 @@ describe("scripts/kpppoed.lua", function()
 
   it("fails over past an LNS whose tunnel failed, refuses the session that was riding it, and takes a new "
     .. "LNS list on SIGHUP", function()
-    os.execute("ip netns del " .. NS .. " >/dev/null 2>&1")
-    must("ip netns add " .. NS)
-    must("ip -n " .. NS .. " link add ac0 type veth peer name sub0")
-    must("ip -n " .. NS .. " link set ac0 up && ip -n " .. NS .. " link set sub0 up")
+    make_ns()
     -- busted keeps one finally per test: every cleanup goes through it
     local cleanups = {}
     finally(function()
       for i = #cleanups, 1, -1 do cleanups[i]() end
     end)
-    cleanups[#cleanups + 1] = function() os.execute("ip netns del " .. NS .. " >/dev/null 2>&1") end
+    cleanups[#cleanups + 1] = drop_ns
     local lns = l2tp.context{ log_level = "error" }
     local lnsr = h.recorder(lns)
     local l = assert(lns:listen("lns", { ["local"] = "127.0.0.1:0" }))
