@@ -117,6 +117,7 @@ static int tunnel_stats(lua_State *L)
 	field(L, "rx_bad_digest", (double)st.rx_bad_digest);
 	field(L, "rx_stray", (double)st.rx_stray);
 	field(L, "in_flight", st.in_flight);
+	field(L, "queued", st.queued);
 	field(L, "cwnd", st.cwnd);
 	field(L, "tx_window", st.tx_window);
 	return 1;

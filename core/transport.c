@@ -244,6 +244,37 @@ static void pump(struct l2tp_transport *t, uint64_t now)
 	}
 }
 
+/* The Ns the peer is to see next from us: that of the first message the
+ * window still holds back, not next_ns. A receiver that checks a ZLB's Ns
+ * (l2tpns drops any message whose Ns is not the one it expects, Nr and
+ * all) would otherwise take every ack sent while messages wait for the
+ * window as out of sequence. Sent messages are a prefix of txq. */
+static uint16_t wire_ns(const struct l2tp_transport *t)
+{
+	return t->txq ? (uint16_t)(t->txq->ns + t->in_flight) : t->next_ns;
+}
+
+/* Forgets the messages the window still holds back: they were never sent,
+ * so their Ns are free again. */
+static void drop_unsent(struct l2tp_transport *t)
+{
+	struct txmsg **pp = &t->txq, *last = NULL;
+	uint16_t ns = wire_ns(t);
+	while (*pp && (*pp)->sent) {
+		last = *pp;
+		pp = &(*pp)->next;
+	}
+	while (*pp) {
+		struct txmsg *m = *pp;
+		*pp = m->next;
+		if (m->type == L2TP_MSG_HELLO)
+			t->hellos--;
+		free(m);
+	}
+	t->txq_tail = last;
+	t->next_ns = ns;
+}
+
 static int encode_into(struct l2tp_transport *t, const struct l2tp_msg *msg, uint16_t ns, struct txmsg **out,
 		       struct l2tp_codec_error *err)
 {
@@ -312,6 +343,10 @@ int l2tp_transport_send_once(struct l2tp_transport *t, const struct l2tp_msg *ms
 {
 	struct txmsg *m;
 	(void)now;
+	/* The last word on a connection that ends now goes before what the
+	 * window holds back, which will never go: with the Ns the peer expects
+	 * next, or a receiver that checks it drops the message. */
+	drop_unsent(t);
 	int rc = encode_into(t, msg, t->next_ns, &m, err);
 	if (rc)
 		return rc;
@@ -336,7 +371,7 @@ static void send_ack(struct l2tp_transport *t)
 	l2tp_msg_init(&msg, t->cfg.version, L2TP_MSG_ACK);
 	msg.hdr.tunnel_id = t->peer_id;
 	t->ack_deadline = L2TP_NEVER;
-	if (encode_into(t, &msg, t->next_ns, &m, &err) != 0)
+	if (encode_into(t, &msg, wire_ns(t), &m, &err) != 0)
 		return;
 	t->st.tx_zlbs++;
 	wire(t, m->buf, m->len, m->type);
@@ -360,7 +395,7 @@ static void send_zlb(struct l2tp_transport *t)
 		l2tp_put16(buf + 6, (uint16_t)t->peer_id);
 	}
 	/* A ZLB carries the next Ns without consuming it. */
-	l2tp_put16(buf + 8, t->next_ns);
+	l2tp_put16(buf + 8, wire_ns(t));
 	l2tp_put16(buf + 10, t->expected);
 	t->ack_deadline = L2TP_NEVER;
 	t->st.tx_zlbs++;
@@ -405,7 +440,6 @@ static void process_ack(struct l2tp_transport *t, uint16_t nr, uint64_t now)
 	uint16_t head = t->txq ? t->txq->ns : t->next_ns;
 	if ((uint16_t)(head - t->recover) < 32768)
 		t->recover = head;
-	pump(t, now);
 }
 
 static void schedule_ack(struct l2tp_transport *t, uint64_t now, bool at_once)
@@ -483,6 +517,56 @@ static void hear(struct l2tp_transport *t, uint16_t type)
 		t->hello_crossed = true;
 }
 
+/* Sequencing of a datagram whose header checked: true when it is the next
+ * message in sequence (now taken: Nr advanced, its ack scheduled); ZLBs,
+ * duplicates, and messages ahead of a gap (kept for later) give false. */
+static bool take(struct l2tp_transport *t, const uint8_t *buf, size_t len, const struct l2tp_header *h,
+		 uint16_t type, uint64_t now)
+{
+	if (h->length == 12 || (type == L2TP_MSG_ACK && h->version == 3)) {
+		t->st.rx_zlbs++; /* a ZLB (or L2TPv3 ACK) is never answered with one */
+		return false;
+	}
+
+	uint16_t d = (uint16_t)(h->ns - t->expected);
+	if (d >= 32768) {
+		/* Old: a retransmission of something we have. Drop it, but
+		 * acknowledge at once: our ack was probably lost. */
+		t->st.rx_duplicates++;
+		schedule_ack(t, now, true);
+		return false;
+	}
+	if (d != 0) {
+		if (d >= t->cfg.rx_window) {
+			t->st.rx_outside_window++;
+			return false;
+		}
+		struct rxmsg **pp = &t->rxq;
+		while (*pp && (uint16_t)((*pp)->ns - t->expected) < d)
+			pp = &(*pp)->next;
+		if (*pp && (*pp)->ns == h->ns) {
+			t->st.rx_duplicates++;
+			return false;
+		}
+		struct rxmsg *m = malloc(sizeof(*m) + len);
+		if (!m)
+			return false;
+		m->ns = h->ns;
+		m->len = len;
+		memcpy(m->buf, buf, len);
+		m->next = *pp;
+		*pp = m;
+		t->rxq_len++;
+		t->st.rx_out_of_order++;
+		/* Tell the peer where the gap is. */
+		schedule_ack(t, now, true);
+		return false;
+	}
+	t->expected++;
+	schedule_ack(t, now, false);
+	return true;
+}
+
 static void input(struct l2tp_transport *t, uint8_t *buf, size_t len, struct l2tp_msg *decoded, uint64_t now)
 {
 	struct l2tp_header h;
@@ -507,53 +591,15 @@ static void input(struct l2tp_transport *t, uint8_t *buf, size_t len, struct l2t
 	}
 	t->last_rx = now;
 
-	enter(t);
+	/* What the ack lets out of the window goes once the Nr is final: a
+	 * message in sequence advances it first, so they carry its ack, and no
+	 * ZLB is needed for it. */
 	process_ack(t, h.nr, now);
-	if (!leave(t))
+	enter(t);
+	bool in_sequence = take(t, buf, len, &h, type, now);
+	pump(t, now);
+	if (!leave(t) || !in_sequence)
 		return;
-
-	if (h.length == 12 || (type == L2TP_MSG_ACK && h.version == 3)) {
-		t->st.rx_zlbs++; /* a ZLB (or L2TPv3 ACK) is never answered with one */
-		return;
-	}
-
-	uint16_t d = (uint16_t)(h.ns - t->expected);
-	if (d >= 32768) {
-		/* Old: a retransmission of something we have. Drop it, but
-		 * acknowledge at once: our ack was probably lost. */
-		t->st.rx_duplicates++;
-		schedule_ack(t, now, true);
-		return;
-	}
-	if (d != 0) {
-		if (d >= t->cfg.rx_window) {
-			t->st.rx_outside_window++;
-			return;
-		}
-		struct rxmsg **pp = &t->rxq;
-		while (*pp && (uint16_t)((*pp)->ns - t->expected) < d)
-			pp = &(*pp)->next;
-		if (*pp && (*pp)->ns == h.ns) {
-			t->st.rx_duplicates++;
-			return;
-		}
-		struct rxmsg *m = malloc(sizeof(*m) + len);
-		if (!m)
-			return;
-		m->ns = h.ns;
-		m->len = len;
-		memcpy(m->buf, buf, len);
-		m->next = *pp;
-		*pp = m;
-		t->rxq_len++;
-		t->st.rx_out_of_order++;
-		/* Tell the peer where the gap is. */
-		schedule_ack(t, now, true);
-		return;
-	}
-
-	t->expected++;
-	schedule_ack(t, now, false);
 	hear(t, type);
 	if (!deliver(t, buf, len, decoded))
 		return;

@@ -289,6 +289,28 @@ describe("LAC: ctx:dynamic_tunnel", function()
     end)
   end)
 
+  it("counts what waits for the window, and acks it meanwhile with the Ns the LNS expects next", function()
+    lns:close()
+    lns = LNS.new{ rws = 1 }
+    local t = tunnel()
+    assert.is_true(until_(function() return t:is_up() end))
+    lns.on.ICRQ = function() return true end -- neither answered nor acknowledged
+    for i = 1, 3 do t:session("c" .. i, {}) end
+    assert.is_true(until_(function() local st = t:stats(); return st.in_flight == 1 and st.queued == 2 end))
+    -- a HELLO that acknowledges nothing new: the window stays shut, so
+    -- the LAC acks it with a ZLB whose Ns is that of the first ICRQ still
+    -- waiting (l2tpns drops any other, and the ack in it)
+    local zlbs = lns:count("ZLB")
+    local nr = lns.nr
+    lns.nr = (nr + 65535) % 65536
+    lns:send("HELLO")
+    lns.nr = nr
+    assert.is_true(until_(function() return lns:count("ZLB") > zlbs end))
+    assert.equal(nr, lns:last("ZLB").ns)
+    assert.equal(0, lns.zlb_out_of_sequence)
+    assert.equal(2, t:stats().queued)
+  end)
+
   it("follows the LNS when it replies from a new port", function()
     lns:move_port()
     local t = tunnel()

@@ -556,11 +556,62 @@ static void send_once_goes_out_now_outside_the_window_and_is_never_repeated(void
 	l2tp_msg_init(&m, 2, L2TP_MSG_HELLO);
 	CHECK_EQ(l2tp_transport_send_once(s.t, &m, s.now, NULL), 0);
 	CHECK_EQ(s.nout, 2);
-	CHECK_EQ(s.out[1].ns, 2);
-	/* only the queued messages are retransmitted */
+	/* the Ns the peer expects next: the waiting message's, which is
+	 * dropped (it could no longer follow in order) */
+	CHECK_EQ(s.out[1].ns, 1);
+	CHECK_EQ(s.out[1].counter, 0xffffffff);
+	struct l2tp_transport_stats st;
+	l2tp_transport_stats(s.t, &st);
+	CHECK_EQ(st.queued, 0);
+	CHECK_EQ(st.in_flight, 1);
+	/* only the message in flight is retransmitted */
 	run_until(&s, 1500);
+	CHECK(s.nout > 2);
 	for (int i = 2; i < s.nout; i++)
-		CHECK(s.out[i].ns != 2);
+		CHECK(s.out[i].ns == 0 && s.out[i].counter == 1);
+	l2tp_transport_free(s.t);
+}
+
+/* A ZLB sent while the window holds messages back carries the Ns of the
+ * first of them, the one the peer expects next, not the Ns the next queued
+ * message would take: l2tpns drops a ZLB whose Ns it does not expect, and
+ * its Nr with it. */
+static void a_zlb_carries_the_ns_the_peer_expects_while_messages_wait(void)
+{
+	struct side s;
+	uint8_t buf[2048];
+	struct l2tp_transport_config cfg = {.max_retries = 3};
+	init(&s, &cfg);
+	for (uint32_t i = 1; i <= 5; i++)
+		CHECK_EQ(queue(&s, i), 0); /* Ns 0 goes (a window of one), 1-4 wait */
+	CHECK_EQ(s.nout, 1);
+	input(&s, buf, peer_msg(buf, 0, 0, 100));
+	run_until(&s, s.now);
+	CHECK_EQ(s.nout, 2);
+	CHECK_EQ(s.out[1].type, L2TP_MSG_ZLB);
+	CHECK_EQ(s.out[1].ns, 1);
+	CHECK_EQ(s.out[1].nr, 1);
+	/* Ns 0 acknowledged: the window opens to two, Ns 1 and 2 go */
+	s.now += 10;
+	input(&s, buf, peer_msg(buf, 1, 1, 101));
+	run_until(&s, s.now);
+	CHECK_EQ(s.out[2].ns, 1);
+	CHECK_EQ(s.out[3].ns, 2);
+	CHECK_EQ(s.out[2].nr, 2); /* the Nr of the message that opened the window */
+	CHECK_EQ(s.out[3].nr, 2);
+	CHECK_EQ(s.nout, 4); /* so no ZLB */
+	input(&s, buf, peer_msg(buf, 2, 1, 102));
+	run_until(&s, s.now);
+	CHECK_EQ(s.nout, 5);
+	CHECK_EQ(s.out[4].type, L2TP_MSG_ZLB);
+	CHECK_EQ(s.out[4].ns, 3);
+	/* nothing waiting: the next Ns */
+	input(&s, buf, peer_zlb(buf, 3, 3));
+	run_until(&s, s.now);
+	input(&s, buf, peer_msg(buf, 3, 5, 103));
+	run_until(&s, s.now);
+	CHECK_EQ(s.out[s.nout - 1].type, L2TP_MSG_ZLB);
+	CHECK_EQ(s.out[s.nout - 1].ns, 5);
 	l2tp_transport_free(s.t);
 }
 
@@ -790,6 +841,7 @@ int main(void)
 	RUN(the_sender_of_a_stopccn_is_released_once_it_is_acknowledged);
 	RUN(the_owners_alarm_fires_once_at_its_deadline_and_can_be_cancelled);
 	RUN(send_once_goes_out_now_outside_the_window_and_is_never_repeated);
+	RUN(a_zlb_carries_the_ns_the_peer_expects_while_messages_wait);
 	RUN(the_transport_keeps_its_own_copy_of_the_secret);
 	RUN(freeing_from_a_callback_is_safe);
 	return check_report();

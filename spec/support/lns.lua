@@ -2,7 +2,9 @@
 -- l2tp.udp socket, keeps its own Ns/Nr, records what it hears, and answers
 -- with default handlers that a spec can replace message by message.
 -- opts.version = 3 makes it an L2TPv3 LCCE answering as an LNS (no
--- message authentication).
+-- message authentication); opts.rws is the Receive Window Size it
+-- offers (default 8). Like l2tpns, it holds a ZLB whose Ns is not the one
+-- it expects next against the sender: zlb_out_of_sequence counts them.
 local l2tp = require "l2tp"
 local codec = l2tp.codec
 
@@ -13,7 +15,7 @@ function LNS.new(opts)
   opts = opts or {}
   local self = setmetatable({
     version = opts.version or 2, secret = opts.secret, tid = opts.tid or 4321, ns = 0, nr = 0, heard = {}, errors = {},
-    on = {}, next_sid = 500, drop = false,
+    on = {}, next_sid = 500, drop = false, rws = opts.rws or 8, zlb_out_of_sequence = 0,
   }, LNS)
   self.sock = assert(l2tp.udp{ ["local"] = "127.0.0.1:0" })
   self.port = tonumber(self.sock:local_address():match(":(%d+)$"))
@@ -66,7 +68,10 @@ function LNS:input(bytes, from)
   local m, err = codec.decode(bytes, { secret = self.secret })
   if not m then self.errors[#self.errors + 1] = err; return end
   self.heard[#self.heard + 1] = m
-  if m.type == "ZLB" then return end
+  if m.type == "ZLB" then
+    if m.ns ~= self.nr then self.zlb_out_of_sequence = self.zlb_out_of_sequence + 1 end
+    return
+  end
   if m.type == "SCCRQ" and m.ns == 0 and (m.tunnel_id or m.connection_id) == 0 then
     self.ns, self.nr = 0, 0 -- a new tunnel: new sequence numbers
   end
@@ -85,7 +90,7 @@ local v3 = {
       { name = "router_id", value = 0x0a000002 },
       { name = "assigned_connection_id", value = self.tid },
       { name = "pw_capabilities_list", value = { 5, 4 } },
-      { name = "receive_window_size", value = 8 },
+      { name = "receive_window_size", value = self.rws },
     })
     return true
   end,
@@ -107,7 +112,7 @@ LNS.default = {
       { name = "framing_capabilities", value = 3 },
       { name = "host_name", value = "scripted-lns" },
       { name = "assigned_tunnel_id", value = self.tid, hidden = self.hide or nil },
-      { name = "receive_window_size", value = 8 },
+      { name = "receive_window_size", value = self.rws },
     }
     if self.challenge then avps[#avps + 1] = { name = "challenge", value = self.challenge } end
     if m.values.challenge then

@@ -90,7 +90,8 @@ void l2tp_transport_free(struct l2tp_transport *t);
 int l2tp_transport_send(struct l2tp_transport *t, const struct l2tp_msg *msg, uint64_t now,
 			struct l2tp_codec_error *err);
 /* Sends msg once, now, outside the window and never again: the last word
- * to a peer we are dropping without a StopCCN hold. */
+ * to a peer we are dropping without a StopCCN hold. What the window still
+ * held back is dropped, and msg takes the first of its Ns. */
 int l2tp_transport_send_once(struct l2tp_transport *t, const struct l2tp_msg *msg, uint64_t now,
 			     struct l2tp_codec_error *err);
 /* Sends the acknowledgement that is waiting for its delay, now. */
