@@ -1,8 +1,10 @@
 -- The benchmarks' LAC: T = arg[2] tunnels of S = arg[3] sessions to the LNS
--- at arg[1]. Prints "start WHEN" before the first SCCRQ and "up TUNNELS
--- SESSIONS WHEN CPU_NS" once all are up (CPU_NS: its own CPU since start),
--- then stays, HELLO running, until SIGTERM. BENCH_LAC_* in the environment
--- override tunnel keys.
+-- at arg[1]. Prints "start WHEN" before the first SCCRQ, "up TUNNELS
+-- SESSIONS WHEN CPU_NS" once all are up (CPU_NS: its own CPU since start;
+-- a call is up here when its ICCN goes), and "acked WHEN" once the LNS has
+-- acknowledged every message (so has every ICCN: what bench/compare times
+-- for LNSs that report nothing), then stays, HELLO running, until SIGTERM.
+-- BENCH_LAC_* in the environment override tunnel keys.
 local l2tp = require "l2tp"
 local b = dofile((arg[0]:match("^(.*)/") or ".") .. "/lib.lua")
 local peer, T, S = arg[1], tonumber(arg[2]), tonumber(arg[3])
@@ -15,11 +17,28 @@ local tunnels, sessions, done = 0, 0, false
 local cpu0 = b.cpu_ns()
 print(("start %.6f"):format(l2tp.now()))
 io.stdout:flush()
+local all = {}
+-- Whether every tunnel's messages are acknowledged; there is no event for
+-- it, so it is looked at every millisecond once all are up.
+local function acked()
+  for _, t in ipairs(all) do
+    local st = t:stats()
+    if st.in_flight ~= 0 or st.queued ~= 0 then return false end
+  end
+  return true
+end
 local function check()
   if not done and tunnels == T and sessions == T * S then
     done = true
     print(("up %d %d %.6f %d"):format(tunnels, sessions, l2tp.now(), b.cpu_ns() - cpu0))
     io.stdout:flush()
+    l2tp.every(0.001, function(timer)
+      if acked() then
+        print(("acked %.6f"):format(l2tp.now()))
+        io.stdout:flush()
+        timer:cancel()
+      end
+    end)
   end
 end
 ctx:on("tunnel_up", function() tunnels = tunnels + 1; check() end)
@@ -28,5 +47,6 @@ ctx:on("session_down", function(e) io.stderr:write("down: " .. e.reason .. "\n")
 ctx:on("tunnel_down", function(e) io.stderr:write("tunnel down: " .. e.reason .. "\n") end)
 for i = 1, T do
   local t = assert(ctx:dynamic_tunnel("t" .. i, cfg))
+  all[i] = t
   for j = 1, S do t:session("s" .. j, {}) end
 end

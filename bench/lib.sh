@@ -12,7 +12,8 @@ rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; 
 fds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
 cpu_ns() { awk '{ print $1 }' "/proc/$1/schedstat" 2>/dev/null || echo 0; }
 # UDP datagrams the kernel dropped for a full receive buffer, host-wide
-udp_drops() { awk '$1 == "Udp:" && $6 ~ /^[0-9]+$/ { print $6 }' /proc/net/snmp; }
+# (in network namespace $1, if given)
+udp_drops() { ${1:+ip netns exec "$1"} awk '$1 == "Udp:" && $6 ~ /^[0-9]+$/ { print $6 }' /proc/net/snmp; }
 
 # Waits until file $1 has a line starting with $2 (at most $3 s, default
 # 300); fails with the processes' errors otherwise.
