@@ -200,3 +200,80 @@ describe("interop: hidden AVPs with xl2tpd", function()
     assert.matches("decrypt_avp: Decrypted length is too long", xlog)
   end)
 end)
+
+-- Debian's l2tpns as the LNS, in a network namespace of its own (it binds
+-- port 1701 of its address and makes a tun device), with our LAC beside it
+-- in an l2tp-run process, null data plane. l2tpns offers a window of 4 and
+-- drops any message whose Ns is not the one it expects, a ZLB too, and the
+-- Nr in it: with calls queued behind that window, our acks must carry the
+-- Ns of the first message still waiting, not the next one to be queued.
+describe("interop: our LAC and l2tpns's LNS", function()
+  local NS = "l2tp-l2tpns-spec"
+  local cleanups
+  before_each(function() cleanups = {} end)
+  after_each(function()
+    for i = #cleanups, 1, -1 do cleanups[i]() end
+  end)
+
+  it("brings 5 tunnels of 40 calls up through its window of 4, no message of ours out of sequence", function()
+    if h.sh("[ $(id -u) = 0 ]") ~= 0 then return skip("l2tpns needs root (a network namespace, a tun device)") end
+    if h.sh("command -v l2tpns") ~= 0 then return skip("l2tpns is not installed (apt-get install l2tpns)") end
+    if h.sh("[ -c /dev/net/tun ]") ~= 0 then return skip("no /dev/net/tun for l2tpns") end
+    os.execute("ip netns del " .. NS .. " 2>/dev/null")
+    assert.equal(0, h.sh("ip netns add " .. NS .. " && ip -n " .. NS .. " link set lo up"))
+    cleanups[#cleanups + 1] = function() os.execute("ip netns del " .. NS .. " 2>/dev/null") end
+    local dir = h.tmp_path(".l2tpns")
+    os.execute("mkdir -p " .. dir)
+    cleanups[#cleanups + 1] = function() os.execute("rm -rf " .. dir) end
+    -- debug 1: it logs each message it drops as "Out of sequence"
+    h.write_file(dir .. "/l2tpns.conf", "set debug 1\nset bind_address 127.0.0.1\nset cluster_interface lo\n"
+      .. "set cluster_hb_timeout 31\nset cli_bind_address 127.0.0.1\n")
+    -- in a session of its own: on exit it signals its whole process group
+    os.execute(("ip netns exec %s setsid l2tpns -c %s/l2tpns.conf >%s/log 2>&1 &"):format(NS, dir, dir))
+    cleanups[#cleanups + 1] = function() os.execute("pkill -f 'l2tpns -c " .. dir .. "/'") end
+    local function log(name)
+      local f = io.open(dir .. "/" .. (name or "log"))
+      local s = f and f:read("*a") or ""
+      if f then f:close() end
+      return s
+    end
+    -- it answers nothing until it has elected itself its cluster's master
+    assert.is_true(h.run_until(function() return log():find("declaring myself the master") ~= nil end, 30), log())
+
+    local script = h.write_script([[
+local l2tp = require "l2tp"
+local ctx = l2tp.context{ log_level = "error" }
+local up, all = 0, {}
+ctx:on("session_up", function() up = up + 1 end)
+ctx:on("tunnel_down", function(e) print("tunnel down: " .. e.reason) end)
+for i = 1, 5 do
+  all[i] = assert(ctx:dynamic_tunnel("t" .. i, { peer = "127.0.0.1:1701", ["local"] = "127.0.0.2:0" }))
+  for j = 1, 40 do all[i]:session("c" .. j, {}) end
+end
+-- done once every call is up and l2tpns has acknowledged every message
+l2tp.every(0.01, function(timer)
+  if up < 200 then return end
+  local retransmits = 0
+  for _, t in ipairs(all) do
+    local st = t:stats()
+    if st.in_flight ~= 0 or st.queued ~= 0 then return end
+    retransmits = retransmits + st.tx_retransmits
+  end
+  print(("acked: %d calls up, %d retransmissions"):format(up, retransmits))
+  io.stdout:flush()
+  timer:cancel()
+  ctx:close()
+  l2tp.stop()
+end)
+]])
+    cleanups[#cleanups + 1] = function() os.remove(script) end
+    os.execute(("ip netns exec %s timeout 120 %s %s >%s/lac 2>&1 &"):format(NS, h.l2tp_run, script, dir))
+    cleanups[#cleanups + 1] = function() os.execute("pkill -f '" .. script .. "'") end
+    assert.is_true(h.run_until(function() return log("lac"):find("acked") ~= nil end, 120), log("lac"))
+    assert.matches("acked: 200 calls up", log("lac"))
+    io.stderr:write("l2tpns interop: " .. log("lac"):match("acked: ([^\n]*)") .. "\n")
+    local l2tpns = log()
+    assert.equal(5, select(2, l2tpns:gsub("New tunnel from 127%.0%.0%.2", "")))
+    assert.is_nil(l2tpns:match("[^\n]*Out of sequence[^\n]*"))
+  end)
+end)
