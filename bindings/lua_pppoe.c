@@ -159,6 +159,10 @@ static void push_request(lua_State *L, const struct l2tp_pppoe_request *req)
 		lua_pushinteger(L, req->session_id);
 		lua_setfield(L, -2, "session_id");
 	}
+	if (req->max_payload) {
+		lua_pushinteger(L, req->max_payload);
+		lua_setfield(L, -2, "max_payload");
+	}
 }
 
 /* Pushes the AC's object and its callback `which`; false (nothing pushed)

@@ -109,6 +109,7 @@ int l2tp_pppoe_decode(const uint8_t *buf, size_t len, struct l2tp_pppoe_frame *o
 		case L2TP_TAG_HOST_UNIQ: first = &out->host_uniq; break;
 		case L2TP_TAG_AC_COOKIE: first = &out->ac_cookie; break;
 		case L2TP_TAG_RELAY_SESSION_ID: first = &out->relay_session_id; break;
+		case L2TP_TAG_PPP_MAX_PAYLOAD: first = &out->max_payload; break;
 		case L2TP_TAG_SERVICE_NAME_ERROR:
 		case L2TP_TAG_AC_SYSTEM_ERROR:
 		case L2TP_TAG_GENERIC_ERROR: first = &out->error; break;

@@ -10,9 +10,11 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <linux/if_packet.h>
+#include <net/if.h>
 #include <nettle/hmac.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -28,6 +30,9 @@
 #define COOKIE_PERIOD_MS 10000
 #define COOKIE_MAC_LEN 16
 #define COOKIE_LEN (4 + COOKIE_MAC_LEN)
+/* A PPP payload's overhead in an Ethernet frame: the PPPoE header and the
+ * PPP protocol field (1492 bytes of payload in 1500) */
+#define PPP_OVERHEAD (L2TP_PPPOE_HDR + 2)
 
 struct ac_session {
 	struct l2tp_hnode by_id, by_peer;
@@ -37,6 +42,7 @@ struct ac_session {
 	bool confirmed;
 	uint8_t mac[6];
 	uint64_t deadline; /* pending: refused at this time */
+	uint16_t max_payload; /* granted (RFC 4638), echoed in the PADS; 0: none */
 	/* What the PADR carried, for the PADS and PADT (RFC 2516 5.4): its
 	 * Service-Name, and the tags every answer echoes (echo_tags) */
 	struct l2tp_pppoe_tag service, echo[2];
@@ -258,10 +264,38 @@ static bool service_ok(const struct l2tp_pppoe_ac *ac, const struct l2tp_pppoe_t
 	return false;
 }
 
+/* RFC 4638: a subscriber may ask for PPP payloads over 1492 bytes
+ * (PPP-Max-Payload). It is granted what the interface carries, up to what
+ * it asked: the MTU less the PPPoE header and the PPP protocol field. 0:
+ * nothing over 1492 (no tag in the answer, and the subscriber keeps to
+ * 1492). Read at each answer: the MTU may change under a running AC. */
+static uint16_t grant_payload(const struct l2tp_pppoe_ac *ac, const struct l2tp_pppoe_frame *f)
+{
+	if (!f->max_payload || f->max_payload->len != 2)
+		return 0;
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, ac->ifname, strnlen(ac->ifname, IFNAMSIZ - 1));
+	if (ioctl(ac->fd, SIOCGIFMTU, &ifr) != 0 || ifr.ifr_mtu <= PPP_OVERHEAD)
+		return 0;
+	unsigned can = (unsigned)ifr.ifr_mtu - PPP_OVERHEAD;
+	unsigned asked = l2tp_get16(f->max_payload->value);
+	unsigned v = asked < can ? asked : can;
+	return v > 1500 - PPP_OVERHEAD ? (uint16_t)v : 0;
+}
+
+/* The PPP-Max-Payload tag granting v, its value in out[2]. */
+static struct l2tp_pppoe_tag payload_tag(uint16_t v, uint8_t out[2])
+{
+	l2tp_put16(out, v);
+	return tag(L2TP_TAG_PPP_MAX_PAYLOAD, out, 2);
+}
+
 static void request_of(const struct l2tp_pppoe_ac *ac, const uint8_t mac[6], const struct l2tp_pppoe_frame *f,
 		       struct l2tp_pppoe_request *req)
 {
 	memset(req, 0, sizeof(*req));
+	req->max_payload = grant_payload(ac, f);
 	memcpy(req->mac, mac, 6);
 	req->interface = ac->ifname;
 	req->service = f->service_name->value;
@@ -322,6 +356,9 @@ static void on_padi(struct l2tp_pppoe_ac *ac, const uint8_t mac[6], const struct
 	}
 	t[n++] = tag(L2TP_TAG_AC_COOKIE, cookie, sizeof(cookie));
 	n += echo_tags(f, t + n);
+	uint8_t mp[2];
+	if (req.max_payload)
+		t[n++] = payload_tag(req.max_payload, mp);
 	if (send_to(ac, mac, L2TP_PADO, 0, t, n))
 		ac->st.pado++;
 }
@@ -350,11 +387,14 @@ static void refuse_frame(struct l2tp_pppoe_ac *ac, const uint8_t mac[6], const s
 
 static void send_pads(struct ac_session *s)
 {
-	struct l2tp_pppoe_tag t[3];
+	struct l2tp_pppoe_tag t[4];
+	uint8_t mp[2];
 	unsigned n = 0;
 	t[n++] = s->service;
 	for (unsigned i = 0; i < s->necho; i++)
 		t[n++] = s->echo[i];
+	if (s->max_payload)
+		t[n++] = payload_tag(s->max_payload, mp);
 	send_to(s->ac, s->mac, L2TP_PADS, s->id, t, n);
 	s->ac->st.pads++;
 }
@@ -439,6 +479,7 @@ static void on_padr(struct l2tp_pppoe_ac *ac, const uint8_t mac[6], const struct
 	struct l2tp_pppoe_request req;
 	request_of(ac, mac, f, &req);
 	req.session_id = id;
+	s->max_payload = req.max_payload;
 	/* The owner may confirm or refuse at once: s may be gone after. */
 	if (ac->cfg.on_padr)
 		ac->cfg.on_padr(ac->cfg.arg, ac, &req);

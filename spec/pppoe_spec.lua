@@ -297,6 +297,48 @@ describe("PPPoE access concentrator: ctx:pppoe", function()
     sub.close()
   end)
 
+  it("grants PPP payloads over 1492 bytes up to what the interface carries (RFC 4638)", function()
+    if not can then return skip() end
+    local function u16(n) return string.char(math.floor(n / 256), n % 256) end
+    local function mtu(n) must(("ip -n %s link set ac0 mtu %d"):format(NS, n)) end
+    local seen = {}
+    local ac = serve{ on_session = function(req)
+      seen[#seen + 1] = req
+      return { name = "lns1", peer = l:address(), retry_timeout = 200 }
+    end }
+    local sub = subscriber(ac:mac())
+    local function offer(asked)
+      local t = { { "service_name", "internet" } }
+      if asked then t[#t + 1] = { "ppp_max_payload", u16(asked) } end
+      sub.send({ code = "PADI", tags = tags(t) }, "ff:ff:ff:ff:ff:ff")
+      return assert(sub.next("PADO"), "no PADO")
+    end
+    mtu(1508)
+    local ok, err = pcall(function()
+      -- 1508 less the PPPoE header and the PPP protocol field: 1500
+      local o = offer(1500)
+      assert.equal(u16(1500), o.ppp_max_payload)
+      sub.send{ code = "PADR", tags = tags{ { "service_name", "internet" }, { "ppp_max_payload", u16(1500) },
+        { "ac_cookie", o.ac_cookie } } }
+      local pads = assert(sub.next("PADS"), "no PADS")
+      assert.is_true(pads.session_id > 0)
+      assert.equal(u16(1500), pads.ppp_max_payload)
+      assert.equal(1500, seen[1].max_payload)
+      -- more than the interface carries: what it carries; 1492 or less,
+      -- or no tag: none (1492 it stays)
+      assert.equal(u16(1500), offer(1600).ppp_max_payload)
+      assert.equal(u16(1496), offer(1496).ppp_max_payload)
+      assert.is_nil(offer(1492).ppp_max_payload)
+      assert.is_nil(offer(nil).ppp_max_payload)
+      -- an interface of MTU 1500 carries no more than 1492
+      mtu(1500)
+      assert.is_nil(offer(1500).ppp_max_payload)
+    end)
+    mtu(1500)
+    sub.close()
+    assert(ok, err)
+  end)
+
   it("refuses a bad or missing AC-Cookie, and offers nothing for a service it lacks", function()
     if not can then return skip() end
     local ac = serve()

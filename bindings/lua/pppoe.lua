@@ -4,7 +4,7 @@
 --   local ac = ctx:pppoe{
 --     interface = "eth1",                -- the subscribers' side
 --     ac_name = "bras1", services = { "internet", "voip" },
---     on_session = function(req)         -- req: mac, service, host_uniq, session_id, interface
+--     on_session = function(req)         -- req: mac, service, host_uniq, session_id, interface, max_payload
 --       if req.service == "voip" then return { name = "lns2", peer = "192.0.2.2:1701", secret = "s" } end
 --       return { name = "lns1", peer = "192.0.2.1:1701", secret = "s" }
 --     end,

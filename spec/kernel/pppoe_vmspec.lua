@@ -17,6 +17,10 @@ local function setup()
   k.must("ip link add l0 netns plac type veth peer name n0 netns plns")
   for _, ns in ipairs{ "psub", "plac", "plns" } do k.must("ip -n " .. ns .. " link set lo up") end
   k.must("ip -n psub link set s0 up && ip -n plac link set a0 up")
+  -- room for 1500-byte PPP payloads (RFC 4638): 8 more on the PPPoE side,
+  -- and the L2TP leg carries them whole
+  k.must("ip -n psub link set s0 mtu 1508 && ip -n plac link set a0 mtu 1508")
+  k.must("ip -n plac link set l0 mtu 1600 && ip -n plns link set n0 mtu 1600")
   k.addr("plac", "l0", "10.210.0.1/24")
   k.addr("plns", "n0", "10.210.0.2/24")
 end
@@ -45,9 +49,11 @@ end)
   assert.truthy(k.wait_for(function() return read(dir .. "/ac.ready") end, 20), k.log("ac"))
 end
 
+-- mtu and mru over 1492: the plugin asks for them with PPP-Max-Payload,
+-- and keeps to 1492 unless the AC's PADO and PADS grant them.
 local function start_subscriber()
   k.ns("psub", "sh -c 'pppd plugin rp-pppoe.so nic-s0 noauth nodefaultroute noipdefault ipcp-accept-local "
-    .. "ipcp-accept-remote noccp lcp-echo-interval 0 nodetach debug >" .. dir .. "/sub.log 2>&1 &'")
+    .. "ipcp-accept-remote noccp lcp-echo-interval 0 mtu 1500 mru 1500 nodetach debug >" .. dir .. "/sub.log 2>&1 &'")
 end
 
 -- The subscriber's ppp0 has its address from the LNS pool: returns it.
@@ -106,6 +112,12 @@ put(".listening", "1")
     assert.equal("10.211.0.10", addr)
     local rc, out = k.ping("psub", "10.211.0.1", 3)
     assert.equal(0, rc, "ping across: " .. out)
+    -- RFC 4638: 1500-byte PPP payloads, granted by the AC, negotiated with
+    -- the LNS's pppd, and carried whole through the bridge
+    local _, link = k.ns("psub", "ip -o link show ppp0")
+    assert.matches(" mtu 1500 ", link)
+    rc, out = k.ns("psub", "ping -c 2 -i 0.2 -W 2 -s 1472 -M do 10.211.0.1")
+    assert.equal(0, rc, "1500-byte ping across: " .. out)
     -- the LAC bridged, never ran pppd: no ppp unit there
     local _, units = k.ns("plac", "ip -o link show type ppp")
     assert.equal("", units)

@@ -64,7 +64,8 @@ struct l2tp_pppoe_frame {
 	unsigned ntags;
 	struct l2tp_pppoe_tag tags[L2TP_PPPOE_MAX_TAGS];
 	const struct l2tp_pppoe_tag *service_name, *ac_name, *host_uniq, *ac_cookie, *relay_session_id,
-		*error; /* the first of the three error tags */
+		*max_payload, /* RFC 4638's PPP-Max-Payload */
+		*error;	      /* the first of the three error tags */
 };
 
 /* Decodes the Ethernet payload of a discovery frame (bytes past LENGTH are
@@ -97,6 +98,9 @@ struct l2tp_pppoe_request {
 	const uint8_t *host_uniq; /* NULL if none */
 	size_t host_uniq_len;
 	uint16_t session_id;	  /* PADR: the ID granted, pending the owner's word */
+	/* RFC 4638: the PPP payload above 1492 bytes the subscriber asked for
+	 * and the interface can carry, which the answer grants; 0: 1492 */
+	uint16_t max_payload;
 };
 
 struct l2tp_pppoe_ac_config {
