@@ -276,7 +276,12 @@ static uint16_t grant_payload(const struct l2tp_pppoe_ac *ac, const struct l2tp_
 	struct ifreq ifr;
 	memset(&ifr, 0, sizeof(ifr));
 	memcpy(ifr.ifr_name, ac->ifname, strnlen(ac->ifname, IFNAMSIZ - 1));
-	if (ioctl(ac->fd, SIOCGIFMTU, &ifr) != 0 || ifr.ifr_mtu <= PPP_OVERHEAD)
+	if (ioctl(ac->fd, SIOCGIFMTU, &ifr) != 0) {
+		l2tp_log(ac->ctx, L2TP_LOG_DEBUG, "pppoe %s: no MTU to grant PPP-Max-Payload by: %s", ac->ifname,
+			 strerror(errno));
+		return 0;
+	}
+	if (ifr.ifr_mtu <= PPP_OVERHEAD)
 		return 0;
 	unsigned can = (unsigned)ifr.ifr_mtu - PPP_OVERHEAD;
 	unsigned asked = l2tp_get16(f->max_payload->value);

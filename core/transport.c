@@ -248,10 +248,11 @@ static void pump(struct l2tp_transport *t, uint64_t now)
  * window still holds back, not next_ns. A receiver that checks a ZLB's Ns
  * (l2tpns drops any message whose Ns is not the one it expects, Nr and
  * all) would otherwise take every ack sent while messages wait for the
- * window as out of sequence. Sent messages are a prefix of txq. */
+ * window as out of sequence. Sent messages are a prefix of txq; with none
+ * held back it is next_ns (past a send_once message, which is not in txq). */
 static uint16_t wire_ns(const struct l2tp_transport *t)
 {
-	return t->txq ? (uint16_t)(t->txq->ns + t->in_flight) : t->next_ns;
+	return t->txq_tail && !t->txq_tail->sent ? (uint16_t)(t->txq->ns + t->in_flight) : t->next_ns;
 }
 
 /* Forgets the messages the window still holds back: they were never sent,
@@ -273,6 +274,10 @@ static void drop_unsent(struct l2tp_transport *t)
 	}
 	t->txq_tail = last;
 	t->next_ns = ns;
+	/* the loss marker may not stay ahead of the Ns that are live */
+	uint16_t ahead = (uint16_t)(t->recover - ns);
+	if (ahead != 0 && ahead < 32768)
+		t->recover = ns;
 }
 
 static int encode_into(struct l2tp_transport *t, const struct l2tp_msg *msg, uint16_t ns, struct txmsg **out,
@@ -518,8 +523,9 @@ static void hear(struct l2tp_transport *t, uint16_t type)
 }
 
 /* Sequencing of a datagram whose header checked: true when it is the next
- * message in sequence (now taken: Nr advanced, its ack scheduled); ZLBs,
- * duplicates, and messages ahead of a gap (kept for later) give false. */
+ * message in sequence (now taken: Nr advanced, its ack scheduled); false
+ * for anything else (ZLBs, duplicates, messages ahead of a gap, kept for
+ * later, or past the window, or with no memory to keep them). */
 static bool take(struct l2tp_transport *t, const uint8_t *buf, size_t len, const struct l2tp_header *h,
 		 uint16_t type, uint64_t now)
 {
@@ -591,9 +597,9 @@ static void input(struct l2tp_transport *t, uint8_t *buf, size_t len, struct l2t
 	}
 	t->last_rx = now;
 
-	/* What the ack lets out of the window goes once the Nr is final: a
-	 * message in sequence advances it first, so they carry its ack, and no
-	 * ZLB is needed for it. */
+	/* What the ack lets out of the window goes after a message in
+	 * sequence has advanced the Nr, so it carries that message's ack and
+	 * no ZLB is needed for it. */
 	process_ack(t, h.nr, now);
 	enter(t);
 	bool in_sequence = take(t, buf, len, &h, type, now);
@@ -609,6 +615,8 @@ static void input(struct l2tp_transport *t, uint8_t *buf, size_t len, struct l2t
 		t->rxq = m->next;
 		t->rxq_len--;
 		t->expected++;
+		/* its ack: what went out above carried only the Nr before it */
+		schedule_ack(t, now, false);
 		bool alive = deliver(t, m->buf, m->len, NULL);
 		free(m);
 		if (!alive)

@@ -569,6 +569,42 @@ static void send_once_goes_out_now_outside_the_window_and_is_never_repeated(void
 	CHECK(s.nout > 2);
 	for (int i = 2; i < s.nout; i++)
 		CHECK(s.out[i].ns == 0 && s.out[i].counter == 1);
+	/* an ack after it carries the Ns past the one-shot message's */
+	uint8_t buf[2048];
+	input(&s, buf, peer_msg(buf, 0, 0, 5));
+	run_until(&s, s.now);
+	CHECK_EQ(s.out[s.nout - 1].type, L2TP_MSG_ZLB);
+	CHECK_EQ(s.out[s.nout - 1].ns, 2);
+	l2tp_transport_free(s.t);
+}
+
+/* A message that waited behind a gap is acknowledged when the gap fills,
+ * even when what the filling message let out of our window already went
+ * with the Nr before it. */
+static void a_message_delivered_from_behind_a_gap_is_acknowledged(void)
+{
+	struct side s;
+	uint8_t buf[2048];
+	struct l2tp_transport_config cfg = {.max_retries = 3};
+	init(&s, &cfg);
+	CHECK_EQ(queue(&s, 1), 0); /* Ns 0 goes (a window of one)... */
+	CHECK_EQ(queue(&s, 2), 0); /* ...Ns 1 waits */
+	input(&s, buf, peer_msg(buf, 1, 0, 11)); /* the peer's Ns 0 is lost: its Ns 1 waits */
+	CHECK_EQ(s.ngot, 0);
+	run_until(&s, s.now);
+	int before = s.nout;
+	/* Ns 0 comes again, acknowledging ours: our Ns 1 goes with Nr 1 */
+	s.now += 10;
+	input(&s, buf, peer_msg(buf, 0, 1, 10));
+	CHECK_EQ(s.ngot, 2);
+	run_until(&s, s.now);
+	CHECK(s.nout >= before + 2);
+	CHECK_EQ(s.out[before].ns, 1);
+	CHECK_EQ(s.out[before].nr, 1);
+	/* and Ns 1, delivered from behind the gap, is acknowledged at once */
+	CHECK_EQ(s.out[s.nout - 1].type, L2TP_MSG_ZLB);
+	CHECK_EQ(s.out[s.nout - 1].nr, 2);
+	CHECK_EQ(s.out[s.nout - 1].at, s.now);
 	l2tp_transport_free(s.t);
 }
 
@@ -842,6 +878,7 @@ int main(void)
 	RUN(the_owners_alarm_fires_once_at_its_deadline_and_can_be_cancelled);
 	RUN(send_once_goes_out_now_outside_the_window_and_is_never_repeated);
 	RUN(a_zlb_carries_the_ns_the_peer_expects_while_messages_wait);
+	RUN(a_message_delivered_from_behind_a_gap_is_acknowledged);
 	RUN(the_transport_keeps_its_own_copy_of_the_secret);
 	RUN(freeing_from_a_callback_is_safe);
 	return check_report();
