@@ -60,9 +60,7 @@ local function start(body, extra, sock)
     d.pidfile))
   local code = h.sh(("for i in $(seq 600); do grep -q '^ready' %s && exit 0; " ..
     "kill -0 $(cat %s) 2>/dev/null || exit 1; sleep 0.05; done; exit 1"):format(d.out, d.pidfile))
-  local f = io.open(d.out)
-  d.log = function() local f2 = io.open(d.out); local s = f2 and f2:read("*a") or ""; if f2 then f2:close() end; return s end
-  if f then f:close() end
+  d.log = function() return h.read_file(d.out) end
   assert(code == 0, "daemon did not get ready: " .. d.log())
   function d.ctl(args)
     return h.sh(("%s -s %s %s"):format(CTL, d.sock, args))

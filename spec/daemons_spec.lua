@@ -6,12 +6,7 @@ local LNS = require "spec.support.lns"
 local l2tp = h.l2tp
 
 local DEFAULT_LOG = "/tmp/l2tp-daemon-spec.log"
-local function log(path)
-  local f = io.open(path or DEFAULT_LOG)
-  local s = f and f:read("*a") or ""
-  if f then f:close() end
-  return s
-end
+local function log(path) return h.read_file(path or DEFAULT_LOG) end
 
 -- Starts a daemon whose log goes to path (default /tmp/l2tp-daemon-spec.log);
 -- it is stopped when the spec ends, whether it passes or not.

@@ -462,8 +462,7 @@ l2tp.timer(20, function() l2tp.stop() end)
       end
       os.execute("kill " .. pid) -- SIGTERM: the listener closes and sums up what it has not said
       local function stopped()
-        local f = io.open(log); local r = f and f:read("*a") or ""; if f then f:close() end
-        return r:match("more tunnel requests turned away") ~= nil
+        return h.read_file(log):match("more tunnel requests turned away") ~= nil
       end
       assert.is_true(until_(stopped, 10))
       local f = io.open(log)

@@ -44,7 +44,7 @@ length bit = yes
     local function seen(name) for _, e in ipairs(events) do if e.event == name then return e end end end
     h.run_until(function() return seen("session_down") end, 10)
     os.execute("kill " .. pid .. " 2>/dev/null")
-    local log = io.open(dir .. "/log"):read("*a")
+    local log = h.read_file(dir .. "/log")
     ctx:close()
     l2tp.run(0.1)
     os.execute("rm -rf " .. dir)
@@ -94,7 +94,7 @@ length bit = yes
     local function seen(name) for _, e in ipairs(events) do if e.event == name then return e end end end
     h.run_until(function() return seen("session_up") end, 10)
     os.execute("kill " .. pid .. " 2>/dev/null")
-    local log = io.open(dir .. "/log"):read("*a")
+    local log = h.read_file(dir .. "/log")
     local up, tup = seen("session_up"), seen("tunnel_up")
     ctx:close()
     l2tp.run(0.1)
@@ -141,7 +141,7 @@ describe("interop: hidden AVPs with xl2tpd", function()
     p:close()
     return port
   end
-  local function log() local f = io.open(dir .. "/log"); local s = f and f:read("*a") or ""; if f then f:close() end; return s end
+  local function log() return h.read_file(dir .. "/log") end
 
   local function lac_call(over)
     local ctx = l2tp.context{ log_level = "error" }
@@ -231,12 +231,7 @@ describe("interop: our LAC and l2tpns's LNS", function()
     -- in a session of its own: on exit it signals its whole process group
     os.execute(("ip netns exec %s setsid l2tpns -c %s/l2tpns.conf >%s/log 2>&1 &"):format(NS, dir, dir))
     cleanups[#cleanups + 1] = function() os.execute("pkill -f 'l2tpns -c " .. dir .. "/'") end
-    local function log(name)
-      local f = io.open(dir .. "/" .. (name or "log"))
-      local s = f and f:read("*a") or ""
-      if f then f:close() end
-      return s
-    end
+    local function log(name) return h.read_file(dir .. "/" .. (name or "log")) end
     -- it answers nothing until it has elected itself its cluster's master
     assert.is_true(h.run_until(function() return log():find("declaring myself the master") ~= nil end, 30), log())
 

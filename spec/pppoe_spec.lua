@@ -481,12 +481,7 @@ end)
 describe("scripts/kpppoed.lua", function()
   if not can then return it("runs", skip) end
   local LOG = "/tmp/l2tp-kpppoed-spec.log"
-  local function log()
-    local f = io.open(LOG)
-    local s = f and f:read("*a") or ""
-    if f then f:close() end
-    return s
-  end
+  local function log() return h.read_file(LOG) end
 
   it("fails over past an LNS whose tunnel failed, refuses the session that was riding it, and takes a new "
     .. "LNS list on SIGHUP", function()

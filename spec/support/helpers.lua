@@ -105,6 +105,15 @@ function M.write_file(path, body)
   f:close()
 end
 
+-- What the file at path holds; "" when there is none (yet): a log a
+-- spec polls while a process writes it.
+function M.read_file(path)
+  local f = io.open(path)
+  local s = f and f:read("*a") or ""
+  if f then f:close() end
+  return s
+end
+
 -- A fresh path in /tmp ending in suffix, with nothing at it (for a socket
 -- or a config whose name matters).
 function M.tmp_path(suffix)
