@@ -575,14 +575,11 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	struct l2tp_pppoe_ac *ac = arg;
 	(void)fd, (void)what;
 	uint64_t now = l2tp_monotonic_ms();
+	char text[64];
+	snprintf(text, sizeof(text), "no answer from the L2TP side in %u ms", ac->cfg.pending_timeout_ms);
 	enter(ac);
-	while (!ac->freed && ac->pending_head && ac->pending_head->deadline <= now) {
-		struct ac_session *s = ac->pending_head;
-		uint16_t id = s->id;
-		char text[64];
-		snprintf(text, sizeof(text), "no answer from the L2TP side in %u ms", ac->cfg.pending_timeout_ms);
-		l2tp_pppoe_ac_refuse(ac, id, L2TP_TAG_AC_SYSTEM_ERROR, text, NULL, 0);
-	}
+	while (!ac->freed && ac->pending_head && ac->pending_head->deadline <= now)
+		l2tp_pppoe_ac_refuse(ac, ac->pending_head->id, L2TP_TAG_AC_SYSTEM_ERROR, text, NULL, 0);
 	if (leave(ac))
 		arm(ac);
 }
